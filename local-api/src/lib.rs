@@ -1,0 +1,222 @@
+//! A local stand-in for API Gateway's HTTP API: it checks bearer tokens the way
+//! the JWT authorizer does, routes each request to the function `template.yaml`
+//! routes it to, and runs that function's handler code from `shared`.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, AUTHORIZATION, ORIGIN};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use lambda_http::request::RequestContext;
+use lambda_http::RequestExt;
+use serde_json::json;
+use shared::api::{error_response, find_route, handle};
+use shared::auth::{claims_as_strings, JwtSettings};
+use shared::ports::{FileRepository, ObjectStore};
+use shared::service::FileService;
+use shared::Error;
+use tokio::net::TcpListener;
+
+/// API Gateway's payload limit.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+pub struct LocalApi<S, R> {
+    pub service: FileService<S, R>,
+    pub jwt: JwtSettings,
+}
+
+type HttpResponse = Response<Full<Bytes>>;
+
+/// Accepts connections until the task is dropped.
+pub async fn serve<S, R>(listener: TcpListener, api: Arc<LocalApi<S, R>>) -> std::io::Result<()>
+where
+    S: ObjectStore + 'static,
+    R: FileRepository + 'static,
+{
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let api = api.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let api = api.clone();
+                async move { Ok::<_, Infallible>(api.respond(request, peer).await) }
+            });
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+}
+
+impl<S: ObjectStore, R: FileRepository> LocalApi<S, R> {
+    async fn respond(&self, request: Request<Incoming>, peer: SocketAddr) -> HttpResponse {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let origin = request.headers().get(ORIGIN).cloned();
+        let mut response = if method == Method::OPTIONS {
+            preflight()
+        } else {
+            self.route(request, peer).await
+        };
+        if origin.is_some() {
+            // Mirrors the HTTP API's CORS configuration (AllowOrigins defaults to "*").
+            response
+                .headers_mut()
+                .insert("access-control-allow-origin", HeaderValue::from_static("*"));
+        }
+        tracing::info!(
+            "{method} {path} -> {} ({} ms)",
+            response.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+        response
+    }
+
+    async fn route(&self, request: Request<Incoming>, peer: SocketAddr) -> HttpResponse {
+        let (mut parts, body) = request.into_parts();
+        let path = parts.uri.path().to_owned();
+        let (def, id) = match find_route(parts.method.as_str(), &path) {
+            Ok(found) => found,
+            Err(e) => return from_lambda(error_response(&e)),
+        };
+        let claims = if def.public {
+            None
+        } else {
+            match self.authorize(parts.headers.get(AUTHORIZATION)) {
+                Ok(claims) => Some(claims),
+                Err(e) => return from_lambda(error_response(&e)),
+            }
+        };
+        let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => {
+                return from_lambda(error_response(&Error::TooLarge(format!(
+                    "the request body is larger than {MAX_BODY_BYTES} bytes"
+                ))))
+            }
+        };
+        let host = parts
+            .headers
+            .get(hyper::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1")
+            .to_owned();
+        let now = now_millis();
+        let context = json!({
+            "routeKey": format!("{} {}", def.method, def.path),
+            "accountId": "000000000000",
+            "stage": "$default",
+            "requestId": uuid_like(now),
+            "apiId": "local",
+            "domainName": host,
+            "time": shared::time::rfc3339(now),
+            "timeEpoch": now,
+            "http": {
+                "method": parts.method.as_str(),
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": peer.ip().to_string(),
+                "userAgent": parts.headers.get(hyper::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default(),
+            },
+            "authorizer": claims.map(|c| json!({ "jwt": { "claims": c, "scopes": null } })),
+        });
+        let context: RequestContext = match serde_json::from_value(context) {
+            Ok(c) => c,
+            Err(e) => {
+                return from_lambda(error_response(&Error::upstream("local request context", e)))
+            }
+        };
+        let uri = format!(
+            "http://{host}{}",
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/")
+        );
+        match uri.parse() {
+            Ok(uri) => parts.uri = uri,
+            Err(e) => {
+                return from_lambda(error_response(&Error::invalid(
+                    "invalid_request",
+                    e.to_string(),
+                )))
+            }
+        }
+        parts
+            .headers
+            .insert("x-forwarded-proto", HeaderValue::from_static("http"));
+        let path_parameters: std::collections::HashMap<String, String> = id
+            .map(|id| ("id".to_owned(), id.to_owned()))
+            .into_iter()
+            .collect();
+        let lambda_request = Request::from_parts(parts, lambda_http::Body::from(body.to_vec()))
+            .with_raw_http_path(path.as_str())
+            .with_path_parameters(path_parameters)
+            .with_request_context(context);
+        from_lambda(handle(&self.service, def.function, lambda_request).await)
+    }
+
+    /// What API Gateway's JWT authorizer does: a valid bearer token, or 401.
+    fn authorize(
+        &self,
+        header: Option<&HeaderValue>,
+    ) -> Result<std::collections::HashMap<String, String>, Error> {
+        let token = header
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                Error::Unauthorized("an Authorization: Bearer <token> header is required".into())
+            })?;
+        let claims = self.jwt.verify(token, now_millis() / 1000)?;
+        Ok(claims_as_strings(&claims))
+    }
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+fn uuid_like(now: i64) -> String {
+    format!("local-{now:x}-{:x}", std::process::id())
+}
+
+fn preflight() -> HttpResponse {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("GET,POST,PUT,DELETE,OPTIONS"),
+    );
+    headers.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static("authorization,content-type"),
+    );
+    headers.insert("access-control-max-age", HeaderValue::from_static("3600"));
+    response
+}
+
+fn from_lambda(response: lambda_http::Response<lambda_http::Body>) -> HttpResponse {
+    let (parts, body) = response.into_parts();
+    Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+}

@@ -1,0 +1,54 @@
+//! `local-api serve` runs the API on http://127.0.0.1:3000 against the endpoint in
+//! `AWS_ENDPOINT_URL`; `local-api token --org ORG` prints a development token.
+
+use std::sync::Arc;
+
+use local_api::{serve, LocalApi};
+use shared::auth::JwtSettings;
+
+const USAGE: &str = "usage: local-api serve [--addr 127.0.0.1:3000]\n       local-api token [--org ORG] [--ttl SECONDS]";
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let jwt = JwtSettings::from_env();
+    match args.first().map(String::as_str) {
+        Some("token") => {
+            let org = flag(&args, "--org").unwrap_or_else(|| "123".into());
+            let ttl: i64 = flag(&args, "--ttl")
+                .map(|t| t.parse())
+                .transpose()?
+                .unwrap_or(3600);
+            let claim = std::env::var("ORG_CLAIM").unwrap_or_else(|_| "org_id".into());
+            let now = shared::time::Clock::system().now_millis() / 1000;
+            println!("{}", jwt.token_for(&org, &claim, now, ttl));
+            Ok(())
+        }
+        Some("serve") => {
+            lambda_http::tracing::init_default_subscriber();
+            let addr = flag(&args, "--addr").unwrap_or_else(|| "127.0.0.1:3000".into());
+            let service = shared::aws_service_from_env()?;
+            let listener = tokio::net::TcpListener::bind(&addr).await?;
+            eprintln!(
+                "File API on http://{addr} (bucket {}, table {}); get a token with: make token ORG=123",
+                service.config.bucket, service.config.table
+            );
+            let api = Arc::new(LocalApi { service, jwt });
+            tokio::select! {
+                result = serve(listener, api) => result?,
+                _ = tokio::signal::ctrl_c() => eprintln!("stopping"),
+            }
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}

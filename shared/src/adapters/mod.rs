@@ -1,0 +1,5 @@
+//! Implementations of the ports.
+
+pub mod dynamodb;
+pub mod memory;
+pub mod s3;

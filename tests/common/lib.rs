@@ -1,0 +1,275 @@
+//! What every integration test needs: the local API on an ephemeral port, in
+//! front of the same handler code the Lambda functions run, backed by the
+//! emulator at `AWS_ENDPOINT_URL` (moto or LocalStack; `make test` starts one).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use local_api::{serve, LocalApi};
+use serde_json::{json, Value};
+use shared::auth::JwtSettings;
+use shared::aws::{AwsClients, AwsSettings};
+use shared::config::Config;
+use shared::AwsFileService;
+
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4566";
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.into())
+}
+
+pub fn endpoint() -> String {
+    env_or("AWS_ENDPOINT_URL", DEFAULT_ENDPOINT)
+}
+
+pub fn config() -> Config {
+    Config::for_tests(
+        &env_or("FILES_BUCKET", "file-service-local"),
+        &env_or("FILES_TABLE", "file-service-local"),
+    )
+}
+
+pub fn clients() -> AwsClients {
+    AwsClients::new(AwsSettings::emulator(&endpoint()))
+}
+
+/// The service as the functions build it, against the emulator.
+pub fn service() -> AwsFileService {
+    shared::aws_service(config(), clients())
+}
+
+pub fn jwt() -> JwtSettings {
+    JwtSettings {
+        secret: b"integration-test-secret".to_vec(),
+        issuer: "file-service-local".into(),
+        audience: "file-service".into(),
+    }
+}
+
+/// A fresh organisation, so tests never see each other's files.
+pub fn new_org() -> String {
+    format!("org-{}", uuid::Uuid::new_v4().simple())
+}
+
+pub struct Stack {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub jwt: JwtSettings,
+    /// The same service the API runs, for looking into storage directly.
+    pub service: AwsFileService,
+}
+
+/// Starts the local API on 127.0.0.1 with a free port, after checking the emulator answers.
+pub async fn stack() -> Stack {
+    stack_with(config()).await
+}
+
+/// As [`stack`], with the service configured as given.
+pub async fn stack_with(config: Config) -> Stack {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("HTTP client");
+    if let Err(e) = http.get(endpoint()).send().await {
+        panic!(
+            "no AWS-compatible endpoint answers at {} ({e}); run the tests with `make test`, \
+             which starts one, or start moto/LocalStack and run `make emulator` first",
+            endpoint()
+        );
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let api = Arc::new(LocalApi {
+        service: shared::aws_service(config.clone(), clients()),
+        jwt: jwt(),
+    });
+    tokio::spawn(serve(listener, api));
+    Stack {
+        base,
+        http,
+        jwt: jwt(),
+        service: shared::aws_service(config, clients()),
+    }
+}
+
+/// An HTTP answer: status, headers and body as JSON (or `Null` when not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: Value,
+}
+
+impl Answer {
+    /// Asserts the status and returns the body, showing the body when it differs.
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.json
+        );
+        self.json
+    }
+
+    /// Asserts a JSON error answer with this status and returns its `error` code.
+    pub fn expect_error(self, status: u16) -> String {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.json
+        );
+        let code = self.json["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {}", self.json));
+        assert!(
+            self.json["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "no message in {}",
+            self.json
+        );
+        assert_eq!(
+            self.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/json")
+        );
+        code.to_owned()
+    }
+}
+
+impl Stack {
+    pub fn token(&self, org: &str) -> String {
+        let now = shared::time::Clock::system().now_millis() / 1000;
+        self.jwt.token_for(org, "org_id", now, 3600)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.expect("the local API answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    /// `method path` with org's token and, if given, a JSON body.
+    pub async fn call(
+        &self,
+        org: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(self.token(org));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    /// uploadFileV2 then a PUT of `bytes` to the upload URL; returns the s3ref.
+    pub async fn upload(&self, org: &str, filename: &str, mime_type: &str, bytes: &[u8]) -> Value {
+        let answer = self
+            .call(
+                org,
+                reqwest::Method::POST,
+                "/v2/files/upload",
+                Some(json!({ "filename": filename, "mime_type": mime_type })),
+            )
+            .await
+            .expect(201);
+        self.put_bytes(
+            answer["upload_url"].as_str().expect("upload_url"),
+            mime_type,
+            bytes,
+        )
+        .await;
+        answer["s3ref"].clone()
+    }
+
+    pub async fn put_bytes(&self, url: &str, mime_type: &str, bytes: &[u8]) {
+        let response = self
+            .http
+            .put(url)
+            .header("content-type", mime_type)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .expect("PUT to the upload URL");
+        assert!(
+            response.status().is_success(),
+            "PUT failed: {}",
+            response.status()
+        );
+    }
+
+    /// saveFileV2 with an s3ref (and more fields); returns the answer.
+    pub async fn save(&self, org: &str, body: Value) -> Answer {
+        self.call(org, reqwest::Method::POST, "/v2/files", Some(body))
+            .await
+    }
+
+    /// upload + save: a new file's entity.
+    pub async fn new_file(
+        &self,
+        org: &str,
+        filename: &str,
+        mime_type: &str,
+        bytes: &[u8],
+    ) -> Value {
+        let s3ref = self.upload(org, filename, mime_type, bytes).await;
+        self.save(org, json!({ "s3ref": s3ref, "filename": filename }))
+            .await
+            .expect(201)
+    }
+
+    /// GET a presigned URL; returns status, headers and bytes.
+    pub async fn fetch(&self, url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .expect("GET the presigned URL");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (
+            status,
+            headers,
+            response.bytes().await.expect("body").to_vec(),
+        )
+    }
+
+    /// downloadFile's URL for `id` with a raw query string.
+    pub async fn download_url(&self, org: &str, id: &str, query: &str) -> String {
+        let answer = self
+            .call(
+                org,
+                reqwest::Method::GET,
+                &format!("/v1/files/{id}/download{query}"),
+                None,
+            )
+            .await
+            .expect(200);
+        answer["download_url"]
+            .as_str()
+            .expect("download_url")
+            .to_owned()
+    }
+}

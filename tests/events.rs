@@ -1,0 +1,165 @@
+//! The sample events in `events/` (the ones `sam local invoke -e` takes) go
+//! straight into the functions' handler code, as Lambda would deliver them.
+
+use integration_tests::{service, stack};
+use lambda_http::Body;
+use serde_json::{json, Value};
+use shared::api::{find_route, handle, Function};
+use shared::AwsFileService;
+
+const SAMPLE_ID: &str = "4ffdc191-f32c-404a-8520-c403b7408afa";
+const SAMPLE_KEY: &str = "temp/123/5f0f9d2e-8d1e-4a8b-9d0c-1f2e3d4c5b6a/example.pdf";
+const API_EVENTS: &[&str] = &[
+    "upload.json",
+    "upload-public.json",
+    "save.json",
+    "save-version.json",
+    "get.json",
+    "download.json",
+    "download-files.json",
+    "delete.json",
+];
+
+fn event_text(name: &str) -> String {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The event with sample values replaced, as a Lambda request, and the function its route belongs to.
+fn request(name: &str, replacements: &[(&str, &str)]) -> (Function, lambda_http::Request) {
+    let mut text = event_text(name);
+    for (from, to) in replacements {
+        text = text.replace(from, to);
+    }
+    let request = lambda_http::request::from_str(&text)
+        .unwrap_or_else(|e| panic!("{name} is not an API Gateway event: {e}"));
+    let (def, _) = find_route(request.method().as_str(), request.uri().path())
+        .unwrap_or_else(|e| panic!("{name} names no route: {e}"));
+    (def.function, request)
+}
+
+async fn invoke(
+    service: &AwsFileService,
+    name: &str,
+    replacements: &[(&str, &str)],
+) -> (u16, Value) {
+    let (function, request) = request(name, replacements);
+    let response = handle(service, function, request).await;
+    let body = match response.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        other => serde_json::from_slice(other.as_ref()).unwrap(),
+    };
+    (response.status().as_u16(), body)
+}
+
+#[test]
+fn every_api_event_parses_and_every_function_has_one() {
+    let mut functions = std::collections::HashSet::new();
+    for name in API_EVENTS {
+        let (function, request) = request(name, &[]);
+        functions.insert(function);
+        assert!(
+            request.headers().contains_key("host"),
+            "{name} has a host header"
+        );
+    }
+    for f in [
+        Function::Upload,
+        Function::Save,
+        Function::Get,
+        Function::Download,
+        Function::Delete,
+    ] {
+        assert!(functions.contains(&f), "no sample event for {}", f.name());
+    }
+}
+
+#[tokio::test]
+async fn sample_events_drive_the_whole_flow_through_the_handlers() {
+    let s = stack().await; // only for PUTting bytes to the presigned URL
+    let svc = service();
+
+    let (status, upload) = invoke(&svc, "upload.json", &[]).await;
+    assert_eq!(status, 201, "{upload}");
+    let key = upload["s3ref"]["key"].as_str().unwrap().to_owned();
+    assert!(
+        key.starts_with("temp/123/"),
+        "the org comes from the event's claims: {key}"
+    );
+    s.put_bytes(
+        upload["upload_url"].as_str().unwrap(),
+        "application/pdf",
+        b"%PDF-sample",
+    )
+    .await;
+
+    let (status, public) = invoke(&svc, "upload-public.json", &[]).await;
+    assert_eq!(status, 201, "{public}");
+    assert!(public["s3ref"]["key"]
+        .as_str()
+        .unwrap()
+        .starts_with("temp/_public/"));
+
+    let (status, saved) = invoke(&svc, "save.json", &[(SAMPLE_KEY, &key)]).await;
+    assert_eq!(status, 201, "{saved}");
+    let id = saved["_id"].as_str().unwrap().to_owned();
+    assert_eq!(saved["size_bytes"], 11);
+
+    let (status, upload2) = invoke(&svc, "upload.json", &[]).await;
+    assert_eq!(status, 201);
+    let key2 = upload2["s3ref"]["key"].as_str().unwrap().to_owned();
+    s.put_bytes(
+        upload2["upload_url"].as_str().unwrap(),
+        "application/pdf",
+        b"%PDF-sample-2",
+    )
+    .await;
+    let (status, version) = invoke(
+        &svc,
+        "save-version.json",
+        &[(SAMPLE_KEY, &key2), (SAMPLE_ID, &id)],
+    )
+    .await;
+    assert_eq!(status, 201, "{version}");
+    assert_eq!(version["versions"].as_array().unwrap().len(), 2);
+
+    let (status, got) = invoke(&svc, "get.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!((status, &got["_id"]), (200, &json!(id)));
+
+    let (status, download) = invoke(&svc, "download.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!(status, 200, "{download}");
+    let (_, _, bytes) = s.fetch(download["download_url"].as_str().unwrap()).await;
+    assert_eq!(bytes, b"%PDF-sample-2");
+
+    let (status, many) = invoke(&svc, "download-files.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!(status, 200, "{many}");
+    assert_eq!(many.as_array().unwrap().len(), 2);
+
+    let (status, _) = invoke(&svc, "delete.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!(status, 200);
+    let (status, gone) = invoke(&svc, "get.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!((status, gone["error"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn an_event_without_authorizer_claims_is_refused_by_authenticated_functions() {
+    let svc = service();
+    let (function, mut request) = request("get.json", &[]);
+    use lambda_http::RequestExt;
+    let context: lambda_http::request::RequestContext = serde_json::from_value(json!({
+        "http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "x"},
+        "timeEpoch": 0
+    }))
+    .unwrap();
+    request = request.with_request_context(context);
+    let response = handle(&svc, function, request).await;
+    assert_eq!(response.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn a_function_refuses_routes_that_belong_to_another() {
+    let svc = service();
+    let (_, request) = request("get.json", &[]);
+    let response = handle(&svc, Function::Delete, request).await;
+    assert_eq!(response.status().as_u16(), 404);
+}
