@@ -8,6 +8,7 @@ use shared::api::{find_route, handle, Function};
 use shared::AwsFileService;
 
 const SAMPLE_ID: &str = "4ffdc191-f32c-404a-8520-c403b7408afa";
+const SAMPLE_ID_2: &str = "0b7b1c3e-2f4a-4d5e-9c8b-7a6f5e4d3c2b";
 const SAMPLE_KEY: &str = "temp/123/5f0f9d2e-8d1e-4a8b-9d0c-1f2e3d4c5b6a/example.pdf";
 const API_EVENTS: &[&str] = &[
     "upload.json",
@@ -131,12 +132,17 @@ async fn sample_events_drive_the_whole_flow_through_the_handlers() {
     let (_, _, bytes) = s.fetch(download["download_url"].as_str().unwrap()).await;
     assert_eq!(bytes, b"%PDF-sample-2");
 
-    let (status, many) = invoke(&svc, "download-files.json", &[(SAMPLE_ID, &id)]).await;
+    let (status, many) = invoke(
+        &svc,
+        "download-files.json",
+        &[(SAMPLE_ID, &id), (SAMPLE_ID_2, &id)],
+    )
+    .await;
     assert_eq!(status, 200, "{many}");
     assert_eq!(many.as_array().unwrap().len(), 2);
 
-    let (status, _) = invoke(&svc, "delete.json", &[(SAMPLE_ID, &id)]).await;
-    assert_eq!(status, 200);
+    let (status, deleted) = invoke(&svc, "delete.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!(status, 200, "{deleted}");
     let (status, gone) = invoke(&svc, "get.json", &[(SAMPLE_ID, &id)]).await;
     assert_eq!((status, gone["error"].as_str()), (404, Some("not_found")));
 }

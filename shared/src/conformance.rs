@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::{json, Map};
 use uuid::Uuid;
 
-use crate::domain::{AccessControl, FileRecord, StoredVersion};
+use crate::domain::{
+    padded_sequencer, AccessControl, FileRecord, PendingUpload, StoredVersion, UploadState,
+};
 use crate::error::Error;
 use crate::ports::{FileRepository, ObjectStore, ResponseHeaders, VersionChange};
 
@@ -265,6 +267,50 @@ pub async fn file_repository<R: FileRepository>(repo: &R, org: &str) {
         "delete twice is not found"
     );
     repo.delete(external.id, org, 0).await.unwrap();
+
+    // Records of unsaved uploads: a later event replaces an earlier one, never the reverse.
+    let key = format!("temp/{org}/{}/upload.pdf", Uuid::new_v4());
+    assert_eq!(repo.get_upload(&key).await.unwrap(), None, "no record yet");
+    let created = PendingUpload {
+        key: key.clone(),
+        org: org.into(),
+        state: UploadState::Present,
+        created_at_ms: 1_000,
+        expires_at_ms: 2_000,
+        sequencer: padded_sequencer("0A"),
+    };
+    assert!(
+        repo.put_upload(&created).await.unwrap(),
+        "first record stored"
+    );
+    assert!(
+        !repo.put_upload(&created).await.unwrap(),
+        "the same event twice is stale"
+    );
+    assert_eq!(
+        repo.get_upload(&key).await.unwrap().as_ref(),
+        Some(&created)
+    );
+    let removed = PendingUpload {
+        state: UploadState::Removed,
+        sequencer: padded_sequencer("0B"),
+        ..created.clone()
+    };
+    assert!(
+        repo.put_upload(&removed).await.unwrap(),
+        "a later event replaces"
+    );
+    assert!(
+        !repo.put_upload(&created).await.unwrap(),
+        "an earlier event arriving late does not"
+    );
+    assert_eq!(
+        repo.get_upload(&key).await.unwrap().as_ref(),
+        Some(&removed)
+    );
+    repo.forget_upload(&key).await.unwrap();
+    repo.forget_upload(&key).await.unwrap();
+    assert_eq!(repo.get_upload(&key).await.unwrap(), None, "forgotten");
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ pub enum Error {
     MethodNotAllowed(String),
     /// The request conflicts with the current state (409).
     Conflict(String),
-    /// Existed once but is no longer usable, e.g. an expired upload (410).
-    Gone(String),
+    /// An unsaved upload past the time it could be saved (410).
+    Expired(String),
     /// The body is larger than this route accepts (413).
     TooLarge(String),
     /// The content type is not accepted here (415).
@@ -65,7 +65,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
-            Error::Gone(_) => 410,
+            Error::Expired(_) => 410,
             Error::TooLarge(_) => 413,
             Error::UnsupportedMediaType(_) => 415,
             Error::RateLimited(_) => 429,
@@ -82,7 +82,7 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::MethodNotAllowed(_) => "method_not_allowed",
             Error::Conflict(_) => "conflict",
-            Error::Gone(_) => "gone",
+            Error::Expired(_) => "upload_expired",
             Error::TooLarge(_) => "payload_too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::RateLimited(_) => "rate_limited",
@@ -99,7 +99,7 @@ impl Error {
             | Error::NotFound(message)
             | Error::MethodNotAllowed(message)
             | Error::Conflict(message)
-            | Error::Gone(message)
+            | Error::Expired(message)
             | Error::TooLarge(message)
             | Error::UnsupportedMediaType(message)
             | Error::RateLimited(message) => message.clone(),

@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod custom_url;
 pub mod domain;
 pub mod error;
+pub mod expiry;
 pub mod ports;
 pub mod service;
 pub mod time;
@@ -27,6 +28,16 @@ pub fn aws_service_from_env() -> Result<AwsFileService> {
     Ok(aws_service(
         config::Config::from_env()?,
         aws::AwsClients::from_env()?,
+    ))
+}
+
+/// The table alone, for the S3-event function (it needs no bucket).
+pub fn dynamo_repository_from_env() -> Result<DynamoRepository> {
+    let table = config::optional("FILES_TABLE")
+        .ok_or_else(|| Error::invalid("configuration", "FILES_TABLE is not set"))?;
+    Ok(DynamoRepository::new(
+        aws::AwsClients::from_env()?.dynamodb,
+        table,
     ))
 }
 

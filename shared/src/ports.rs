@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::domain::{AccessControl, FileRecord, StoredVersion};
+use crate::domain::{AccessControl, FileRecord, PendingUpload, StoredVersion};
 use crate::error::Result;
 
 /// What S3 says about a stored object.
@@ -19,6 +19,8 @@ pub struct ObjectMeta {
     /// Without surrounding quotes.
     pub etag: String,
     pub content_type: Option<String>,
+    /// When S3 stored this object, epoch milliseconds.
+    pub last_modified_ms: Option<i64>,
 }
 
 /// Response headers a presigned GET makes S3 send.
@@ -99,6 +101,16 @@ pub trait FileRepository: Send + Sync {
         org: &str,
         change: &VersionChange,
     ) -> impl Future<Output = Result<FileRecord>> + Send;
+
+    /// The record the S3-event function keeps of an unsaved upload, if any.
+    fn get_upload(&self, key: &str) -> impl Future<Output = Result<Option<PendingUpload>>> + Send;
+
+    /// Stores what an S3 event says of an upload, unless a record of a later
+    /// (or the same) event is already there; answers whether it was stored.
+    fn put_upload(&self, upload: &PendingUpload) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Forgets an upload once it is saved.
+    fn forget_upload(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
 
     /// Deletes the file if it still has `expected_versions` versions:
     /// `Conflict` if a version was added meanwhile, `NotFound` if it is gone.

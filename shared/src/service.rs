@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::domain::{
     content_disposition, guess_mime_type, temp_key, validate_attributes, validate_filename,
     validate_mime_type, version_key, AccessControl, FileRecord, OrgId, S3Ref, StoredVersion,
-    TempKey,
+    TempKey, UploadState, UNSAVED_UPLOAD_LIFETIME_MS,
 };
 use crate::error::{Error, Result};
 use crate::ports::{FileRepository, ObjectStore, ResponseHeaders, VersionChange};
@@ -99,7 +99,8 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         Ok(json!({
             "s3ref": { "bucket": self.store.bucket(), "key": key },
             "upload_url": upload_url,
-            "expires_in": self.config.upload_url_ttl.as_secs(),
+            "upload_url_expires_in": self.config.upload_url_ttl.as_secs(),
+            "unsaved_upload_expires_in": UNSAVED_UPLOAD_LIFETIME_MS / 1000,
         }))
     }
 
@@ -143,6 +144,7 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         request: &SaveRequest,
     ) -> Result<FileRecord> {
         let temp = self.claimable_upload(caller, s3ref)?;
+        self.check_not_expired(&s3ref.key).await?;
         if existing
             .as_ref()
             .is_some_and(|r| r.custom_download_url.is_some())
@@ -171,6 +173,9 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
             .await;
         match result {
             Ok(record) => {
+                if let Err(e) = self.repo.forget_upload(&s3ref.key).await {
+                    tracing::warn!(error = %e, key = %s3ref.key, "upload record not cleared");
+                }
                 if request.delete_temp_file {
                     // The version is saved; a temp object left behind expires by lifecycle.
                     if let Err(e) = self.store.delete(std::slice::from_ref(&s3ref.key)).await {
@@ -230,6 +235,30 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         };
         self.repo.create(&record).await?;
         Ok(record)
+    }
+
+    /// Keeps the promise: an upload can be saved for [`UNSAVED_UPLOAD_LIFETIME_MS`] after
+    /// S3 stored it, and not after, even while lifecycle deletion has not caught up.
+    async fn check_not_expired(&self, key: &str) -> Result<()> {
+        let now = self.clock.now_millis();
+        let expired = || {
+            Error::Expired(
+                "this upload was not saved within 24 hours and has expired; upload the file again"
+                    .into(),
+            )
+        };
+        if let Some(record) = self.repo.get_upload(key).await? {
+            if record.state == UploadState::Present && record.expires_at_ms <= now {
+                return Err(expired());
+            }
+        }
+        let meta = self.store.head(key).await?.ok_or_else(|| {
+            Error::not_found("nothing was uploaded to this s3ref (or the upload expired)")
+        })?;
+        match meta.last_modified_ms {
+            Some(created) if created + UNSAVED_UPLOAD_LIFETIME_MS <= now => Err(expired()),
+            _ => Ok(()),
+        }
     }
 
     /// The temp upload an s3ref names, if this caller may save it.

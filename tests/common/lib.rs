@@ -69,6 +69,11 @@ pub async fn stack() -> Stack {
 
 /// As [`stack`], with the service configured as given.
 pub async fn stack_with(config: Config) -> Stack {
+    stack_at(config, shared::time::Clock::system()).await
+}
+
+/// As [`stack_with`], with the service's clock as given.
+pub async fn stack_at(config: Config, clock: shared::time::Clock) -> Stack {
     let http = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
@@ -85,8 +90,10 @@ pub async fn stack_with(config: Config) -> Stack {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
+    let mut api_service = shared::aws_service(config.clone(), clients());
+    api_service.clock = clock.clone();
     let api = Arc::new(LocalApi {
-        service: shared::aws_service(config.clone(), clients()),
+        service: api_service,
         jwt: jwt(),
     });
     tokio::spawn(serve(listener, api));
@@ -94,7 +101,11 @@ pub async fn stack_with(config: Config) -> Stack {
         base,
         http,
         jwt: jwt(),
-        service: shared::aws_service(config, clients()),
+        service: {
+            let mut service = shared::aws_service(config, clients());
+            service.clock = clock;
+            service
+        },
     }
 }
 

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::Client;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::domain::{AccessControl, FileRecord, StoredVersion};
+use crate::domain::{AccessControl, FileRecord, PendingUpload, StoredVersion, UploadState};
 use crate::error::{Error, Result};
 use crate::ports::{FileRepository, VersionChange};
 
@@ -54,6 +54,66 @@ pub fn file_pk(id: Uuid) -> String {
 
 fn key(id: Uuid) -> Item {
     HashMap::from([("pk".to_owned(), AttributeValue::S(file_pk(id)))])
+}
+
+/// The partition key of an unsaved upload's record.
+pub fn upload_pk(key: &str) -> String {
+    format!("UPLOAD#{key}")
+}
+
+/// Upload records outlive their expiry by this long, then DynamoDB's TTL removes them.
+const UPLOAD_RECORD_GRACE_SECS: i64 = 7 * 24 * 3600;
+
+fn upload_to_item(u: &PendingUpload) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(&upload_pk(&u.key))),
+        ("kind".to_owned(), s("upload")),
+        ("key".to_owned(), s(&u.key)),
+        ("org".to_owned(), s(&u.org)),
+        ("state".to_owned(), s(u.state.as_str())),
+        (
+            "created_at_ms".to_owned(),
+            AttributeValue::N(u.created_at_ms.to_string()),
+        ),
+        (
+            "expires_at_ms".to_owned(),
+            AttributeValue::N(u.expires_at_ms.to_string()),
+        ),
+        ("sequencer".to_owned(), s(&u.sequencer)),
+        (
+            "ttl".to_owned(),
+            AttributeValue::N((u.expires_at_ms / 1000 + UPLOAD_RECORD_GRACE_SECS).to_string()),
+        ),
+    ])
+}
+
+fn item_to_upload(item: &Item) -> Result<PendingUpload> {
+    let bad = |field: &str| {
+        Error::upstream(
+            "decode upload item",
+            format!("field {field} missing or malformed"),
+        )
+    };
+    let text = |field: &str| {
+        item.get(field)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .ok_or_else(|| bad(field))
+    };
+    let number = |field: &str| {
+        item.get(field)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+            .ok_or_else(|| bad(field))
+    };
+    Ok(PendingUpload {
+        key: text("key")?,
+        org: text("org")?,
+        state: UploadState::parse(&text("state")?).ok_or_else(|| bad("state"))?,
+        created_at_ms: number("created_at_ms")?,
+        expires_at_ms: number("expires_at_ms")?,
+        sequencer: text("sequencer")?,
+    })
 }
 
 fn s(value: &str) -> AttributeValue {
@@ -287,6 +347,54 @@ impl FileRepository for DynamoRepository {
             }
             Err(e) => Err(upstream("UpdateItem", e)),
         }
+    }
+
+    async fn get_upload(&self, key: &str) -> Result<Option<PendingUpload>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(&upload_pk(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| upstream("GetItem", e))?;
+        out.item().map(item_to_upload).transpose()
+    }
+
+    async fn put_upload(&self, upload: &PendingUpload) -> Result<bool> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(upload_to_item(upload)))
+            // Events arrive twice and out of order: only a later one replaces the record.
+            .condition_expression("attribute_not_exists(pk) OR #sequencer < :sequencer")
+            .expression_attribute_names("#sequencer", "sequencer")
+            .expression_attribute_values(":sequencer", s(&upload.sequencer))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(upstream("PutItem", e)),
+        }
+    }
+
+    async fn forget_upload(&self, key: &str) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(&upload_pk(key)))
+            .send()
+            .await
+            .map_err(|e| upstream("DeleteItem", e))?;
+        Ok(())
     }
 
     async fn delete(&self, id: Uuid, org: &str, expected_versions: usize) -> Result<()> {

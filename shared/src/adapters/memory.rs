@@ -8,7 +8,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::domain::FileRecord;
+use crate::domain::{FileRecord, PendingUpload};
 use crate::error::{Error, Result};
 use crate::ports::{FileRepository, ObjectMeta, ObjectStore, ResponseHeaders, VersionChange};
 
@@ -98,6 +98,7 @@ impl ObjectStore for MemoryStore {
             size_bytes: body.len() as u64,
             etag: etag_of(&body),
             content_type: Some(content_type.unwrap_or("binary/octet-stream").into()),
+            last_modified_ms: Some(crate::time::Clock::system().now_millis()),
         };
         self.objects().insert(
             key.into(),
@@ -135,6 +136,7 @@ impl ObjectStore for MemoryStore {
 #[derive(Default)]
 pub struct MemoryRepository {
     files: Mutex<HashMap<Uuid, FileRecord>>,
+    uploads: Mutex<HashMap<String, PendingUpload>>,
 }
 
 impl MemoryRepository {
@@ -144,6 +146,10 @@ impl MemoryRepository {
 
     fn files(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, FileRecord>> {
         self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn uploads(&self) -> std::sync::MutexGuard<'_, HashMap<String, PendingUpload>> {
+        self.uploads.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -192,6 +198,26 @@ impl FileRepository for MemoryRepository {
         record.attributes = change.attributes.clone();
         record.updated_at = change.updated_at.clone();
         Ok(record.clone())
+    }
+
+    async fn get_upload(&self, key: &str) -> Result<Option<PendingUpload>> {
+        Ok(self.uploads().get(key).cloned())
+    }
+
+    async fn put_upload(&self, upload: &PendingUpload) -> Result<bool> {
+        let mut uploads = self.uploads();
+        match uploads.get(&upload.key) {
+            Some(known) if known.sequencer >= upload.sequencer => Ok(false),
+            _ => {
+                uploads.insert(upload.key.clone(), upload.clone());
+                Ok(true)
+            }
+        }
+    }
+
+    async fn forget_upload(&self, key: &str) -> Result<()> {
+        self.uploads().remove(key);
+        Ok(())
     }
 
     async fn delete(&self, id: Uuid, org: &str, expected_versions: usize) -> Result<()> {

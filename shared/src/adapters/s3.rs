@@ -118,6 +118,7 @@ impl ObjectStore for S3Store {
                 size_bytes: out.content_length().unwrap_or(0).max(0) as u64,
                 etag: out.e_tag().map(unquote).unwrap_or_default(),
                 content_type: out.content_type().map(str::to_owned),
+                last_modified_ms: out.last_modified().and_then(|t| t.to_millis().ok()),
             })),
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(upstream("HeadObject", e)),
@@ -162,6 +163,7 @@ impl ObjectStore for S3Store {
             size_bytes,
             etag: out.e_tag().map(unquote).unwrap_or_default(),
             content_type: content_type.map(str::to_owned),
+            last_modified_ms: None,
         })
     }
 

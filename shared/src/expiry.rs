@@ -1,0 +1,156 @@
+//! The S3-event function's logic: keep the table's records of unsaved uploads
+//! in step with what S3 created, deleted and expired under `temp/`.
+
+use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use serde_json::{json, Value};
+
+use crate::domain::{
+    padded_sequencer, PendingUpload, TempKey, UploadState, UNSAVED_UPLOAD_LIFETIME_MS,
+};
+use crate::error::{Error, Result};
+use crate::ports::FileRepository;
+
+/// What one record of an event means for the table.
+fn pending_upload(record: &S3EventRecord) -> Option<PendingUpload> {
+    let raw_key = record.s3.object.key.as_deref()?;
+    // Keys in S3 events are URL-encoded, with '+' for spaces.
+    let key: String = form_urlencoded::parse(format!("k={raw_key}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    let temp = TempKey::parse(&key)?;
+    let event = record.event_name.as_deref()?;
+    let state = if event.starts_with("ObjectCreated:") {
+        UploadState::Present
+    } else if event.starts_with("ObjectRemoved:") || event.starts_with("LifecycleExpiration:") {
+        UploadState::Removed
+    } else {
+        return None;
+    };
+    let created_at_ms = record.event_time.timestamp_millis();
+    Some(PendingUpload {
+        org: temp.org.to_owned(),
+        key,
+        state,
+        created_at_ms,
+        expires_at_ms: created_at_ms + UNSAVED_UPLOAD_LIFETIME_MS,
+        sequencer: padded_sequencer(record.s3.object.sequencer.as_deref().unwrap_or_default()),
+    })
+}
+
+/// Applies every record of the event. Any table failure fails the whole
+/// invocation, so Lambda retries it (applying a record twice does no harm).
+pub async fn handle_s3_event<R: FileRepository>(repo: &R, event: S3Event) -> Result<Value> {
+    let (mut applied, mut stale, mut ignored) = (0, 0, 0);
+    let mut failure: Option<Error> = None;
+    for record in &event.records {
+        let Some(upload) = pending_upload(record) else {
+            ignored += 1;
+            continue;
+        };
+        match repo.put_upload(&upload).await {
+            Ok(true) => applied += 1,
+            Ok(false) => stale += 1,
+            Err(e) => {
+                tracing::error!(error = %e, key = %upload.key, "upload record not stored");
+                failure = Some(e);
+            }
+        }
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    tracing::info!(applied, stale, ignored, "S3 event applied");
+    Ok(json!({ "applied": applied, "stale": stale, "ignored": ignored }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::MemoryRepository;
+
+    fn event(records: &[(&str, &str, &str, &str)]) -> S3Event {
+        let records: Vec<Value> = records
+            .iter()
+            .map(|(name, key, time, sequencer)| {
+                json!({
+                    "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                    "eventTime": time, "eventName": name,
+                    "userIdentity": {"principalId": "x"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                    "responseElements": {},
+                    "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+                           "bucket": {"name": "b", "ownerIdentity": {"principalId": "x"}, "arn": "arn:aws:s3:::b"},
+                           "object": {"key": key, "size": 3, "eTag": "e", "sequencer": sequencer}}
+                })
+            })
+            .collect();
+        serde_json::from_value(json!({ "Records": records })).unwrap()
+    }
+
+    const KEY: &str = "temp/org1/5f0f9d2e-8d1e-4a8b-9d0c-1f2e3d4c5b6a/a+b%C3%BC.pdf";
+    const DECODED: &str = "temp/org1/5f0f9d2e-8d1e-4a8b-9d0c-1f2e3d4c5b6a/a bü.pdf";
+
+    #[tokio::test]
+    async fn created_then_removed_and_duplicates_and_late_events_do_no_harm() {
+        let repo = MemoryRepository::new();
+        let created = ("ObjectCreated:Put", KEY, "2026-11-23T10:00:00.000Z", "0A1");
+        let removed = (
+            "LifecycleExpiration:Delete",
+            KEY,
+            "2026-11-24T10:00:00.000Z",
+            "0B2",
+        );
+        let answer = handle_s3_event(&repo, event(&[created, created]))
+            .await
+            .unwrap();
+        assert_eq!(
+            (answer["applied"].as_i64(), answer["stale"].as_i64()),
+            (Some(1), Some(1))
+        );
+        let record = repo
+            .get_upload(DECODED)
+            .await
+            .unwrap()
+            .expect("record under the decoded key");
+        assert_eq!(record.state, UploadState::Present);
+        assert_eq!(record.org, "org1");
+        assert_eq!(
+            record.expires_at_ms - record.created_at_ms,
+            UNSAVED_UPLOAD_LIFETIME_MS
+        );
+
+        handle_s3_event(&repo, event(&[removed])).await.unwrap();
+        // The created event again, late: it must not bring the record back.
+        handle_s3_event(&repo, event(&[created])).await.unwrap();
+        assert_eq!(
+            repo.get_upload(DECODED).await.unwrap().unwrap().state,
+            UploadState::Removed
+        );
+    }
+
+    #[tokio::test]
+    async fn keys_outside_temp_and_other_events_are_ignored() {
+        let repo = MemoryRepository::new();
+        let answer = handle_s3_event(
+            &repo,
+            event(&[
+                (
+                    "ObjectCreated:Put",
+                    "files/org1/x/y/z.pdf",
+                    "2026-11-23T10:00:00Z",
+                    "01",
+                ),
+                (
+                    "ObjectCreated:Put",
+                    "temp/not-a-shape",
+                    "2026-11-23T10:00:00Z",
+                    "02",
+                ),
+                ("ObjectRestore:Completed", KEY, "2026-11-23T10:00:00Z", "03"),
+            ]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer["ignored"], 3);
+        assert_eq!(repo.get_upload(DECODED).await.unwrap(), None);
+    }
+}
