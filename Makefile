@@ -1,0 +1,47 @@
+# Local development and CI entry points (GNU make). See `make help`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The local stack; scripts/env.sh has the same defaults for running the scripts directly.
+export AWS_ENDPOINT_URL ?= http://127.0.0.1:4566
+export AWS_ACCESS_KEY_ID ?= test
+export AWS_SECRET_ACCESS_KEY ?= test
+export AWS_REGION ?= us-east-1
+export FILES_BUCKET ?= file-service-local
+export FILES_TABLE ?= file-service-local
+export DEV_JWT_SECRET ?= local-development-secret-change-me
+
+# Organisation of the development token (`make token ORG=456`).
+ORG ?= 123
+
+.PHONY: help venv emulator emulator-stop infra-check dev test token lint-template
+
+help: ## list the targets
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
+
+venv: ## Python tools (moto, cfn-lint, boto3) in .venv
+	scripts/venv.sh
+
+emulator: venv ## start (or reuse) the AWS emulator and apply template.yaml's bucket and table to it
+	scripts/emulator.sh ensure
+	.venv/bin/python scripts/local_infra.py apply
+
+emulator-stop: ## stop the emulator `make emulator` started
+	scripts/emulator.sh stop
+
+infra-check: venv ## compare the emulator's bucket and table with template.yaml
+	.venv/bin/python scripts/local_infra.py check
+
+dev: ## emulator + local API on http://127.0.0.1:3000 until Ctrl-C
+	scripts/dev.sh
+
+test: ## emulator, cargo fmt --check, clippy -D warnings, cargo test (what CI runs)
+	scripts/test.sh
+
+token: ## a development JWT for organisation $(ORG)
+	cargo run -q -p local-api -- token --org $(ORG)
+
+lint-template: venv ## cfn-lint template.yaml, as written and after the SAM transform
+	.venv/bin/cfn-lint template.yaml
+	.venv/bin/python scripts/sam_lint.py --transformed-only template.yaml

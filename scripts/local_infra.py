@@ -1,0 +1,795 @@
+#!/usr/bin/env python3
+"""Creates and checks the local stack (bucket and table) from template.yaml.
+
+    local_infra.py apply   create the bucket and the table if absent and (re)apply the
+                           bucket's CORS, lifecycle, public access block, encryption and
+                           ownership controls and the table's TTL; idempotent
+    local_infra.py check   read that configuration back from the endpoint and compare it
+                           with the template: exit 0 with one line when they agree, else
+                           print every difference and exit 1
+
+template.yaml is the single source of truth: this script reads the `FilesBucket` and
+`FilesTable` resources from it (a `!Ref` to a parameter resolves to the parameter's
+Default) and converts the CloudFormation property shapes to the S3 and DynamoDB API
+shapes. Nothing about the bucket or the table is written anywhere else.
+
+Environment:
+    AWS_ENDPOINT_URL   emulator endpoint (default http://127.0.0.1:4566)
+    AWS_REGION         region (default us-east-1); credentials are always test/test
+    FILES_BUCKET       bucket name (default file-service-local)
+    FILES_TABLE        table name (default file-service-local)
+    TEMPLATE_PATH      template to read (default template.yaml at the repository root)
+    LOCAL_INFRA_RECREATE_TABLE=1
+                       let `apply` delete and recreate a table whose keys or indexes no
+                       longer match the template (its items are lost)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BUCKET_RESOURCE = "FilesBucket"
+TABLE_RESOURCE = "FilesTable"
+
+
+class InfraError(Exception):
+    """A problem the user has to fix (bad template, unreachable endpoint, ...)."""
+
+
+# --------------------------------------------------------------------------- template
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader that turns CloudFormation short tags (!Ref, !Sub, !GetAtt, ...) into
+    their long forms ({"Ref": ...}, {"Fn::Sub": ...}, {"Fn::GetAtt": [...]})."""
+
+
+def _construct_cfn_tag(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if tag_suffix == "Ref":
+        return {"Ref": value}
+    if tag_suffix == "Condition":
+        return {"Condition": value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{tag_suffix}": value}
+
+
+CfnLoader.add_multi_constructor("!", _construct_cfn_tag)
+
+
+def template_path() -> Path:
+    raw = os.environ.get("TEMPLATE_PATH", "").strip()
+    if not raw:
+        return ROOT / "template.yaml"
+    path = Path(raw)
+    return path if path.is_absolute() else Path.cwd() / path
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            template = yaml.load(handle, Loader=CfnLoader)  # noqa: S506 (SafeLoader subclass)
+    except OSError as err:
+        raise InfraError(f"cannot read {path}: {err}") from err
+    except yaml.YAMLError as err:
+        raise InfraError(f"{path} is not valid YAML: {err}") from err
+    if not isinstance(template, dict):
+        raise InfraError(f"{path}: not a CloudFormation template")
+    return template
+
+
+class Resolver:
+    """Resolves `Ref` to a parameter into the parameter's Default; any other intrinsic
+    function (or a Ref to a resource) is an error: those properties must stay literal."""
+
+    def __init__(self, template: dict[str, Any], source: Path) -> None:
+        self.parameters = template.get("Parameters") or {}
+        self.source = source
+
+    def parameter_default(self, name: str, where: str) -> Any:
+        spec = self.parameters.get(name)
+        if not isinstance(spec, dict):
+            raise InfraError(
+                f"{self.source}: {where}: !Ref {name} is not a parameter; keep this property "
+                "literal (or a !Ref to a parameter with a Default) so the local stack can use it"
+            )
+        if "Default" not in spec:
+            raise InfraError(f"{self.source}: {where}: parameter {name} has no Default")
+        default = spec["Default"]
+        kind = str(spec.get("Type", "String"))
+        if kind == "CommaDelimitedList" or kind.startswith("List<"):
+            if isinstance(default, list):
+                return [str(item).strip() for item in default]
+            return [item.strip() for item in str(default).split(",")]
+        return default
+
+    def resolve(self, value: Any, where: str) -> Any:
+        if isinstance(value, dict):
+            if len(value) == 1:
+                (key,) = value
+                if key == "Ref":
+                    return self.parameter_default(str(value[key]), where)
+                if key.startswith("Fn::") or key == "Condition":
+                    raise InfraError(
+                        f"{self.source}: {where}: {key} cannot be evaluated locally; keep this "
+                        "property literal (or a !Ref to a parameter with a Default)"
+                    )
+            return {k: self.resolve(v, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(item, f"{where}[{index}]") for index, item in enumerate(value)]
+        return value
+
+
+def resource(template: dict[str, Any], name: str, kind: str, source: Path) -> dict[str, Any]:
+    found = (template.get("Resources") or {}).get(name)
+    if not isinstance(found, dict):
+        raise InfraError(f"{source}: resource {name} not found")
+    if found.get("Type") != kind:
+        raise InfraError(f"{source}: resource {name} is {found.get('Type')}, expected {kind}")
+    return found.get("Properties") or {}
+
+
+def _as_bool(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise InfraError(f"{where}: expected a boolean, got {value!r}")
+
+
+def _as_int(value: Any, where: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as err:
+        raise InfraError(f"{where}: expected a number, got {value!r}") from err
+
+
+def _only(props: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(props) - allowed)
+    if unknown:
+        raise InfraError(
+            f"{where}: local_infra.py does not know how to apply {', '.join(unknown)}; "
+            "teach scripts/local_infra.py or drop it"
+        )
+
+
+# ------------------------------------------------------- CloudFormation -> API shapes
+
+
+def cors_from_cfn(cfn: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not cfn:
+        return None
+    rules = []
+    for index, rule in enumerate(cfn.get("CorsRules") or []):
+        where = f"{BUCKET_RESOURCE}.CorsConfiguration.CorsRules[{index}]"
+        _only(rule, {"Id", "AllowedHeaders", "AllowedMethods", "AllowedOrigins", "ExposedHeaders", "MaxAge"}, where)
+        api: dict[str, Any] = {}
+        if "Id" in rule:
+            api["ID"] = str(rule["Id"])
+        for key in ("AllowedHeaders", "AllowedMethods", "AllowedOrigins"):
+            if key in rule:
+                api[key] = [str(v) for v in rule[key]]
+        if "ExposedHeaders" in rule:
+            api["ExposeHeaders"] = [str(v) for v in rule["ExposedHeaders"]]
+        if "MaxAge" in rule:
+            api["MaxAgeSeconds"] = _as_int(rule["MaxAge"], f"{where}.MaxAge")
+        rules.append(api)
+    return {"CORSRules": rules}
+
+
+def _lifecycle_filter(rule: dict[str, Any], where: str) -> dict[str, Any]:
+    parts: dict[str, Any] = {}
+    if "Prefix" in rule:
+        parts["Prefix"] = str(rule["Prefix"])
+    if rule.get("TagFilters"):
+        parts["Tags"] = [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in rule["TagFilters"]]
+    for key in ("ObjectSizeGreaterThan", "ObjectSizeLessThan"):
+        if key in rule:
+            parts[key] = _as_int(rule[key], f"{where}.{key}")
+    if not parts:
+        return {"Prefix": ""}
+    single = len(parts) == 1 and (len(parts.get("Tags", [None])) == 1)
+    if single:
+        key, value = next(iter(parts.items()))
+        return {"Tag": value[0]} if key == "Tags" else {key: value}
+    return {"And": parts}
+
+
+def lifecycle_from_cfn(cfn: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not cfn:
+        return None
+    rules = []
+    for index, rule in enumerate(cfn.get("Rules") or []):
+        where = f"{BUCKET_RESOURCE}.LifecycleConfiguration.Rules[{index}]"
+        _only(
+            rule,
+            {
+                "Id", "Status", "Prefix", "TagFilters", "ObjectSizeGreaterThan", "ObjectSizeLessThan",
+                "ExpirationInDays", "ExpirationDate", "ExpiredObjectDeleteMarker",
+                "AbortIncompleteMultipartUpload", "NoncurrentVersionExpiration",
+                "NoncurrentVersionExpirationInDays", "Transitions", "Transition",
+                "NoncurrentVersionTransitions", "NoncurrentVersionTransition",
+            },
+            where,
+        )
+        api: dict[str, Any] = {}
+        if "Id" in rule:
+            api["ID"] = str(rule["Id"])
+        api["Status"] = str(rule.get("Status", "Enabled"))
+        api["Filter"] = _lifecycle_filter(rule, where)
+        expiration: dict[str, Any] = {}
+        if "ExpirationInDays" in rule:
+            expiration["Days"] = _as_int(rule["ExpirationInDays"], f"{where}.ExpirationInDays")
+        if "ExpirationDate" in rule:
+            expiration["Date"] = str(rule["ExpirationDate"])
+        if "ExpiredObjectDeleteMarker" in rule:
+            expiration["ExpiredObjectDeleteMarker"] = _as_bool(
+                rule["ExpiredObjectDeleteMarker"], f"{where}.ExpiredObjectDeleteMarker"
+            )
+        if expiration:
+            api["Expiration"] = expiration
+        if "AbortIncompleteMultipartUpload" in rule:
+            days = rule["AbortIncompleteMultipartUpload"].get("DaysAfterInitiation")
+            api["AbortIncompleteMultipartUpload"] = {
+                "DaysAfterInitiation": _as_int(days, f"{where}.AbortIncompleteMultipartUpload")
+            }
+        noncurrent: dict[str, Any] = {}
+        if "NoncurrentVersionExpirationInDays" in rule:
+            noncurrent["NoncurrentDays"] = _as_int(
+                rule["NoncurrentVersionExpirationInDays"], f"{where}.NoncurrentVersionExpirationInDays"
+            )
+        for key, value in (rule.get("NoncurrentVersionExpiration") or {}).items():
+            noncurrent[key] = _as_int(value, f"{where}.NoncurrentVersionExpiration.{key}")
+        if noncurrent:
+            api["NoncurrentVersionExpiration"] = noncurrent
+        transitions = list(rule.get("Transitions") or []) + ([rule["Transition"]] if "Transition" in rule else [])
+        if transitions:
+            api["Transitions"] = []
+            for t in transitions:
+                item: dict[str, Any] = {"StorageClass": str(t["StorageClass"])}
+                if "TransitionInDays" in t:
+                    item["Days"] = _as_int(t["TransitionInDays"], f"{where}.Transitions")
+                if "TransitionDate" in t:
+                    item["Date"] = str(t["TransitionDate"])
+                api["Transitions"].append(item)
+        nc_transitions = list(rule.get("NoncurrentVersionTransitions") or []) + (
+            [rule["NoncurrentVersionTransition"]] if "NoncurrentVersionTransition" in rule else []
+        )
+        if nc_transitions:
+            api["NoncurrentVersionTransitions"] = []
+            for t in nc_transitions:
+                item = {"StorageClass": str(t["StorageClass"])}
+                if "TransitionInDays" in t:
+                    item["NoncurrentDays"] = _as_int(t["TransitionInDays"], f"{where}.NoncurrentVersionTransitions")
+                if "NewerNoncurrentVersions" in t:
+                    item["NewerNoncurrentVersions"] = _as_int(t["NewerNoncurrentVersions"], where)
+                api["NoncurrentVersionTransitions"].append(item)
+        rules.append(api)
+    return {"Rules": rules}
+
+
+def public_access_block_from_cfn(cfn: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not cfn:
+        return None
+    where = f"{BUCKET_RESOURCE}.PublicAccessBlockConfiguration"
+    keys = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+    _only(cfn, set(keys), where)
+    return {key: _as_bool(cfn.get(key, False), f"{where}.{key}") for key in keys}
+
+
+def encryption_from_cfn(cfn: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not cfn:
+        return None
+    rules = []
+    for index, rule in enumerate(cfn.get("ServerSideEncryptionConfiguration") or []):
+        where = f"{BUCKET_RESOURCE}.BucketEncryption.ServerSideEncryptionConfiguration[{index}]"
+        _only(rule, {"ServerSideEncryptionByDefault", "BucketKeyEnabled"}, where)
+        api: dict[str, Any] = {}
+        default = rule.get("ServerSideEncryptionByDefault")
+        if default:
+            api["ApplyServerSideEncryptionByDefault"] = {"SSEAlgorithm": str(default["SSEAlgorithm"])}
+            if default.get("KMSMasterKeyID"):
+                api["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] = str(default["KMSMasterKeyID"])
+        if "BucketKeyEnabled" in rule:
+            api["BucketKeyEnabled"] = _as_bool(rule["BucketKeyEnabled"], f"{where}.BucketKeyEnabled")
+        rules.append(api)
+    return {"Rules": rules}
+
+
+def ownership_from_cfn(cfn: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not cfn:
+        return None
+    return {"Rules": [{"ObjectOwnership": str(r["ObjectOwnership"])} for r in cfn.get("Rules") or []]}
+
+
+def _key_schema(items: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{"AttributeName": str(k["AttributeName"]), "KeyType": str(k["KeyType"])} for k in items]
+
+
+def _projection(cfn: dict[str, Any] | None) -> dict[str, Any]:
+    cfn = cfn or {}
+    api: dict[str, Any] = {"ProjectionType": str(cfn.get("ProjectionType", "KEYS_ONLY"))}
+    if cfn.get("NonKeyAttributes"):
+        api["NonKeyAttributes"] = [str(a) for a in cfn["NonKeyAttributes"]]
+    return api
+
+
+def table_from_cfn(props: dict[str, Any]) -> dict[str, Any]:
+    """What create_table needs plus the TTL, in API shapes."""
+    spec: dict[str, Any] = {
+        "AttributeDefinitions": [
+            {"AttributeName": str(a["AttributeName"]), "AttributeType": str(a["AttributeType"])}
+            for a in props.get("AttributeDefinitions") or []
+        ],
+        "KeySchema": _key_schema(props.get("KeySchema") or []),
+        "BillingMode": str(props.get("BillingMode", "PROVISIONED")),
+        "GlobalSecondaryIndexes": [],
+        "TimeToLive": None,
+    }
+    if spec["BillingMode"] == "PROVISIONED":
+        throughput = props.get("ProvisionedThroughput") or {}
+        spec["ProvisionedThroughput"] = {
+            "ReadCapacityUnits": _as_int(throughput.get("ReadCapacityUnits", 5), "ReadCapacityUnits"),
+            "WriteCapacityUnits": _as_int(throughput.get("WriteCapacityUnits", 5), "WriteCapacityUnits"),
+        }
+    for gsi in props.get("GlobalSecondaryIndexes") or []:
+        index: dict[str, Any] = {
+            "IndexName": str(gsi["IndexName"]),
+            "KeySchema": _key_schema(gsi["KeySchema"]),
+            "Projection": _projection(gsi.get("Projection")),
+        }
+        if spec["BillingMode"] == "PROVISIONED":
+            throughput = gsi.get("ProvisionedThroughput") or {}
+            index["ProvisionedThroughput"] = {
+                "ReadCapacityUnits": _as_int(throughput.get("ReadCapacityUnits", 5), "ReadCapacityUnits"),
+                "WriteCapacityUnits": _as_int(throughput.get("WriteCapacityUnits", 5), "WriteCapacityUnits"),
+            }
+        spec["GlobalSecondaryIndexes"].append(index)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        spec["TimeToLive"] = {
+            "AttributeName": str(ttl["AttributeName"]),
+            "Enabled": _as_bool(ttl.get("Enabled", False), f"{TABLE_RESOURCE}.TimeToLiveSpecification.Enabled"),
+        }
+    return spec
+
+
+class Desired:
+    """The local stack as template.yaml describes it, in API shapes."""
+
+    def __init__(self, path: Path) -> None:
+        template = load_template(path)
+        resolver = Resolver(template, path)
+        raw_bucket = resource(template, BUCKET_RESOURCE, "AWS::S3::Bucket", path)
+        raw_table = resource(template, TABLE_RESOURCE, "AWS::DynamoDB::Table", path)
+        # Only the properties the local stack uses are resolved, so the rest of the
+        # resources may use any intrinsic function.
+        bucket = {
+            key: resolver.resolve(raw_bucket[key], f"{BUCKET_RESOURCE}.{key}")
+            for key in (
+                "CorsConfiguration",
+                "LifecycleConfiguration",
+                "PublicAccessBlockConfiguration",
+                "BucketEncryption",
+                "OwnershipControls",
+            )
+            if key in raw_bucket
+        }
+        table = {
+            key: resolver.resolve(raw_table[key], f"{TABLE_RESOURCE}.{key}")
+            for key in (
+                "AttributeDefinitions",
+                "KeySchema",
+                "BillingMode",
+                "ProvisionedThroughput",
+                "TimeToLiveSpecification",
+                "GlobalSecondaryIndexes",
+            )
+            if key in raw_table
+        }
+        self.source = path
+        self.cors = cors_from_cfn(bucket.get("CorsConfiguration"))
+        self.lifecycle = lifecycle_from_cfn(bucket.get("LifecycleConfiguration"))
+        self.public_access_block = public_access_block_from_cfn(bucket.get("PublicAccessBlockConfiguration"))
+        self.encryption = encryption_from_cfn(bucket.get("BucketEncryption"))
+        self.ownership = ownership_from_cfn(bucket.get("OwnershipControls"))
+        self.table = table_from_cfn(table)
+
+
+# ------------------------------------------------------------------------- clients
+
+
+class Settings:
+    def __init__(self) -> None:
+        self.endpoint = os.environ.get("AWS_ENDPOINT_URL") or "http://127.0.0.1:4566"
+        self.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.bucket = os.environ.get("FILES_BUCKET") or "file-service-local"
+        self.table = os.environ.get("FILES_TABLE") or "file-service-local"
+
+
+def clients(settings: Settings) -> tuple[Any, Any]:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=30,
+        s3={"addressing_style": "path"},
+    )
+    common = dict(
+        endpoint_url=settings.endpoint,
+        region_name=settings.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=config,
+    )
+    return boto3.client("s3", **common), boto3.client("dynamodb", **common)
+
+
+def _error_code(err: Exception) -> str:
+    response = getattr(err, "response", None) or {}
+    return str((response.get("Error") or {}).get("Code", ""))
+
+
+def _absent(call: Callable[[], Any], *codes: str) -> Any:
+    """Runs `call`; None when it fails with one of `codes` (configuration not set)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return call()
+    except ClientError as err:
+        if _error_code(err) in codes:
+            return None
+        raise
+
+
+# ---------------------------------------------------------------------------- apply
+
+
+def bucket_exists(s3: Any, name: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_bucket(Bucket=name)
+        return True
+    except ClientError as err:
+        if _error_code(err) in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise
+
+
+def apply_bucket(s3: Any, settings: Settings, desired: Desired) -> list[str]:
+    done = []
+    name = settings.bucket
+    if not bucket_exists(s3, name):
+        kwargs: dict[str, Any] = {"Bucket": name}
+        if settings.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.region}
+        s3.create_bucket(**kwargs)
+        done.append(f"created bucket {name}")
+    if desired.ownership:
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=desired.ownership)
+    else:
+        _absent(lambda: s3.delete_bucket_ownership_controls(Bucket=name), "OwnershipControlsNotFoundError")
+    if desired.public_access_block:
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=desired.public_access_block)
+    else:
+        _absent(lambda: s3.delete_public_access_block(Bucket=name), "NoSuchPublicAccessBlockConfiguration")
+    if desired.encryption:
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=desired.encryption)
+    else:
+        _absent(lambda: s3.delete_bucket_encryption(Bucket=name), "ServerSideEncryptionConfigurationNotFoundError")
+    if desired.cors:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration=desired.cors)
+    else:
+        _absent(lambda: s3.delete_bucket_cors(Bucket=name), "NoSuchCORSConfiguration")
+    if desired.lifecycle:
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=desired.lifecycle)
+    else:
+        _absent(lambda: s3.delete_bucket_lifecycle(Bucket=name), "NoSuchLifecycleConfiguration")
+    return done
+
+
+def describe_table(dynamodb: Any, name: str) -> dict[str, Any] | None:
+    found = _absent(lambda: dynamodb.describe_table(TableName=name), "ResourceNotFoundException")
+    return found["Table"] if found else None
+
+
+def wait_active(dynamodb: Any, name: str, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        table = describe_table(dynamodb, name)
+        if table and table.get("TableStatus") == "ACTIVE" and all(
+            gsi.get("IndexStatus", "ACTIVE") == "ACTIVE" for gsi in table.get("GlobalSecondaryIndexes") or []
+        ):
+            return table
+        if time.monotonic() > deadline:
+            raise InfraError(f"table {name} did not become ACTIVE within {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def create_table(dynamodb: Any, name: str, spec: dict[str, Any]) -> None:
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": spec["AttributeDefinitions"],
+        "KeySchema": spec["KeySchema"],
+        "BillingMode": spec["BillingMode"],
+    }
+    if "ProvisionedThroughput" in spec:
+        kwargs["ProvisionedThroughput"] = spec["ProvisionedThroughput"]
+    if spec["GlobalSecondaryIndexes"]:
+        kwargs["GlobalSecondaryIndexes"] = spec["GlobalSecondaryIndexes"]
+    dynamodb.create_table(**kwargs)
+
+
+def apply_table(dynamodb: Any, settings: Settings, desired: Desired) -> list[str]:
+    done = []
+    name = settings.table
+    spec = desired.table
+    table = describe_table(dynamodb, name)
+    if table is not None:
+        differences = diff(table_shape(spec), table_shape_actual(table))
+        if differences:
+            if os.environ.get("LOCAL_INFRA_RECREATE_TABLE") != "1":
+                raise InfraError(
+                    f"table {name} exists with other keys or indexes than {desired.source.name}:\n"
+                    + "\n".join(f"  {d}" for d in differences)
+                    + "\nrerun with LOCAL_INFRA_RECREATE_TABLE=1 to delete and recreate it (its items are lost)"
+                )
+            dynamodb.delete_table(TableName=name)
+            deadline = time.monotonic() + 60
+            while describe_table(dynamodb, name) is not None:
+                if time.monotonic() > deadline:
+                    raise InfraError(f"table {name} was not deleted within 60 s")
+                time.sleep(0.5)
+            table = None
+            done.append(f"deleted table {name} (keys or indexes changed)")
+    if table is None:
+        create_table(dynamodb, name, spec)
+        done.append(f"created table {name}")
+    wait_active(dynamodb, name)
+    wanted = spec["TimeToLive"]
+    current = ttl_actual(dynamodb, name)
+    if wanted and wanted["Enabled"]:
+        if current != wanted:
+            if current and current["Enabled"]:
+                # DynamoDB allows one TTL attribute: disable the old one first.
+                dynamodb.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={"AttributeName": current["AttributeName"], "Enabled": False},
+                )
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=wanted)
+    elif current and current["Enabled"]:
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"AttributeName": current["AttributeName"], "Enabled": False},
+        )
+    return done
+
+
+# ---------------------------------------------------------------------------- check
+
+
+def ttl_actual(dynamodb: Any, name: str) -> dict[str, Any] | None:
+    description = dynamodb.describe_time_to_live(TableName=name).get("TimeToLiveDescription") or {}
+    status = description.get("TimeToLiveStatus", "DISABLED")
+    if status in ("ENABLED", "ENABLING"):
+        return {"AttributeName": description.get("AttributeName"), "Enabled": True}
+    return None
+
+
+def table_shape(spec: dict[str, Any]) -> dict[str, Any]:
+    """The comparable part of a table spec (keys, billing, indexes)."""
+    return {
+        "AttributeDefinitions": {a["AttributeName"]: a["AttributeType"] for a in spec["AttributeDefinitions"]},
+        "KeySchema": spec["KeySchema"],
+        "BillingMode": spec["BillingMode"],
+        "GlobalSecondaryIndexes": {
+            g["IndexName"]: {"KeySchema": g["KeySchema"], "Projection": _projection(g["Projection"])}
+            for g in spec["GlobalSecondaryIndexes"]
+        },
+    }
+
+
+def table_shape_actual(table: dict[str, Any]) -> dict[str, Any]:
+    billing = (table.get("BillingModeSummary") or {}).get("BillingMode") or "PROVISIONED"
+    return table_shape(
+        {
+            "AttributeDefinitions": [
+                {"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
+                for a in table.get("AttributeDefinitions") or []
+            ],
+            "KeySchema": _key_schema(table.get("KeySchema") or []),
+            "BillingMode": billing,
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": g["IndexName"],
+                    "KeySchema": _key_schema(g["KeySchema"]),
+                    "Projection": g.get("Projection") or {},
+                }
+                for g in table.get("GlobalSecondaryIndexes") or []
+            ],
+        }
+    )
+
+
+_DEFAULTISH = (None, False, "", [], {})
+
+
+def normalize(value: Any) -> Any:
+    """Comparable form: lists of plain strings sorted (their order carries no meaning in
+    these configurations), keys whose value is a default (False, empty) dropped."""
+    if isinstance(value, dict):
+        return {k: normalize(v) for k, v in value.items() if v not in _DEFAULTISH}
+    if isinstance(value, list):
+        items = [normalize(v) for v in value]
+        if all(isinstance(v, str) for v in items):
+            return sorted(items)
+        return items
+    return value
+
+
+def diff(expected: Any, actual: Any, path: str = "") -> list[str]:
+    expected, actual = normalize(expected), normalize(actual)
+    out: list[str] = []
+    _diff(expected, actual, path, out)
+    return out
+
+
+def _show(value: Any) -> str:
+    return "(absent)" if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def _diff(expected: Any, actual: Any, path: str, out: list[str]) -> None:
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in sorted(set(expected) | set(actual)):
+            _diff(expected.get(key), actual.get(key), f"{path}.{key}" if path else key, out)
+    elif isinstance(expected, list) and isinstance(actual, list) and not all(
+        isinstance(v, str) for v in expected + actual
+    ):
+        for index in range(max(len(expected), len(actual))):
+            _diff(
+                expected[index] if index < len(expected) else None,
+                actual[index] if index < len(actual) else None,
+                f"{path}[{index}]",
+                out,
+            )
+    elif expected != actual:
+        out.append(f"{path or '(root)'}: template {_show(expected)}, endpoint {_show(actual)}")
+
+
+def lifecycle_actual(s3: Any, name: str) -> dict[str, Any] | None:
+    found = _absent(
+        lambda: s3.get_bucket_lifecycle_configuration(Bucket=name), "NoSuchLifecycleConfiguration"
+    )
+    if not found:
+        return None
+    rules = []
+    for rule in found.get("Rules") or []:
+        rule = {k: v for k, v in rule.items() if k != "ResponseMetadata"}
+        # Older rule shape (top-level Prefix, no Filter) means the same as Filter.Prefix.
+        if "Filter" not in rule and "Prefix" in rule:
+            rule["Filter"] = {"Prefix": rule.pop("Prefix")}
+        elif "Prefix" in rule and rule.get("Prefix") == (rule.get("Filter") or {}).get("Prefix"):
+            rule.pop("Prefix")
+        for key in ("Expiration", "Transitions"):
+            # Dates come back as datetimes; compare their ISO form.
+            if isinstance(rule.get(key), dict) and "Date" in rule[key]:
+                rule[key]["Date"] = _iso(rule[key]["Date"])
+        rules.append(rule)
+    return {"Rules": rules}
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def check(s3: Any, dynamodb: Any, settings: Settings, desired: Desired) -> list[str]:
+    problems: list[str] = []
+    bucket = settings.bucket
+    if not bucket_exists(s3, bucket):
+        problems.append(f"bucket {bucket}: does not exist (run: make emulator)")
+    else:
+        actual_cors = _absent(lambda: s3.get_bucket_cors(Bucket=bucket), "NoSuchCORSConfiguration")
+        actual_pab = _absent(
+            lambda: s3.get_public_access_block(Bucket=bucket), "NoSuchPublicAccessBlockConfiguration"
+        )
+        actual_enc = _absent(
+            lambda: s3.get_bucket_encryption(Bucket=bucket), "ServerSideEncryptionConfigurationNotFoundError"
+        )
+        actual_own = _absent(
+            lambda: s3.get_bucket_ownership_controls(Bucket=bucket), "OwnershipControlsNotFoundError"
+        )
+        pairs = [
+            ("CORS", desired.cors, {"CORSRules": actual_cors["CORSRules"]} if actual_cors else None),
+            ("lifecycle", desired.lifecycle, lifecycle_actual(s3, bucket)),
+            (
+                "public access block",
+                desired.public_access_block,
+                actual_pab["PublicAccessBlockConfiguration"] if actual_pab else None,
+            ),
+            (
+                "encryption",
+                desired.encryption,
+                actual_enc["ServerSideEncryptionConfiguration"] if actual_enc else None,
+            ),
+            ("ownership controls", desired.ownership, actual_own["OwnershipControls"] if actual_own else None),
+        ]
+        for label, expected, actual in pairs:
+            for line in diff(expected, actual):
+                problems.append(f"bucket {bucket} {label}: {line}")
+    table = describe_table(dynamodb, settings.table)
+    if table is None:
+        problems.append(f"table {settings.table}: does not exist (run: make emulator)")
+    else:
+        for line in diff(table_shape(desired.table), table_shape_actual(table)):
+            problems.append(f"table {settings.table}: {line}")
+        wanted = desired.table["TimeToLive"]
+        wanted = wanted if wanted and wanted["Enabled"] else None
+        for line in diff(wanted, ttl_actual(dynamodb, settings.table)):
+            problems.append(f"table {settings.table} TTL: {line}")
+    return problems
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[1] not in ("apply", "check"):
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    command = argv[1]
+    settings = Settings()
+    try:
+        desired = Desired(template_path())
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        s3, dynamodb = clients(settings)
+        try:
+            if command == "apply":
+                done = apply_bucket(s3, settings, desired) + apply_table(dynamodb, settings, desired)
+                summary = "; ".join(done) if done else "already present"
+                print(
+                    f"local_infra: bucket {settings.bucket} and table {settings.table} configured from "
+                    f"{desired.source.name} at {settings.endpoint} ({summary})"
+                )
+                return 0
+            problems = check(s3, dynamodb, settings, desired)
+        except (BotoCoreError, ClientError) as err:
+            raise InfraError(f"{settings.endpoint}: {err}") from err
+    except InfraError as err:
+        print(f"local_infra {command}: {err}", file=sys.stderr)
+        return 1
+    if problems:
+        print(
+            f"local_infra check: the stack at {settings.endpoint} differs from {desired.source} "
+            f"({len(problems)} difference{'s' if len(problems) != 1 else ''}; fix with: make emulator):",
+            file=sys.stderr,
+        )
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    print(
+        f"local_infra: bucket {settings.bucket} and table {settings.table} at {settings.endpoint} "
+        f"match {desired.source.name}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

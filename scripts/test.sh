@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make test` (and CI): the local stack, then the template lint (as written and after
+# the SAM transform), format check, clippy and the whole test suite against the stack.
+# Every step runs; the exit status is the first failing step's. An emulator this run
+# started is stopped whatever the outcome.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root" || exit 1
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
+# Tests may call cfn-lint and python (the venv's).
+export PATH="$root/.venv/bin:$PATH"
+
+scripts/venv.sh || exit $?
+
+started_emulator=0
+[ -f .local/moto.pid ] && had_pidfile=1 || had_pidfile=0
+
+# shellcheck disable=SC2329 # invoked by the traps below
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    if [ "$started_emulator" = 1 ]; then
+        scripts/emulator.sh stop >/dev/null || true
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+scripts/emulator.sh ensure || exit $?
+if [ "$had_pidfile" = 0 ] && [ -f .local/moto.pid ]; then
+    started_emulator=1
+fi
+.venv/bin/python scripts/local_infra.py apply || exit $?
+.venv/bin/python scripts/local_infra.py check || exit $?
+
+first_failure=0
+failed_steps=()
+step() {
+    echo "==> $*"
+    "$@"
+    local status=$?
+    if [ "$status" -ne 0 ]; then
+        failed_steps+=("$* (exit $status)")
+        [ "$first_failure" -ne 0 ] || first_failure=$status
+    fi
+}
+
+step .venv/bin/python scripts/sam_lint.py
+step cargo fmt --all -- --check
+step cargo clippy --workspace --all-targets -- -D warnings
+step cargo test --workspace
+
+if [ "$first_failure" -ne 0 ]; then
+    echo "test.sh: failed steps:" >&2
+    printf '  %s\n' "${failed_steps[@]}" >&2
+fi
+exit "$first_failure"
