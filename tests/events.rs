@@ -19,7 +19,11 @@ const API_EVENTS: &[&str] = &[
     "download.json",
     "download-files.json",
     "delete.json",
+    "save-external.json",
+    "verify-custom-url.json",
 ];
+/// The custom URL inside `verify-custom-url.json`, replaced by a freshly signed one.
+const SAMPLE_SIGNED_URL: &str = "https://archive.example.com/contracts/2024/contract.pdf?tenant=acme&expires_at=1795338900000&signature=REPLACE_WITH_THE_SIGNATURE_FROM_DOWNLOAD";
 
 fn event_text(name: &str) -> String {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -70,6 +74,7 @@ fn every_api_event_parses_and_every_function_has_one() {
         Function::Get,
         Function::Download,
         Function::Delete,
+        Function::VerifyCustomUrl,
     ] {
         assert!(functions.contains(&f), "no sample event for {}", f.name());
     }
@@ -145,6 +150,36 @@ async fn sample_events_drive_the_whole_flow_through_the_handlers() {
     assert_eq!(status, 200, "{deleted}");
     let (status, gone) = invoke(&svc, "get.json", &[(SAMPLE_ID, &id)]).await;
     assert_eq!((status, gone["error"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn sample_events_drive_the_external_file_flow_through_the_handlers() {
+    let svc = service();
+    let (status, saved) = invoke(&svc, "save-external.json", &[]).await;
+    assert_eq!(status, 201, "{saved}");
+    let id = saved["_id"].as_str().unwrap().to_owned();
+
+    let (status, download) = invoke(&svc, "download.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!(status, 200, "{download}");
+    let signed = download["download_url"].as_str().unwrap().to_owned();
+    assert!(
+        signed.starts_with("https://archive.example.com/contracts/2024/contract.pdf?"),
+        "{signed}"
+    );
+
+    let (status, verdict) = invoke(
+        &svc,
+        "verify-custom-url.json",
+        &[(SAMPLE_SIGNED_URL, &signed)],
+    )
+    .await;
+    assert_eq!((status, verdict), (200, json!({"valid": true})));
+    // The event as shipped carries a placeholder signature: not valid.
+    let (status, verdict) = invoke(&svc, "verify-custom-url.json", &[]).await;
+    assert_eq!((status, verdict), (200, json!({"valid": false})));
+
+    let (status, _) = invoke(&svc, "delete.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test]
