@@ -21,6 +21,7 @@ const API_EVENTS: &[&str] = &[
     "delete.json",
     "save-external.json",
     "verify-custom-url.json",
+    "public-file.json",
 ];
 /// The custom URL inside `verify-custom-url.json`, replaced by a freshly signed one.
 const SAMPLE_SIGNED_URL: &str = "https://archive.example.com/contracts/2024/contract.pdf?tenant=acme&expires_at=1795338900000&signature=REPLACE_WITH_THE_SIGNATURE_FROM_DOWNLOAD";
@@ -145,6 +146,28 @@ async fn sample_events_drive_the_whole_flow_through_the_handlers() {
     .await;
     assert_eq!(status, 200, "{many}");
     assert_eq!(many.as_array().unwrap().len(), 2);
+
+    // public_url: private, so 403; public-read, so a redirect to the bytes.
+    let (status, refused) = invoke(&svc, "public-file.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let owner = shared::service::Caller {
+        org: shared::domain::OrgId::parse("123").unwrap(),
+        base_url: "http://127.0.0.1:3000".into(),
+    };
+    let make_public = shared::service::SaveRequest {
+        id: Some(id.parse().unwrap()),
+        access_control: Some(shared::domain::AccessControl::PublicRead),
+        ..Default::default()
+    };
+    svc.save(&owner, make_public).await.unwrap();
+    let (function, public) = request("public-file.json", &[(SAMPLE_ID, &id)]);
+    let response = handle(&svc, function, public).await;
+    assert_eq!(response.status().as_u16(), 302);
+    let location = response.headers()["location"].to_str().unwrap();
+    assert_eq!(s.fetch(location).await.2, b"%PDF-sample-2");
 
     let (status, deleted) = invoke(&svc, "delete.json", &[(SAMPLE_ID, &id)]).await;
     assert_eq!(status, 200, "{deleted}");

@@ -188,6 +188,59 @@ fn the_expire_function_follows_temp_events_and_has_a_dead_letter_destination() {
 }
 
 #[test]
+fn public_uploads_are_throttled_and_limited_as_the_code_defaults_say() {
+    use shared::config::{
+        DEFAULT_PUBLIC_UPLOAD_BURST_LIMIT, DEFAULT_PUBLIC_UPLOAD_MAX_BYTES,
+        DEFAULT_PUBLIC_UPLOAD_MIME_TYPES, DEFAULT_PUBLIC_UPLOAD_RATE_LIMIT,
+    };
+    let template = template();
+    let default = |name: &str| template["Parameters"][name]["Default"].clone();
+    let number = |name: &str| match default(name) {
+        Value::String(s) => s.parse::<f64>().unwrap_or_else(|_| panic!("{name}: {s}")),
+        other => other.as_f64().unwrap_or_else(|| panic!("{name}: {other}")),
+    };
+    assert_eq!(
+        number("PublicUploadMaxBytes"),
+        DEFAULT_PUBLIC_UPLOAD_MAX_BYTES as f64
+    );
+    assert_eq!(
+        default("PublicUploadMimeTypes"),
+        DEFAULT_PUBLIC_UPLOAD_MIME_TYPES
+    );
+    assert_eq!(
+        number("PublicUploadRateLimit"),
+        DEFAULT_PUBLIC_UPLOAD_RATE_LIMIT
+    );
+    assert_eq!(
+        number("PublicUploadBurstLimit"),
+        f64::from(DEFAULT_PUBLIC_UPLOAD_BURST_LIMIT)
+    );
+
+    let api = &template["Resources"]["FilesApi"]["Properties"];
+    let throttle = &api["RouteSettings"]["POST /v1/files/public/upload"];
+    assert_eq!(
+        throttle["ThrottlingRateLimit"],
+        serde_json::json!({"Ref": "PublicUploadRateLimit"})
+    );
+    assert_eq!(
+        throttle["ThrottlingBurstLimit"],
+        serde_json::json!({"Ref": "PublicUploadBurstLimit"})
+    );
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    for (variable, parameter) in [
+        ("PUBLIC_UPLOAD_MAX_BYTES", "PublicUploadMaxBytes"),
+        ("PUBLIC_UPLOAD_MIME_TYPES", "PublicUploadMimeTypes"),
+        ("PUBLIC_UPLOAD_REQUIRE_SIZE", "PublicUploadRequireSize"),
+    ] {
+        assert_eq!(
+            env[variable],
+            serde_json::json!({ "Ref": parameter }),
+            "{variable}"
+        );
+    }
+}
+
+#[test]
 fn the_local_stack_has_the_templates_bucket_and_table() {
     // `make test` applies template.yaml to the emulator; this reads it back and compares.
     run(Command::new(tool("python")).args(["scripts/local_infra.py", "check"]));

@@ -17,12 +17,15 @@ use hyper_util::rt::TokioIo;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use serde_json::json;
-use shared::api::{error_response, find_route, handle};
+use shared::api::{error_response, find_route, handle, Operation};
 use shared::auth::{claims_as_strings, JwtSettings};
 use shared::ports::{FileRepository, ObjectStore};
 use shared::service::FileService;
 use shared::Error;
 use tokio::net::TcpListener;
+
+mod throttle;
+pub use throttle::Throttle;
 
 /// API Gateway's payload limit.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -30,6 +33,8 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 pub struct LocalApi<S, R> {
     pub service: FileService<S, R>,
     pub jwt: JwtSettings,
+    /// Throttling of the public upload route, as the template sets it for API Gateway.
+    pub public_upload_throttle: Option<Throttle>,
 }
 
 type HttpResponse = Response<Full<Bytes>>;
@@ -90,6 +95,16 @@ impl<S: ObjectStore, R: FileRepository> LocalApi<S, R> {
             Ok(found) => found,
             Err(e) => return from_lambda(error_response(&e)),
         };
+        if def.operation == Operation::UploadFilePublic
+            && self
+                .public_upload_throttle
+                .as_ref()
+                .is_some_and(|t| !t.admit())
+        {
+            return from_lambda(error_response(&Error::RateLimited(
+                "too many public uploads; try again shortly".into(),
+            )));
+        }
         let claims = if def.public {
             None
         } else {

@@ -39,7 +39,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 "File API on http://{addr} (bucket {}, table {}); get a token with: make token ORG=123",
                 service.config.bucket, service.config.table
             );
-            let api = Arc::new(LocalApi { service, jwt });
+            let api = Arc::new(LocalApi {
+                service,
+                jwt,
+                public_upload_throttle: Some(local_api::Throttle::public_uploads_from_env()),
+            });
             tokio::select! {
                 result = serve(listener, api) => result?,
                 _ = tokio::signal::ctrl_c() => eprintln!("stopping"),

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, RETRY_AFTER};
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, LOCATION, RETRY_AFTER};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Map, Value};
@@ -50,6 +50,7 @@ pub enum Operation {
     DownloadFiles,
     DeleteFile,
     VerifyCustomUrl,
+    PublicFile,
 }
 
 /// One row of the API: what API Gateway routes, and to which function.
@@ -138,6 +139,13 @@ pub const ROUTES: &[RouteDef] = &[
         Operation::VerifyCustomUrl,
         false,
     ),
+    route(
+        "GET",
+        "/v1/files/public/{id}",
+        Function::Download,
+        Operation::PublicFile,
+        true,
+    ),
 ];
 
 /// Matches a path against a template; the `{id}` segment is returned if there is one.
@@ -186,14 +194,24 @@ pub async fn handle<S: ObjectStore, R: FileRepository>(
     function: Function,
     request: Request,
 ) -> Response<Body> {
-    respond(dispatch(service, function, &request).await)
+    match dispatch(service, function, &request).await {
+        Ok(Reply::Redirect(location)) => redirect(&location),
+        Ok(Reply::Json(status, body)) => respond(Ok((status, body))),
+        Err(e) => respond(Err(e)),
+    }
+}
+
+/// What an operation answers: JSON, or (for `public_url`) a redirect to the bytes.
+enum Reply {
+    Json(StatusCode, Value),
+    Redirect(String),
 }
 
 async fn dispatch<S: ObjectStore, R: FileRepository>(
     service: &FileService<S, R>,
     function: Function,
     request: &Request,
-) -> Result<(StatusCode, Value)> {
+) -> Result<Reply> {
     let path = request_path(request);
     let (def, id) = find_route(request.method().as_str(), path)?;
     if def.function != function {
@@ -204,13 +222,33 @@ async fn dispatch<S: ObjectStore, R: FileRepository>(
             function.name()
         )));
     }
-    if def.operation == Operation::UploadFilePublic {
-        let body = upload_request(&json_body(request)?)?;
-        return Ok((StatusCode::CREATED, service.upload(None, body).await?));
+    // The two public routes: no caller.
+    match def.operation {
+        Operation::UploadFilePublic => {
+            let body = upload_request(&json_body(request)?)?;
+            let answer = service.upload(None, body).await?;
+            return Ok(Reply::Json(StatusCode::CREATED, answer));
+        }
+        Operation::PublicFile => {
+            return Ok(Reply::Redirect(service.public_file(file_id(id)?).await?));
+        }
+        _ => {}
     }
     let caller = caller(service, request)?;
+    authenticated(service, &caller, def.operation, id, request)
+        .await
+        .map(|(status, body)| Reply::Json(status, body))
+}
+
+async fn authenticated<S: ObjectStore, R: FileRepository>(
+    service: &FileService<S, R>,
+    caller: &Caller,
+    operation: Operation,
+    id: Option<&str>,
+    request: &Request,
+) -> Result<(StatusCode, Value)> {
     let query = query_params(request);
-    match def.operation {
+    match operation {
         Operation::UploadFile => {
             let body = upload_request(&json_body(request)?)?;
             Ok((
@@ -221,31 +259,30 @@ async fn dispatch<S: ObjectStore, R: FileRepository>(
         Operation::SaveFile => {
             let mut body = save_request(json_body(request)?)?;
             body.delete_temp_file = bool_param(&query, "delete_temp_file", true)?;
-            Ok((StatusCode::CREATED, service.save(&caller, body).await?))
+            Ok((StatusCode::CREATED, service.save(caller, body).await?))
         }
-        Operation::GetFile => Ok((StatusCode::OK, service.get(&caller, file_id(id)?).await?)),
+        Operation::GetFile => Ok((StatusCode::OK, service.get(caller, file_id(id)?).await?)),
         Operation::DownloadFile => {
             let version = version_param(query.get("version").map(String::as_str))?;
             let attachment = bool_param(&query, "attachment", true)?;
             let answer = service
-                .download(&caller, file_id(id)?, version, attachment)
+                .download(caller, file_id(id)?, version, attachment)
                 .await?;
             Ok((StatusCode::OK, answer))
         }
         Operation::DownloadFiles => {
             let items = download_items(&json_body(request)?)?;
-            Ok((
-                StatusCode::OK,
-                service.download_many(&caller, &items).await?,
-            ))
+            Ok((StatusCode::OK, service.download_many(caller, &items).await?))
         }
-        Operation::DeleteFile => Ok((StatusCode::OK, service.delete(&caller, file_id(id)?).await?)),
+        Operation::DeleteFile => Ok((StatusCode::OK, service.delete(caller, file_id(id)?).await?)),
         Operation::VerifyCustomUrl => {
             let body = json_body(request)?;
             let url = required_string(object(&body)?, "custom_download_url")?;
-            Ok((StatusCode::OK, service.verify_custom_url(&caller, &url)?))
+            Ok((StatusCode::OK, service.verify_custom_url(caller, &url)?))
         }
-        Operation::UploadFilePublic => unreachable!("answered above"),
+        Operation::UploadFilePublic | Operation::PublicFile => {
+            unreachable!("answered above")
+        }
     }
 }
 
@@ -367,6 +404,12 @@ fn upload_request(body: &Value) -> Result<UploadRequest> {
     Ok(UploadRequest {
         filename: required_string(body, "filename")?,
         mime_type: optional_string(body, "mime_type")?,
+        size_bytes: match body.get("size_bytes") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(value.as_u64().ok_or_else(|| {
+                Error::invalid("invalid_body", "size_bytes must be a whole number of bytes")
+            })?),
+        },
     })
 }
 
@@ -531,6 +574,22 @@ pub fn error_response(err: &Error) -> Response<Body> {
             lambda_http::http::HeaderValue::from_static("1"),
         );
     }
+    response
+}
+
+/// 302 to a short-lived URL. Not cacheable: a file made private must stop being served at once.
+fn redirect(location: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::FOUND;
+    let headers = response.headers_mut();
+    match lambda_http::http::HeaderValue::from_str(location) {
+        Ok(value) => headers.insert(LOCATION, value),
+        Err(e) => return error_response(&Error::upstream("redirect location", e)),
+    };
+    headers.insert(
+        CACHE_CONTROL,
+        lambda_http::http::HeaderValue::from_static("no-store"),
+    );
     response
 }
 

@@ -28,6 +28,93 @@ pub struct Config {
     pub custom_url_ttl: Duration,
     /// `ALLOW_HTTP_LOOPBACK_URLS`: which custom URLs a save accepts.
     pub url_policy: UrlPolicy,
+    /// `PUBLIC_URL_TTL_SECONDS` (default 60): lifetime of the presigned URL a `public_url` redirects to.
+    pub public_url_ttl: Duration,
+    /// `PUBLIC_UPLOAD_*`: what an upload without a token may be.
+    pub public_uploads: PublicUploadLimits,
+}
+
+/// The tighter limits of uploadFilePublic (no token).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PublicUploadLimits {
+    /// `PUBLIC_UPLOAD_MAX_BYTES` (default 10 MiB).
+    pub max_bytes: u64,
+    /// `PUBLIC_UPLOAD_MIME_TYPES`: comma-separated; `type/*` allows a whole family.
+    pub mime_types: Vec<String>,
+    /// `PUBLIC_UPLOAD_REQUIRE_SIZE` (default false): refuse public uploads that do not
+    /// declare `size_bytes` (which is then signed into the upload URL, so S3 enforces it).
+    pub require_size: bool,
+}
+
+pub const DEFAULT_PUBLIC_UPLOAD_MAX_BYTES: u64 = 10 * 1024 * 1024;
+/// Route throttling of uploadFilePublic: API Gateway's on AWS (template parameters
+/// `PublicUploadRateLimit` / `PublicUploadBurstLimit` default to these), the local API's here.
+pub const DEFAULT_PUBLIC_UPLOAD_RATE_LIMIT: f64 = 5.0;
+pub const DEFAULT_PUBLIC_UPLOAD_BURST_LIMIT: u32 = 10;
+/// Documents and raster images: what a public form typically collects. No HTML, SVG or
+/// scripts, which a browser could run.
+pub const DEFAULT_PUBLIC_UPLOAD_MIME_TYPES: &str =
+    "application/pdf,image/jpeg,image/png,image/gif,image/webp,image/heic,text/plain,text/csv";
+
+impl PublicUploadLimits {
+    pub fn from_env() -> Result<Self> {
+        let max_bytes = match optional("PUBLIC_UPLOAD_MAX_BYTES") {
+            None => DEFAULT_PUBLIC_UPLOAD_MAX_BYTES,
+            Some(raw) => raw
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=crate::domain::MAX_UPLOAD_BYTES).contains(n))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "configuration",
+                        "PUBLIC_UPLOAD_MAX_BYTES must be a whole number of bytes from 1 to 5 GiB",
+                    )
+                })?,
+        };
+        let mime_types = optional("PUBLIC_UPLOAD_MIME_TYPES")
+            .unwrap_or_else(|| DEFAULT_PUBLIC_UPLOAD_MIME_TYPES.into());
+        Ok(PublicUploadLimits {
+            max_bytes,
+            mime_types: parse_mime_list(&mime_types),
+            require_size: optional("PUBLIC_UPLOAD_REQUIRE_SIZE").is_some_and(|v| v == "true"),
+        })
+    }
+
+    /// Whether a public upload may have this content type (parameters such as `; charset` ignored).
+    pub fn allows_mime_type(&self, mime_type: &str) -> bool {
+        let essence = mime_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        self.mime_types
+            .iter()
+            .any(|allowed| match allowed.strip_suffix("/*") {
+                Some(family) => essence
+                    .strip_prefix(family)
+                    .is_some_and(|rest| rest.starts_with('/')),
+                None => *allowed == essence,
+            })
+    }
+}
+
+impl Default for PublicUploadLimits {
+    fn default() -> Self {
+        PublicUploadLimits {
+            max_bytes: DEFAULT_PUBLIC_UPLOAD_MAX_BYTES,
+            mime_types: parse_mime_list(DEFAULT_PUBLIC_UPLOAD_MIME_TYPES),
+            require_size: false,
+        }
+    }
+}
+
+fn parse_mime_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(|m| m.trim().to_ascii_lowercase())
+        .filter(|m| !m.is_empty())
+        .collect()
 }
 
 /// A presigned S3 URL may live at most seven days.
@@ -45,6 +132,8 @@ impl Config {
             custom_url_keys: SigningKeys::from_env()?,
             custom_url_ttl: seconds("CUSTOM_URL_TTL_SECONDS", 900)?,
             url_policy: UrlPolicy::from_env(),
+            public_url_ttl: seconds("PUBLIC_URL_TTL_SECONDS", 60)?,
+            public_uploads: PublicUploadLimits::from_env()?,
         })
     }
 
@@ -65,6 +154,8 @@ impl Config {
             url_policy: UrlPolicy {
                 allow_http_loopback: true,
             },
+            public_url_ttl: Duration::from_secs(60),
+            public_uploads: PublicUploadLimits::default(),
         }
     }
 }

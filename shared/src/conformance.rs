@@ -11,7 +11,7 @@ use crate::domain::{
     padded_sequencer, AccessControl, FileRecord, PendingUpload, StoredVersion, UploadState,
 };
 use crate::error::Error;
-use crate::ports::{FileRepository, ObjectStore, ResponseHeaders, VersionChange};
+use crate::ports::{FileChange, FileRepository, ObjectStore, PutTerms, ResponseHeaders};
 
 /// Runs every object-store check under `prefix`, which the caller keeps unique per run.
 pub async fn object_store<S: ObjectStore>(store: &S, prefix: &str) {
@@ -91,7 +91,14 @@ pub async fn object_store<S: ObjectStore>(store: &S, prefix: &str) {
         .is_empty());
 
     let put_url = store
-        .presign_put(&a, Some("text/plain"), Duration::from_secs(60))
+        .presign_put(
+            &a,
+            &PutTerms {
+                content_type: Some("text/plain"),
+                content_length: Some(3),
+            },
+            Duration::from_secs(60),
+        )
         .await
         .unwrap();
     let get_url = store
@@ -144,9 +151,9 @@ fn record(org: &str) -> FileRecord {
     }
 }
 
-fn change(n: usize) -> VersionChange {
-    VersionChange {
-        version: version(n),
+fn change(n: usize) -> FileChange {
+    FileChange {
+        new_version: Some(version(n)),
         filename: format!("name {n}.txt"),
         mime_type: "text/plain".into(),
         access_control: AccessControl::PublicRead,
@@ -187,9 +194,9 @@ pub async fn file_repository<R: FileRepository>(repo: &R, org: &str) {
     );
 
     let second = change(2);
-    let updated = repo.append_version(first.id, org, &second).await.unwrap();
+    let updated = repo.update_file(first.id, org, &second).await.unwrap();
     assert_eq!(updated.versions.len(), 2, "append adds a version");
-    assert_eq!(updated.versions[1], second.version);
+    assert_eq!(Some(&updated.versions[1]), second.new_version.as_ref());
     assert_eq!(updated.access_control, AccessControl::PublicRead);
     assert_eq!(updated.filename, "name 2.txt");
     assert_eq!(updated.created_at, first.created_at, "created_at stays");
@@ -200,26 +207,43 @@ pub async fn file_repository<R: FileRepository>(repo: &R, org: &str) {
     );
     assert!(
         matches!(
-            repo.append_version(first.id, &other_org, &change(3)).await,
+            repo.update_file(first.id, &other_org, &change(3)).await,
             Err(Error::NotFound(_))
         ),
         "another organisation cannot append"
     );
     assert!(
         matches!(
-            repo.append_version(Uuid::new_v4(), org, &change(3)).await,
+            repo.update_file(Uuid::new_v4(), org, &change(3)).await,
             Err(Error::NotFound(_))
         ),
         "append to a missing file"
     );
 
+    // A metadata-only change keeps the versions.
+    let mut private_again = change(0);
+    private_again.new_version = None;
+    private_again.access_control = AccessControl::Private;
+    let relabelled = repo
+        .update_file(first.id, org, &private_again)
+        .await
+        .unwrap();
+    assert_eq!(relabelled.versions, updated.versions, "versions stay");
+    assert_eq!(relabelled.access_control, AccessControl::Private);
+    assert_eq!(relabelled.filename, "name 0.txt");
+    assert_eq!(
+        repo.get(first.id).await.unwrap().as_ref(),
+        Some(&relabelled),
+        "a metadata change is stored"
+    );
+
     // Concurrent appends all land.
     let (c3, c4, c5, c6) = (change(3), change(4), change(5), change(6));
     let (r3, r4, r5, r6) = tokio::join!(
-        repo.append_version(first.id, org, &c3),
-        repo.append_version(first.id, org, &c4),
-        repo.append_version(first.id, org, &c5),
-        repo.append_version(first.id, org, &c6),
+        repo.update_file(first.id, org, &c3),
+        repo.update_file(first.id, org, &c4),
+        repo.update_file(first.id, org, &c5),
+        repo.update_file(first.id, org, &c6),
     );
     for r in [r3, r4, r5, r6] {
         r.unwrap();

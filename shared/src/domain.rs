@@ -13,6 +13,8 @@ pub const TEMP_PREFIX: &str = "temp/";
 pub const FILES_PREFIX: &str = "files/";
 /// Longest filename accepted, in bytes of UTF-8 (S3 keys stop at 1,024).
 pub const MAX_FILENAME_BYTES: usize = 255;
+/// The largest object one S3 PUT (a presigned upload URL) can store: 5 GiB.
+pub const MAX_UPLOAD_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 const MAX_ORG_LEN: usize = 128;
 const MAX_ATTRIBUTES: usize = 50;
 const MAX_ATTRIBUTE_VALUE_BYTES: usize = 4096;

@@ -30,14 +30,22 @@ pub struct ResponseHeaders {
     pub content_type: Option<String>,
 }
 
+/// Headers a presigned PUT must carry exactly as given.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PutTerms<'a> {
+    pub content_type: Option<&'a str>,
+    pub content_length: Option<u64>,
+}
+
 pub trait ObjectStore: Send + Sync {
     fn bucket(&self) -> &str;
 
-    /// A URL that lets its holder PUT one object at `key` until `ttl` passes.
+    /// A URL that lets its holder PUT one object at `key` until `ttl` passes, only
+    /// with the headers `terms` names (they are signed into the URL).
     fn presign_put(
         &self,
         key: &str,
-        content_type: Option<&str>,
+        terms: &PutTerms<'_>,
         ttl: Duration,
     ) -> impl Future<Output = Result<String>> + Send;
 
@@ -72,10 +80,10 @@ pub trait ObjectStore: Send + Sync {
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
 }
 
-/// What a save of a new version changes on an existing file.
+/// What a save changes on an existing file: a new version, or only its metadata.
 #[derive(Clone, Debug, PartialEq)]
-pub struct VersionChange {
-    pub version: StoredVersion,
+pub struct FileChange {
+    pub new_version: Option<StoredVersion>,
     pub filename: String,
     pub mime_type: String,
     pub access_control: AccessControl,
@@ -93,13 +101,13 @@ pub trait FileRepository: Send + Sync {
     /// Stores a new file; `Conflict` if the id is taken.
     fn create(&self, record: &FileRecord) -> impl Future<Output = Result<()>> + Send;
 
-    /// Appends a version atomically, so concurrent appends all land.
+    /// Applies the change atomically; concurrent changes that add versions all land.
     /// `NotFound` when the file is absent or belongs to another organisation.
-    fn append_version(
+    fn update_file(
         &self,
         id: Uuid,
         org: &str,
-        change: &VersionChange,
+        change: &FileChange,
     ) -> impl Future<Output = Result<FileRecord>> + Send;
 
     /// The record the S3-event function keeps of an unsaved upload, if any.

@@ -7,10 +7,12 @@ use crate::config::Config;
 use crate::domain::{
     content_disposition, guess_mime_type, temp_key, validate_attributes, validate_filename,
     validate_mime_type, version_key, AccessControl, FileRecord, OrgId, S3Ref, StoredVersion,
-    TempKey, UploadState, UNSAVED_UPLOAD_LIFETIME_MS,
+    TempKey, UploadState, MAX_UPLOAD_BYTES, UNSAVED_UPLOAD_LIFETIME_MS,
 };
 use crate::error::{Error, Result};
-use crate::ports::{FileRepository, ObjectStore, ResponseHeaders, VersionChange};
+use crate::ports::{
+    FileChange, FileRepository, ObjectMeta, ObjectStore, PutTerms, ResponseHeaders,
+};
 use crate::time::Clock;
 
 /// Uploads made without a token live under `temp/<PUBLIC_UPLOADS>/`: they belong to
@@ -40,6 +42,8 @@ pub struct Caller {
 pub struct UploadRequest {
     pub filename: String,
     pub mime_type: Option<String>,
+    /// When given, signed into the upload URL: S3 accepts only a body of this size.
+    pub size_bytes: Option<u64>,
 }
 
 /// Body of saveFileV2 (the `s3ref` form), after parsing.
@@ -86,15 +90,26 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         if let Some(mime) = &request.mime_type {
             validate_mime_type(mime)?;
         }
+        if org.is_none() {
+            self.check_public_upload(&request)?;
+        }
+        if let Some(size) = request.size_bytes {
+            if size > MAX_UPLOAD_BYTES {
+                return Err(Error::TooLarge(format!(
+                    "one upload can be at most {MAX_UPLOAD_BYTES} bytes (5 GiB)"
+                )));
+            }
+        }
         let owner = org.map(OrgId::as_str).unwrap_or(PUBLIC_UPLOADS);
+        // The key is always fresh: an upload can never name (and so overwrite) an existing object.
         let key = temp_key(&OrgId::trusted(owner), Uuid::new_v4(), &request.filename);
+        let terms = PutTerms {
+            content_type: request.mime_type.as_deref(),
+            content_length: request.size_bytes,
+        };
         let upload_url = self
             .store
-            .presign_put(
-                &key,
-                request.mime_type.as_deref(),
-                self.config.upload_url_ttl,
-            )
+            .presign_put(&key, &terms, self.config.upload_url_ttl)
             .await?;
         Ok(json!({
             "s3ref": { "bucket": self.store.bucket(), "key": key },
@@ -104,7 +119,65 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         }))
     }
 
-    /// saveFileV2: a new file, or a new version of `request.id`.
+    /// uploadFilePublic's tighter limits, checked before a URL is handed out.
+    fn check_public_upload(&self, request: &UploadRequest) -> Result<()> {
+        let limits = &self.config.public_uploads;
+        match request.size_bytes {
+            Some(size) if size > limits.max_bytes => {
+                return Err(Error::TooLarge(format!(
+                    "a public upload can be at most {} bytes",
+                    limits.max_bytes
+                )))
+            }
+            None if limits.require_size => {
+                return Err(Error::invalid(
+                    "size_required",
+                    "size_bytes (the exact size of the file) is required for public uploads",
+                ))
+            }
+            _ => {}
+        }
+        let mime_type = request
+            .mime_type
+            .clone()
+            .unwrap_or_else(|| guess_mime_type(&request.filename).to_owned());
+        if !limits.allows_mime_type(&mime_type) {
+            return Err(Error::UnsupportedMediaType(format!(
+                "public uploads cannot be of type {mime_type}; allowed: {}",
+                limits.mime_types.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// The same limits on what was actually uploaded, when a public upload is saved:
+    /// the upload URL cannot enforce a size the client did not declare.
+    async fn check_public_object(&self, key: &str, meta: &ObjectMeta) -> Result<()> {
+        let limits = &self.config.public_uploads;
+        let filename = key.rsplit('/').next().unwrap_or_default();
+        let mime_type = match &meta.content_type {
+            Some(stored) if !is_generic_content_type(stored) => stored.clone(),
+            _ => guess_mime_type(filename).to_owned(),
+        };
+        let refusal = if meta.size_bytes > limits.max_bytes {
+            Error::TooLarge(format!(
+                "this public upload is {} bytes; public uploads can be at most {} bytes",
+                meta.size_bytes, limits.max_bytes
+            ))
+        } else if !limits.allows_mime_type(&mime_type) {
+            Error::UnsupportedMediaType(format!("public uploads cannot be of type {mime_type}"))
+        } else {
+            return Ok(());
+        };
+        // Nobody may save it: remove it now rather than when the lifecycle rule does.
+        if let Err(e) = self.store.delete(&[key.to_owned()]).await {
+            tracing::warn!(error = %e, key, "refused public upload not deleted");
+        }
+        Err(refusal)
+    }
+
+    /// saveFileV2: a new file, a new version of `request.id`, or (with `_id` and
+    /// neither `s3ref` nor `custom_download_url`) new metadata for `request.id`.
     pub async fn save(&self, caller: &Caller, request: SaveRequest) -> Result<Value> {
         validate_attributes(&request.attributes)?;
         if let Some(name) = &request.filename {
@@ -126,12 +199,16 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
                     "give either s3ref or custom_download_url, not both",
                 ))
             }
-            (None, None) => {
-                return Err(Error::invalid(
-                    "invalid_body",
-                    "s3ref (an uploaded file) or custom_download_url is required",
-                ))
-            }
+            (None, None) => match existing {
+                Some(record) => self.save_metadata(caller, record, &request).await?,
+                None => {
+                    return Err(Error::invalid(
+                        "invalid_body",
+                        "s3ref (an uploaded file) or custom_download_url is required, \
+                         or _id to change an existing file",
+                    ))
+                }
+            },
         };
         Ok(self.entity(caller, &record))
     }
@@ -144,7 +221,10 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         request: &SaveRequest,
     ) -> Result<FileRecord> {
         let temp = self.claimable_upload(caller, s3ref)?;
-        self.check_not_expired(&s3ref.key).await?;
+        let meta = self.check_not_expired(&s3ref.key).await?;
+        if temp.org == PUBLIC_UPLOADS {
+            self.check_public_object(&s3ref.key, &meta).await?;
+        }
         if existing
             .as_ref()
             .is_some_and(|r| r.custom_download_url.is_some())
@@ -194,6 +274,34 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         }
     }
 
+    /// New access control, filename or attributes for a file; its versions stay.
+    async fn save_metadata(
+        &self,
+        caller: &Caller,
+        record: FileRecord,
+        request: &SaveRequest,
+    ) -> Result<FileRecord> {
+        let mut attributes = record.attributes.clone();
+        attributes.extend(request.attributes.clone());
+        let change = FileChange {
+            new_version: None,
+            filename: request
+                .filename
+                .clone()
+                .unwrap_or_else(|| record.filename.clone()),
+            mime_type: request
+                .mime_type
+                .clone()
+                .unwrap_or_else(|| record.mime_type.clone()),
+            access_control: request.access_control.unwrap_or(record.access_control),
+            attributes,
+            updated_at: self.clock.now_rfc3339(),
+        };
+        self.repo
+            .update_file(record.id, caller.org.as_str(), &change)
+            .await
+    }
+
     /// An external file: an entity that points at a URL and stores no bytes.
     async fn save_external(
         &self,
@@ -239,7 +347,7 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
 
     /// Keeps the promise: an upload can be saved for [`UNSAVED_UPLOAD_LIFETIME_MS`] after
     /// S3 stored it, and not after, even while lifecycle deletion has not caught up.
-    async fn check_not_expired(&self, key: &str) -> Result<()> {
+    async fn check_not_expired(&self, key: &str) -> Result<ObjectMeta> {
         let now = self.clock.now_millis();
         let expired = || {
             Error::Expired(
@@ -257,7 +365,7 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         })?;
         match meta.last_modified_ms {
             Some(created) if created + UNSAVED_UPLOAD_LIFETIME_MS <= now => Err(expired()),
-            _ => Ok(()),
+            _ => Ok(meta),
         }
     }
 
@@ -312,8 +420,8 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
             Some(record) => {
                 let mut attributes = record.attributes.clone();
                 attributes.extend(request.attributes.clone());
-                let change = VersionChange {
-                    version,
+                let change = FileChange {
+                    new_version: Some(version),
                     filename: filename.to_owned(),
                     mime_type,
                     access_control: request.access_control.unwrap_or(record.access_control),
@@ -321,7 +429,7 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
                     updated_at: now,
                 };
                 self.repo
-                    .append_version(record.id, caller.org.as_str(), &change)
+                    .update_file(record.id, caller.org.as_str(), &change)
                     .await
             }
             None => {
@@ -410,6 +518,34 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         };
         self.store
             .presign_get(&stored.key, &headers, self.config.download_url_ttl)
+            .await
+    }
+
+    /// What a `public_url` serves: a short-lived URL of the latest version while the
+    /// file is `public-read`; 403 while it is private, 404 once it is deleted.
+    pub async fn public_file(&self, id: Uuid) -> Result<String> {
+        let record = self
+            .repo
+            .get(id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("file {id} not found")))?;
+        if record.access_control != AccessControl::PublicRead {
+            return Err(Error::Forbidden("this file is not public".into()));
+        }
+        if let Some(url) = &record.custom_download_url {
+            let keys = self.signing_keys()?;
+            let ttl = self.config.public_url_ttl;
+            return crate::custom_url::sign(keys, &record.org, url, self.clock.now_millis(), ttl);
+        }
+        let latest = record
+            .version(0)
+            .ok_or_else(|| Error::not_found(format!("file {id} has no stored version")))?;
+        let headers = ResponseHeaders {
+            content_disposition: Some(content_disposition(&latest.filename, false)),
+            content_type: Some(latest.mime_type.clone()),
+        };
+        self.store
+            .presign_get(&latest.key, &headers, self.config.public_url_ttl)
             .await
     }
 
@@ -503,6 +639,7 @@ mod tests {
                 UploadRequest {
                     filename: name.into(),
                     mime_type: None,
+                    size_bytes: None,
                 },
             )
             .await
@@ -585,6 +722,7 @@ mod tests {
                 UploadRequest {
                     filename: "p.txt".into(),
                     mime_type: None,
+                    size_bytes: None,
                 },
             )
             .await
@@ -631,5 +769,134 @@ mod tests {
             svc.delete(&caller("org1"), id).await.unwrap_err().status(),
             404
         );
+    }
+
+    fn public_upload(filename: &str, mime_type: Option<&str>, size: Option<u64>) -> UploadRequest {
+        UploadRequest {
+            filename: filename.into(),
+            mime_type: mime_type.map(str::to_owned),
+            size_bytes: size,
+        }
+    }
+
+    #[tokio::test]
+    async fn public_uploads_have_tighter_limits_than_authenticated_ones() {
+        let svc = service();
+        let max = svc.config.public_uploads.max_bytes;
+        let refused = [
+            (public_upload("page.html", Some("text/html"), None), 415),
+            (public_upload("page.html", None, None), 415),
+            (
+                public_upload("logo.svg", Some("image/svg+xml"), Some(10)),
+                415,
+            ),
+            (
+                public_upload("big.pdf", Some("application/pdf"), Some(max + 1)),
+                413,
+            ),
+        ];
+        for (request, status) in refused {
+            let name = request.filename.clone();
+            let err = svc.upload(None, request).await.unwrap_err();
+            assert_eq!(err.status(), status, "{name}: {err}");
+        }
+        for request in [
+            public_upload("scan.pdf", Some("application/pdf"), Some(max)),
+            public_upload("photo.JPG", None, None),
+            public_upload("notes.txt", Some("text/plain; charset=utf-8"), Some(3)),
+        ] {
+            svc.upload(None, request).await.unwrap();
+        }
+        // An organisation's own uploads are not limited to these types and sizes.
+        let org = OrgId::parse("org1").unwrap();
+        svc.upload(
+            Some(&org),
+            public_upload("page.html", Some("text/html"), Some(max + 1)),
+        )
+        .await
+        .unwrap();
+        let err = svc
+            .upload(
+                Some(&org),
+                public_upload("huge.bin", None, Some(MAX_UPLOAD_BYTES + 1)),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 413);
+    }
+
+    #[tokio::test]
+    async fn a_public_upload_that_breaks_the_limits_cannot_be_saved_and_is_removed() {
+        let mut svc = service();
+        svc.config.public_uploads.max_bytes = 4;
+        for (name, body, content_type, status) in [
+            ("a.txt", &b"12345"[..], Some("text/plain"), 413),
+            ("b.txt", &b"<b>"[..], Some("text/html"), 415),
+        ] {
+            let answer = svc
+                .upload(None, public_upload(name, None, None))
+                .await
+                .unwrap();
+            let s3ref: S3Ref = serde_json::from_value(answer["s3ref"].clone()).unwrap();
+            svc.store
+                .put(&s3ref.key, body.to_vec(), content_type)
+                .await
+                .unwrap();
+            let err = svc
+                .save(&caller("org1"), save_of(s3ref.clone()))
+                .await
+                .unwrap_err();
+            assert_eq!(err.status(), status, "{name}: {err}");
+            assert_eq!(
+                svc.store.head(&s3ref.key).await.unwrap(),
+                None,
+                "{name} removed"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn access_changes_without_a_new_version_and_decides_what_public_url_serves() {
+        let svc = service();
+        let s3ref = uploaded(&svc, "org1", "a.txt", b"hello").await;
+        let entity = svc.save(&caller("org1"), save_of(s3ref)).await.unwrap();
+        let id: Uuid = entity["_id"].as_str().unwrap().parse().unwrap();
+        let forbidden = svc.public_file(id).await.unwrap_err();
+        assert_eq!(forbidden.status(), 403);
+
+        let set_access = |access: AccessControl| SaveRequest {
+            id: Some(id),
+            access_control: Some(access),
+            ..SaveRequest::default()
+        };
+        let public = svc
+            .save(&caller("org1"), set_access(AccessControl::PublicRead))
+            .await
+            .unwrap();
+        assert_eq!(public["access_control"], "public-read");
+        assert_eq!(
+            public["versions"].as_array().unwrap().len(),
+            1,
+            "no new version"
+        );
+        assert_eq!(public["_created_at"], entity["_created_at"]);
+        let url = svc.public_file(id).await.unwrap();
+        assert!(
+            url.contains("method=GET") && url.contains("expires=60"),
+            "{url}"
+        );
+
+        let err = svc
+            .save(&caller("org2"), set_access(AccessControl::Private))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 404, "another organisation cannot change it");
+        svc.save(&caller("org1"), set_access(AccessControl::Private))
+            .await
+            .unwrap();
+        assert_eq!(svc.public_file(id).await.unwrap_err().status(), 403);
+
+        svc.delete(&caller("org1"), id).await.unwrap();
+        assert_eq!(svc.public_file(id).await.unwrap_err().status(), 404);
     }
 }

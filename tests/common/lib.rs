@@ -74,6 +74,19 @@ pub async fn stack_with(config: Config) -> Stack {
 
 /// As [`stack_with`], with the service's clock as given.
 pub async fn stack_at(config: Config, clock: shared::time::Clock) -> Stack {
+    build_stack(config, clock, None).await
+}
+
+/// As [`stack`], with the public upload route throttled as API Gateway would.
+pub async fn stack_throttled(throttle: local_api::Throttle) -> Stack {
+    build_stack(config(), shared::time::Clock::system(), Some(throttle)).await
+}
+
+async fn build_stack(
+    config: Config,
+    clock: shared::time::Clock,
+    throttle: Option<local_api::Throttle>,
+) -> Stack {
     let http = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
@@ -95,6 +108,7 @@ pub async fn stack_at(config: Config, clock: shared::time::Clock) -> Stack {
     let api = Arc::new(LocalApi {
         service: api_service,
         jwt: jwt(),
+        public_upload_throttle: throttle,
     });
     tokio::spawn(serve(listener, api));
     Stack {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::{AccessControl, FileRecord, PendingUpload, StoredVersion, UploadState};
 use crate::error::{Error, Result};
-use crate::ports::{FileRepository, VersionChange};
+use crate::ports::{FileChange, FileRepository};
 
 /// BatchGetItem takes at most 100 keys.
 const BATCH_GET: usize = 100;
@@ -298,33 +298,34 @@ impl FileRepository for DynamoRepository {
         }
     }
 
-    async fn append_version(
-        &self,
-        id: Uuid,
-        org: &str,
-        change: &VersionChange,
-    ) -> Result<FileRecord> {
-        let result = self
+    async fn update_file(&self, id: Uuid, org: &str, change: &FileChange) -> Result<FileRecord> {
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(id)))
-            .update_expression(
-                "SET #versions = list_append(#versions, :version), #filename = :filename, \
-                 #mime = :mime, #access = :access, #attributes = :attributes, #updated = :updated",
-            )
-            .condition_expression("attribute_exists(pk) AND #org = :org")
-            .expression_attribute_names("#versions", "versions")
+            .condition_expression("attribute_exists(pk) AND #org = :org");
+        const SET_METADATA: &str = "SET #filename = :filename, #mime = :mime, #access = :access, \
+                                    #attributes = :attributes, #updated = :updated";
+        update = match &change.new_version {
+            Some(version) => update
+                .update_expression(format!(
+                    "{SET_METADATA}, #versions = list_append(#versions, :version)"
+                ))
+                .expression_attribute_names("#versions", "versions")
+                .expression_attribute_values(
+                    ":version",
+                    AttributeValue::L(vec![version_to_item(version)]),
+                ),
+            None => update.update_expression(SET_METADATA),
+        };
+        let result = update
             .expression_attribute_names("#filename", "filename")
             .expression_attribute_names("#mime", "mime_type")
             .expression_attribute_names("#access", "access_control")
             .expression_attribute_names("#attributes", "attributes")
             .expression_attribute_names("#updated", "updated_at")
             .expression_attribute_names("#org", "org")
-            .expression_attribute_values(
-                ":version",
-                AttributeValue::L(vec![version_to_item(&change.version)]),
-            )
             .expression_attribute_values(":filename", s(&change.filename))
             .expression_attribute_values(":mime", s(&change.mime_type))
             .expression_attribute_values(":access", s(change.access_control.as_str()))

@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use crate::domain::{FileRecord, PendingUpload};
 use crate::error::{Error, Result};
-use crate::ports::{FileRepository, ObjectMeta, ObjectStore, ResponseHeaders, VersionChange};
+use crate::ports::{
+    FileChange, FileRepository, ObjectMeta, ObjectStore, PutTerms, ResponseHeaders,
+};
 
 #[derive(Clone)]
 struct StoredObject {
@@ -49,12 +51,7 @@ impl ObjectStore for MemoryStore {
         &self.bucket
     }
 
-    async fn presign_put(
-        &self,
-        key: &str,
-        _content_type: Option<&str>,
-        ttl: Duration,
-    ) -> Result<String> {
+    async fn presign_put(&self, key: &str, _terms: &PutTerms<'_>, ttl: Duration) -> Result<String> {
         Ok(format!(
             "memory://{}/{key}?method=PUT&expires={}",
             self.bucket,
@@ -180,18 +177,15 @@ impl FileRepository for MemoryRepository {
         Ok(())
     }
 
-    async fn append_version(
-        &self,
-        id: Uuid,
-        org: &str,
-        change: &VersionChange,
-    ) -> Result<FileRecord> {
+    async fn update_file(&self, id: Uuid, org: &str, change: &FileChange) -> Result<FileRecord> {
         let mut files = self.files();
         let record = files
             .get_mut(&id)
             .filter(|r| r.org == org)
             .ok_or_else(|| Error::not_found(format!("file {id} not found")))?;
-        record.versions.push(change.version.clone());
+        if let Some(version) = &change.new_version {
+            record.versions.push(version.clone());
+        }
         record.filename = change.filename.clone();
         record.mime_type = change.mime_type.clone();
         record.access_control = change.access_control;

@@ -11,7 +11,7 @@ use aws_sdk_s3::Client;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::{Error, Result};
-use crate::ports::{ObjectMeta, ObjectStore, ResponseHeaders};
+use crate::ports::{ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
 
 /// S3 allows at most this many keys in one DeleteObjects call.
 const DELETE_BATCH: usize = 1000;
@@ -68,18 +68,19 @@ impl ObjectStore for S3Store {
         &self.bucket
     }
 
-    async fn presign_put(
-        &self,
-        key: &str,
-        content_type: Option<&str>,
-        ttl: Duration,
-    ) -> Result<String> {
+    async fn presign_put(&self, key: &str, terms: &PutTerms<'_>, ttl: Duration) -> Result<String> {
+        let length = terms
+            .content_length
+            .map(i64::try_from)
+            .transpose()
+            .map_err(|e| Error::invalid("invalid_size", e.to_string()))?;
         let request = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .set_content_type(content_type.map(str::to_owned))
+            .set_content_type(terms.content_type.map(str::to_owned))
+            .set_content_length(length)
             .presigned(presigning(ttl)?)
             .await
             .map_err(|e| upstream("presign PutObject", e))?;
