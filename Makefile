@@ -15,7 +15,7 @@ export DEV_JWT_SECRET ?= local-development-secret-change-me
 # Organisation of the development token (`make token ORG=456`).
 ORG ?= 123
 
-.PHONY: help venv emulator emulator-stop infra-check dev test token lint-template
+.PHONY: help venv emulator emulator-stop infra-check dev test token lint-template package bench
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
@@ -45,3 +45,9 @@ token: ## a development JWT for organisation $(ORG)
 lint-template: venv ## cfn-lint template.yaml, as written and after the SAM transform
 	.venv/bin/cfn-lint template.yaml
 	.venv/bin/python scripts/sam_lint.py --transformed-only template.yaml
+
+package: ## Lambda zips of every function (ARCH=arm64 for Graviton), sizes; fails over 5 MB
+	scripts/package.sh
+
+bench: ## benchmarks (cold init, warm cost, presigning vs Node.js, peak memory); see BENCHMARKS.md
+	scripts/bench.sh $(BENCH_ARGS)

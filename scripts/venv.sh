@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Creates .venv at the repository root (if missing or broken) and installs
-# scripts/requirements.txt into it. Idempotent: pip runs only when the requirements
-# file changed since the last successful install (stamp file inside .venv).
+# scripts/requirements.txt into it, or the requirements file given as the argument
+# (scripts/package.sh installs scripts/requirements-package.txt this way). Idempotent: pip
+# runs only when a requirements file changed since its last successful install (one stamp
+# file per requirements file inside .venv).
 # Quiet unless something fails. Needs python3 with the venv module (PYTHON overrides).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
-requirements="$root/scripts/requirements.txt"
-stamp="$venv/.requirements.sha256"
+requirements="${1:-$root/scripts/requirements.txt}"
+[ -f "$requirements" ] || { echo "venv.sh: no requirements file $requirements" >&2; exit 1; }
+requirements="$(cd "$(dirname "$requirements")" && pwd)/$(basename "$requirements")"
+# .venv/.requirements.sha256 for scripts/requirements.txt, .requirements-package.sha256, ...
+stamp="$venv/.$(basename "$requirements" .txt).sha256"
 python="${PYTHON:-python3}"
 
 log="$(mktemp)"
@@ -44,6 +49,6 @@ fi
 rm -f "$stamp"
 if ! PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
     "$venv/bin/python" -m pip install --quiet --requirement "$requirements" >"$log" 2>&1; then
-    fail "pip install -r scripts/requirements.txt failed"
+    fail "pip install -r ${requirements#"$root"/} failed"
 fi
 echo "$want" >"$stamp"

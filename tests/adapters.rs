@@ -8,7 +8,8 @@ use shared::conformance;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_store_conforms() {
-    let store = S3Store::new(clients().s3, config().bucket);
+    let clients = clients();
+    let store = S3Store::new(clients.s3, clients.credentials, config().bucket);
     conformance::object_store(&store, &format!("conformance/{}", new_org())).await;
 }
 
@@ -23,7 +24,7 @@ async fn storage_faults_are_retryable_5xx_errors() {
     // Nothing listens on port 9 of loopback: every call fails like an outage.
     let settings = shared::aws::AwsSettings::emulator("http://127.0.0.1:9");
     let dead = shared::aws::AwsClients::new(settings);
-    let store = S3Store::new(dead.s3, "bucket");
+    let store = S3Store::new(dead.s3, dead.credentials, "bucket");
     let repo = DynamoRepository::new(dead.dynamodb, "table");
     use shared::ports::{FileRepository, ObjectStore};
     let store_error = store.head("x").await.unwrap_err();

@@ -16,6 +16,8 @@ use crate::error::{Error, Result};
 pub struct AwsClients {
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The clients' credentials, for signing without the SDK (see `crate::presign`).
+    pub credentials: SharedCredentialsProvider,
 }
 
 /// Where and as whom the clients talk.
@@ -79,7 +81,7 @@ impl AwsClients {
         let mut dynamodb = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(region)
-            .credentials_provider(credentials)
+            .credentials_provider(credentials.clone())
             .http_client(http_client);
         if let Some(endpoint) = settings.dynamodb_endpoint {
             dynamodb = dynamodb.endpoint_url(endpoint);
@@ -88,6 +90,7 @@ impl AwsClients {
         AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+            credentials,
         }
     }
 }

@@ -115,6 +115,7 @@ pub async fn object_store<S: ObjectStore>(store: &S, prefix: &str) {
         .await
         .unwrap();
     store.delete(&[]).await.unwrap();
+    store.delete(std::slice::from_ref(&missing)).await.unwrap();
     assert_eq!(store.head(&a).await.unwrap(), None, "deleted");
     assert!(
         store.list(&format!("{prefix}/")).await.unwrap().is_empty(),

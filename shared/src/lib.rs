@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod expiry;
 pub mod ports;
+pub mod presign;
 pub mod service;
 pub mod time;
 
@@ -43,7 +44,7 @@ pub fn dynamo_repository_from_env() -> Result<DynamoRepository> {
 
 pub fn aws_service(config: config::Config, clients: aws::AwsClients) -> AwsFileService {
     service::FileService::new(
-        S3Store::new(clients.s3, config.bucket.clone()),
+        S3Store::new(clients.s3, clients.credentials, config.bucket.clone()),
         DynamoRepository::new(clients.dynamodb, config.table.clone()),
         config,
         time::Clock::system(),

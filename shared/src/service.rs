@@ -1,5 +1,7 @@
 //! The file service's operations, independent of HTTP and of AWS.
 
+use std::time::Duration;
+
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -484,7 +486,9 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         attachment: bool,
     ) -> Result<Value> {
         let record = self.owned(caller, id).await?;
-        let url = self.download_url(&record, version, attachment).await?;
+        let url = self
+            .download_url(&record, version, attachment, None)
+            .await?;
         Ok(json!({ "download_url": url }))
     }
 
@@ -493,6 +497,7 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         record: &FileRecord,
         version: u32,
         attachment: bool,
+        ttl: Option<Duration>,
     ) -> Result<String> {
         if let Some(url) = &record.custom_download_url {
             if version > 1 {
@@ -502,7 +507,7 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
                 )));
             }
             let keys = self.signing_keys()?;
-            let ttl = self.config.custom_url_ttl;
+            let ttl = ttl.unwrap_or(self.config.custom_url_ttl);
             return crate::custom_url::sign(keys, &record.org, url, self.clock.now_millis(), ttl);
         }
         let stored = record.version(version).ok_or_else(|| {
@@ -517,7 +522,11 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
             content_type: Some(stored.mime_type.clone()),
         };
         self.store
-            .presign_get(&stored.key, &headers, self.config.download_url_ttl)
+            .presign_get(
+                &stored.key,
+                &headers,
+                ttl.unwrap_or(self.config.download_url_ttl),
+            )
             .await
     }
 
@@ -532,20 +541,8 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         if record.access_control != AccessControl::PublicRead {
             return Err(Error::Forbidden("this file is not public".into()));
         }
-        if let Some(url) = &record.custom_download_url {
-            let keys = self.signing_keys()?;
-            let ttl = self.config.public_url_ttl;
-            return crate::custom_url::sign(keys, &record.org, url, self.clock.now_millis(), ttl);
-        }
-        let latest = record
-            .version(0)
-            .ok_or_else(|| Error::not_found(format!("file {id} has no stored version")))?;
-        let headers = ResponseHeaders {
-            content_disposition: Some(content_disposition(&latest.filename, false)),
-            content_type: Some(latest.mime_type.clone()),
-        };
-        self.store
-            .presign_get(&latest.key, &headers, self.config.public_url_ttl)
+        // Short-lived and inline: the redirect target of an `<img src>` or a link.
+        self.download_url(&record, 0, false, Some(self.config.public_url_ttl))
             .await
     }
 
@@ -582,7 +579,7 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
                 .iter()
                 .find(|r| r.id == item.id && r.org == caller.org.as_str())
                 .ok_or_else(|| Error::not_found(format!("file {} not found", item.id)))?;
-            let url = self.download_url(record, item.version, true).await?;
+            let url = self.download_url(record, item.version, true, None).await?;
             answer.push(json!({ "file_entity_id": item.id, "download_url": url }));
         }
         Ok(Value::Array(answer))

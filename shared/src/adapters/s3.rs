@@ -1,8 +1,10 @@
 //! The object store on Amazon S3 (or any endpoint that speaks its protocol).
 
-use std::time::Duration;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
@@ -12,22 +14,129 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::{Error, Result};
 use crate::ports::{ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
+use crate::presign::{PresignRequest, Presigner, S3Endpoint, SigningCredentials};
 
 /// S3 allows at most this many keys in one DeleteObjects call.
 const DELETE_BATCH: usize = 1000;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct S3Store {
     client: Client,
+    credentials: SharedCredentialsProvider,
     bucket: String,
+    /// Made on first use from the client's own endpoint, region and credentials.
+    presigner: Arc<RwLock<Option<Arc<CachedPresigner>>>>,
 }
 
+impl std::fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Store")
+            .field("bucket", &self.bucket)
+            .finish_non_exhaustive()
+    }
+}
+
+struct CachedPresigner {
+    presigner: Presigner,
+    /// When the credentials it signs with expire (never, for Lambda's environment credentials).
+    renew_after: Option<SystemTime>,
+}
+
+/// A key only used to read the endpoint off an SDK-presigned URL.
+const PROBE_KEY: &str = "presign-probe";
+
 impl S3Store {
-    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+    /// `credentials` are the ones `client` was built with.
+    pub fn new(
+        client: Client,
+        credentials: SharedCredentialsProvider,
+        bucket: impl Into<String>,
+    ) -> Self {
         S3Store {
             client,
+            credentials,
             bucket: bucket.into(),
+            presigner: Arc::default(),
         }
+    }
+
+    /// The fast presigner, made (or renewed before its credentials expire) as needed.
+    async fn presigner(&self) -> Result<Arc<CachedPresigner>> {
+        if let Some(cached) = self
+            .presigner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            if cached.renew_after.is_none_or(|t| SystemTime::now() < t) {
+                return Ok(cached.clone());
+            }
+        }
+        let config = self.client.config();
+        let credentials = self
+            .credentials
+            .provide_credentials()
+            .await
+            .map_err(|e| Error::upstream("presign credentials", DisplayErrorContext(e)))?;
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into());
+        // The SDK's endpoint rules decide the host and addressing style; read them once.
+        let probe = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(PROBE_KEY)
+            .presigned(presigning(Duration::from_secs(60))?)
+            .await
+            .map_err(|e| upstream("presign GetObject", e))?;
+        let endpoint = S3Endpoint::from_presigned(probe.uri(), PROBE_KEY).ok_or_else(|| {
+            Error::upstream(
+                "presign",
+                format!("unexpected presigned URL {}", probe.uri()),
+            )
+        })?;
+        let cached = Arc::new(CachedPresigner {
+            presigner: Presigner::new(
+                endpoint,
+                SigningCredentials {
+                    access_key_id: credentials.access_key_id().to_owned(),
+                    secret_access_key: credentials.secret_access_key().to_owned(),
+                    session_token: credentials.session_token().map(str::to_owned),
+                },
+                &region,
+            ),
+            renew_after: credentials
+                .expiry()
+                .map(|t| t.checked_sub(Duration::from_secs(300)).unwrap_or(t)),
+        });
+        *self.presigner.write().unwrap_or_else(|e| e.into_inner()) = Some(cached.clone());
+        Ok(cached)
+    }
+
+    async fn presign(
+        &self,
+        method: &str,
+        key: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        ttl: Duration,
+    ) -> Result<String> {
+        let presigning = presigning(ttl)?;
+        let now_secs = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        let cached = self.presigner().await?;
+        Ok(cached.presigner.presign(&PresignRequest {
+            method,
+            key,
+            query,
+            headers,
+            expires_in_secs: presigning.expires().as_secs(),
+            now_secs,
+        }))
     }
 }
 
@@ -69,22 +178,16 @@ impl ObjectStore for S3Store {
     }
 
     async fn presign_put(&self, key: &str, terms: &PutTerms<'_>, ttl: Duration) -> Result<String> {
-        let length = terms
-            .content_length
-            .map(i64::try_from)
-            .transpose()
-            .map_err(|e| Error::invalid("invalid_size", e.to_string()))?;
-        let request = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .set_content_type(terms.content_type.map(str::to_owned))
-            .set_content_length(length)
-            .presigned(presigning(ttl)?)
+        let length = terms.content_length.map(|n| n.to_string());
+        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
+        if let Some(length) = &length {
+            headers.push(("content-length", length));
+        }
+        if let Some(content_type) = terms.content_type {
+            headers.push(("content-type", content_type));
+        }
+        self.presign("PUT", key, &[("x-id", "PutObject")], &headers, ttl)
             .await
-            .map_err(|e| upstream("presign PutObject", e))?;
-        Ok(request.uri().to_owned())
     }
 
     async fn presign_get(
@@ -93,17 +196,14 @@ impl ObjectStore for S3Store {
         headers: &ResponseHeaders,
         ttl: Duration,
     ) -> Result<String> {
-        let request = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .set_response_content_disposition(headers.content_disposition.clone())
-            .set_response_content_type(headers.content_type.clone())
-            .presigned(presigning(ttl)?)
-            .await
-            .map_err(|e| upstream("presign GetObject", e))?;
-        Ok(request.uri().to_owned())
+        let mut query: Vec<(&str, &str)> = vec![("x-id", "GetObject")];
+        if let Some(disposition) = &headers.content_disposition {
+            query.push(("response-content-disposition", disposition));
+        }
+        if let Some(content_type) = &headers.content_type {
+            query.push(("response-content-type", content_type));
+        }
+        self.presign("GET", key, &query, &[], ttl).await
     }
 
     async fn head(&self, key: &str) -> Result<Option<ObjectMeta>> {
@@ -191,6 +291,18 @@ impl ObjectStore for S3Store {
     }
 
     async fn delete(&self, keys: &[String]) -> Result<()> {
+        if let [key] = keys {
+            // One key (a save removing its upload): the plain call is lighter than a batch,
+            // which needs an XML body and its checksum.
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| upstream("DeleteObject", e))?;
+            return Ok(());
+        }
         for batch in keys.chunks(DELETE_BATCH) {
             let objects = batch
                 .iter()

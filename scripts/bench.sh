@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make bench`: release builds of the functions and of the bench program, the local
+# stack (as `make test` starts it), then every benchmark in one run. The report (a
+# Markdown table) goes to stdout and target/bench-report.md; BENCHMARKS.md explains it.
+# Not part of `make test`: figures depend on the machine, and no test asserts a time.
+#   scripts/bench.sh [--quick] [--skip-node]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
+
+scripts/venv.sh
+started_emulator=0
+[ -f .local/moto.pid ] && had_pidfile=1 || had_pidfile=0
+cleanup() {
+    if [ "$started_emulator" = 1 ]; then
+        scripts/emulator.sh stop >/dev/null || true
+    fi
+}
+trap cleanup EXIT
+scripts/emulator.sh ensure
+if [ "$had_pidfile" = 0 ] && [ -f .local/moto.pid ]; then
+    started_emulator=1
+fi
+.venv/bin/python scripts/local_infra.py apply
+
+packages=(-p bench)
+for dir in functions/*/; do
+    packages+=(-p "$(basename "$dir")")
+done
+cargo build --release "${packages[@]}"
+
+{
+    echo "# make bench, $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); $(rustc --version); node $(node --version 2>/dev/null || echo missing)"
+    target/release/bench "$@"
+} | tee target/bench-report.md
