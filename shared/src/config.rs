@@ -58,20 +58,12 @@ pub const DEFAULT_PUBLIC_UPLOAD_MIME_TYPES: &str =
 
 impl PublicUploadLimits {
     pub fn from_env() -> Result<Self> {
-        let max_bytes = match optional("PUBLIC_UPLOAD_MAX_BYTES") {
-            None => DEFAULT_PUBLIC_UPLOAD_MAX_BYTES,
-            Some(raw) => raw
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=crate::domain::MAX_UPLOAD_BYTES).contains(n))
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "configuration",
-                        "PUBLIC_UPLOAD_MAX_BYTES must be a whole number of bytes from 1 to 5 GiB",
-                    )
-                })?,
-        };
+        let max_bytes = whole_number(
+            "PUBLIC_UPLOAD_MAX_BYTES",
+            DEFAULT_PUBLIC_UPLOAD_MAX_BYTES,
+            crate::domain::MAX_UPLOAD_BYTES,
+            "bytes",
+        )?;
         let mime_types = optional("PUBLIC_UPLOAD_MIME_TYPES")
             .unwrap_or_else(|| DEFAULT_PUBLIC_UPLOAD_MIME_TYPES.into());
         Ok(PublicUploadLimits {
@@ -169,21 +161,22 @@ fn required(name: &str) -> Result<String> {
 }
 
 fn seconds(name: &str, default: u64) -> Result<Duration> {
-    let value = match optional(name) {
-        None => default,
-        Some(raw) => raw
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|s| (1..=MAX_PRESIGN_SECONDS).contains(s))
-            .ok_or_else(|| {
-                Error::invalid(
-                    "configuration",
-                    format!(
-                        "{name} must be a whole number of seconds from 1 to {MAX_PRESIGN_SECONDS}"
-                    ),
-                )
-            })?,
+    whole_number(name, default, MAX_PRESIGN_SECONDS, "seconds").map(Duration::from_secs)
+}
+
+/// `name` as a whole number from 1 to `max` (`default` when unset); `unit` names it in errors.
+fn whole_number(name: &str, default: u64, max: u64, unit: &str) -> Result<u64> {
+    let Some(raw) = optional(name) else {
+        return Ok(default);
     };
-    Ok(Duration::from_secs(value))
+    raw.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| {
+            Error::invalid(
+                "configuration",
+                format!("{name} must be a whole number of {unit} from 1 to {max}"),
+            )
+        })
 }

@@ -76,6 +76,16 @@ fn is_generic_content_type(content_type: &str) -> bool {
     )
 }
 
+/// The content type of a stored object: what S3 stored unless that is generic, else
+/// what the client said, else a guess from the filename.
+fn stored_mime_type(meta: &ObjectMeta, given: Option<&str>, filename: &str) -> String {
+    match (&meta.content_type, given) {
+        (Some(stored), _) if !is_generic_content_type(stored) => stored.clone(),
+        (_, Some(given)) => given.to_owned(),
+        _ => guess_mime_type(filename).to_owned(),
+    }
+}
+
 impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
     pub fn new(store: S, repo: R, config: Config, clock: Clock) -> Self {
         FileService {
@@ -157,10 +167,7 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
     async fn check_public_object(&self, key: &str, meta: &ObjectMeta) -> Result<()> {
         let limits = &self.config.public_uploads;
         let filename = key.rsplit('/').next().unwrap_or_default();
-        let mime_type = match &meta.content_type {
-            Some(stored) if !is_generic_content_type(stored) => stored.clone(),
-            _ => guess_mime_type(filename).to_owned(),
-        };
+        let mime_type = stored_mime_type(meta, None, filename);
         let refusal = if meta.size_bytes > limits.max_bytes {
             Error::TooLarge(format!(
                 "this public upload is {} bytes; public uploads can be at most {} bytes",
@@ -404,11 +411,7 @@ impl<S: ObjectStore, R: FileRepository> FileService<S, R> {
         let meta = self.store.head(key).await?.ok_or_else(|| {
             Error::upstream("HeadObject", format!("copied object {key} is missing"))
         })?;
-        let mime_type = match (&meta.content_type, &request.mime_type) {
-            (Some(stored), _) if !is_generic_content_type(stored) => stored.clone(),
-            (_, Some(given)) => given.clone(),
-            _ => guess_mime_type(filename).to_owned(),
-        };
+        let mime_type = stored_mime_type(&meta, request.mime_type.as_deref(), filename);
         let now = self.clock.now_rfc3339();
         let version = StoredVersion {
             key: key.to_owned(),
