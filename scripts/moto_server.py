@@ -1,4 +1,5 @@
-"""moto's server, with DynamoDB requests applied one at a time.
+"""moto's server, with DynamoDB requests applied one at a time and S3's ListParts
+answered under the root element S3 uses.
 
 DynamoDB applies each UpdateItem atomically: two concurrent list_append
 updates of one item both land. moto's server handles requests on threads and
@@ -6,6 +7,9 @@ its DynamoDB backend does not lock, so concurrent updates of one item can lose
 one of them. Serialising DynamoDB requests (S3 stays concurrent) gives the
 emulator the per-item atomicity the service relies on and real DynamoDB and
 LocalStack's DynamoDB provide.
+
+moto 5.2.5 answers ListParts as <ListPartsResponse>; S3 (and LocalStack) answer
+<ListPartsResult>, which is what the AWS SDKs parse, so the element is renamed.
 
 usage: python scripts/moto_server.py [--host 127.0.0.1] [--port 4566]
 """
@@ -31,6 +35,27 @@ def serialise_dynamodb(app):
     return wrapped
 
 
+def fix_list_parts(app):
+    def wrapped(environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        if environ.get("REQUEST_METHOD") != "GET" or "uploadId=" not in query:
+            return app(environ, start_response)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(app(environ, capture))
+        body = body.replace(b"ListPartsResponse", b"ListPartsResult")
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(captured["status"], headers)
+        return [body]
+
+    return wrapped
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -43,7 +68,7 @@ def main():
     run_simple(
         args.host,
         args.port,
-        serialise_dynamodb(app),
+        fix_list_parts(serialise_dynamodb(app)),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

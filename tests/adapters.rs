@@ -1,22 +1,39 @@
-//! The S3 and DynamoDB adapters pass the same conformance suite as the in-memory ones,
-//! against the emulator's real protocol.
+//! The S3 and DynamoDB adapters pass the same named conformance checks as the
+//! in-memory ones, against the emulator's real protocol.
 
 use integration_tests::{clients, config, new_org};
-use shared::adapters::dynamodb::DynamoRepository;
+use shared::adapters::dynamodb::{DynamoFiles, DynamoUploads};
 use shared::adapters::s3::S3Store;
-use shared::conformance;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s3_store_conforms() {
+fn s3_store() -> S3Store {
     let clients = clients();
-    let store = S3Store::new(clients.s3, clients.credentials, config().bucket);
-    conformance::object_store(&store, &format!("conformance/{}", new_org())).await;
+    S3Store::new(clients.s3, clients.credentials, config().bucket)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dynamodb_repository_conforms() {
-    let repo = DynamoRepository::new(clients().dynamodb, config().table);
-    conformance::file_repository(&repo, &new_org()).await;
+mod s3_store {
+    use super::*;
+    shared::object_store_conformance!((s3_store(), format!("conformance/{}", new_org())));
+}
+
+mod s3_multipart {
+    use super::*;
+    shared::multipart_conformance!((s3_store(), format!("conformance/{}", new_org())));
+}
+
+mod dynamodb_files {
+    use super::*;
+    shared::file_repository_conformance!((
+        DynamoFiles::new(clients().dynamodb, config().table),
+        new_org()
+    ));
+}
+
+mod dynamodb_uploads {
+    use super::*;
+    shared::upload_records_conformance!((
+        DynamoUploads::new(clients().dynamodb, config().table),
+        new_org()
+    ));
 }
 
 #[tokio::test]
@@ -25,7 +42,7 @@ async fn storage_faults_are_retryable_5xx_errors() {
     let settings = shared::aws::AwsSettings::emulator("http://127.0.0.1:9");
     let dead = shared::aws::AwsClients::new(settings);
     let store = S3Store::new(dead.s3, dead.credentials, "bucket");
-    let repo = DynamoRepository::new(dead.dynamodb, "table");
+    let repo = DynamoFiles::new(dead.dynamodb, "table");
     use shared::ports::{FileRepository, ObjectStore};
     let store_error = store.head("x").await.unwrap_err();
     let repo_error = repo.get(uuid::Uuid::new_v4()).await.unwrap_err();

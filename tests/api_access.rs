@@ -282,7 +282,7 @@ async fn a_public_upload_cannot_overwrite_or_read_an_existing_object() {
         );
     }
     assert_eq!(
-        s.service.store.get(&existing_key).await.unwrap().unwrap(),
+        s.service.store().get(&existing_key).await.unwrap().unwrap(),
         b"%PDF-original"
     );
 }
@@ -378,7 +378,7 @@ async fn public_uploads_are_limited_in_type_and_size() {
             .expect_error(413),
         "payload_too_large"
     );
-    assert_eq!(s.service.store.head(&key).await.unwrap(), None, "removed");
+    assert_eq!(s.service.store().head(&key).await.unwrap(), None, "removed");
 }
 
 #[tokio::test]

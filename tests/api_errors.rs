@@ -141,7 +141,7 @@ async fn an_s3ref_of_another_organisation_or_outside_temp_is_refused_and_stores_
     use shared::ports::ObjectStore;
     assert!(
         s.service
-            .store
+            .store()
             .list(&format!("files/{intruder}/"))
             .await
             .unwrap()
@@ -150,7 +150,7 @@ async fn an_s3ref_of_another_organisation_or_outside_temp_is_refused_and_stores_
     );
     assert!(
         s.service
-            .store
+            .store()
             .head(owners_upload["key"].as_str().unwrap())
             .await
             .unwrap()

@@ -68,11 +68,11 @@ async fn upload_save_get_download_round_trips_the_bytes() {
 
     // The temp object is gone by default; the version is permanent.
     assert_eq!(
-        s.service.store.head(key).await.unwrap(),
+        s.service.store().head(key).await.unwrap(),
         None,
         "temp object removed"
     );
-    assert!(s.service.store.head(version_key).await.unwrap().is_some());
+    assert!(s.service.store().head(version_key).await.unwrap().is_some());
 
     let got = s
         .call(&org, Method::GET, &format!("/v2/files/{id}"), None)
@@ -132,7 +132,7 @@ async fn delete_temp_file_false_keeps_the_upload() {
     .expect(201);
     let key = s3ref["key"].as_str().unwrap();
     assert!(
-        s.service.store.head(key).await.unwrap().is_some(),
+        s.service.store().head(key).await.unwrap().is_some(),
         "temp object kept"
     );
 }
@@ -275,7 +275,7 @@ async fn delete_removes_the_entity_and_every_version_object() {
         .await
         .expect(201);
     let prefix = format!("files/{org}/{id}/");
-    assert_eq!(s.service.store.list(&prefix).await.unwrap().len(), 2);
+    assert_eq!(s.service.store().list(&prefix).await.unwrap().len(), 2);
 
     let deleted = s
         .call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
@@ -296,7 +296,7 @@ async fn delete_removes_the_entity_and_every_version_object() {
         "not_found"
     );
     assert!(
-        s.service.store.list(&prefix).await.unwrap().is_empty(),
+        s.service.store().list(&prefix).await.unwrap().is_empty(),
         "every version object is gone"
     );
     assert_eq!(

@@ -158,9 +158,13 @@ async fn sample_events_drive_the_whole_flow_through_the_handlers() {
         base_url: "http://127.0.0.1:3000".into(),
     };
     let make_public = shared::service::SaveRequest {
-        id: Some(id.parse().unwrap()),
-        access_control: Some(shared::domain::AccessControl::PublicRead),
-        ..Default::default()
+        intent: shared::service::SaveIntent::Metadata {
+            file: id.parse().unwrap(),
+        },
+        fields: shared::service::FileFields {
+            access_control: Some(shared::domain::AccessControl::PublicRead),
+            ..Default::default()
+        },
     };
     svc.save(&owner, make_public).await.unwrap();
     let (function, public) = request("public-file.json", &[(SAMPLE_ID, &id)]);

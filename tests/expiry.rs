@@ -4,17 +4,17 @@
 use aws_lambda_events::event::s3::S3Event;
 use integration_tests::{clients, config, new_org, stack, stack_at};
 use serde_json::json;
-use shared::adapters::dynamodb::DynamoRepository;
+use shared::adapters::dynamodb::DynamoUploads;
 use shared::domain::{UploadState, UNSAVED_UPLOAD_LIFETIME_MS};
 use shared::expiry::handle_s3_event;
-use shared::ports::FileRepository;
+use shared::ports::UploadRecords;
 use shared::time::{rfc3339, Clock};
 
 const SAMPLE_KEY: &str = "temp/123/5f0f9d2e-8d1e-4a8b-9d0c-1f2e3d4c5b6a/example.pdf";
 const SAMPLE_KEY_2: &str = "temp/123/7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/second+file.pdf";
 
-fn repo() -> DynamoRepository {
-    DynamoRepository::new(clients().dynamodb, config().table)
+fn repo() -> DynamoUploads {
+    DynamoUploads::new(clients().dynamodb, config().table)
 }
 
 /// An event from `events/` with its sample key (and optionally its time) replaced.
@@ -39,7 +39,7 @@ async fn created_expired_duplicate_and_batch_events_keep_the_table_in_step() {
     let created = event("s3-object-created.json", &[(SAMPLE_KEY, &key)]);
 
     let answer = handle_s3_event(&repo, created.clone()).await.unwrap();
-    assert_eq!(answer["applied"], 1);
+    assert_eq!(answer.applied, 1);
     let record = repo
         .get_upload(&key)
         .await
@@ -54,10 +54,7 @@ async fn created_expired_duplicate_and_batch_events_keep_the_table_in_step() {
     );
 
     let duplicate = handle_s3_event(&repo, created.clone()).await.unwrap();
-    assert_eq!(
-        (duplicate["applied"].as_i64(), duplicate["stale"].as_i64()),
-        (Some(0), Some(1))
-    );
+    assert_eq!((duplicate.applied, duplicate.stale), (0, 1));
 
     handle_s3_event(
         &repo,
@@ -82,7 +79,7 @@ async fn created_expired_duplicate_and_batch_events_keep_the_table_in_step() {
         &[(SAMPLE_KEY, &key), (SAMPLE_KEY_2, &key2)],
     );
     let answer = handle_s3_event(&repo, batch).await.unwrap();
-    assert_eq!(answer["ignored"], 1, "the files/ key is not an upload");
+    assert_eq!(answer.ignored, 1, "the files/ key is not an upload");
     let decoded = key2.replace('+', " ");
     assert_eq!(
         repo.get_upload(&decoded).await.unwrap().unwrap().state,
@@ -95,7 +92,7 @@ async fn created_expired_duplicate_and_batch_events_keep_the_table_in_step() {
 async fn a_table_failure_fails_the_invocation_so_lambda_retries() {
     let dead =
         shared::aws::AwsClients::new(shared::aws::AwsSettings::emulator("http://127.0.0.1:9"));
-    let repo = DynamoRepository::new(dead.dynamodb, "table");
+    let repo = DynamoUploads::new(dead.dynamodb, "table");
     let err = handle_s3_event(&repo, event("s3-object-created.json", &[]))
         .await
         .unwrap_err();
@@ -121,12 +118,12 @@ async fn an_upload_whose_record_says_expired_cannot_be_saved_though_the_object_i
     assert_eq!(refused.expect_error(410), "upload_expired");
     use shared::ports::ObjectStore;
     assert!(
-        s.service.store.head(key).await.unwrap().is_some(),
+        s.service.store().head(key).await.unwrap().is_some(),
         "the object is still there"
     );
     assert!(
         s.service
-            .store
+            .store()
             .list(&format!("files/{org}/"))
             .await
             .unwrap()

@@ -7,7 +7,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use lambda_http::Request;
 use serde_json::Value;
-use shared::adapters::memory::{MemoryRepository, MemoryStore};
+use shared::adapters::memory::MemoryBackend;
 use shared::api::{handle, Function};
 use shared::aws::{AwsClients, AwsSettings};
 use shared::config::Config;
@@ -97,15 +97,14 @@ fn check(operation: &str, response: &lambda_http::Response<lambda_http::Body>) {
 pub async fn in_memory(options: &Options) -> Vec<Row> {
     let (rounds, n) = if options.quick { (3, 1000) } else { (7, 5000) };
     let service = FileService::new(
-        MemoryStore::new(&bucket()),
-        MemoryRepository::new(),
+        MemoryBackend::in_memory(&bucket()),
         config(),
         Clock::system(),
     );
     // One stored file to download.
     let key = temp_key();
     service
-        .store
+        .store()
         .put(&key, b"%PDF-bench".to_vec(), Some("application/pdf"))
         .await
         .unwrap();
@@ -123,7 +122,7 @@ pub async fn in_memory(options: &Options) -> Vec<Row> {
                 let key = temp_key();
                 if *operation == "save" {
                     service
-                        .store
+                        .store()
                         .put(&key, b"%PDF-bench".to_vec(), Some("application/pdf"))
                         .await
                         .unwrap();
@@ -453,13 +452,13 @@ fn node_presigning(rounds: usize, n: usize) -> Result<(Vec<f64>, String), String
 /// Objects and entities the emulator-backed benchmarks work on.
 pub struct Fixtures {
     clients: AwsClients,
-    repo: shared::adapters::dynamodb::DynamoRepository,
+    repo: shared::adapters::dynamodb::DynamoFiles,
 }
 
 impl Fixtures {
     pub fn new() -> Self {
         let clients = clients();
-        let repo = shared::adapters::dynamodb::DynamoRepository::new(
+        let repo = shared::adapters::dynamodb::DynamoFiles::new(
             clients.dynamodb.clone(),
             env_or("FILES_TABLE", "file-service-local"),
         );

@@ -18,20 +18,22 @@ use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use serde_json::json;
 use shared::api::{error_response, find_route, handle, Operation};
-use shared::auth::{claims_as_strings, JwtSettings};
-use shared::ports::{FileRepository, ObjectStore};
+use shared::ports::Backend;
 use shared::service::FileService;
-use shared::Error;
+use shared::{Error, ErrorCode};
 use tokio::net::TcpListener;
 
+pub mod jwt;
 mod throttle;
+
+use jwt::{claims_as_strings, JwtSettings};
 pub use throttle::Throttle;
 
 /// API Gateway's payload limit.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
-pub struct LocalApi<S, R> {
-    pub service: FileService<S, R>,
+pub struct LocalApi<B> {
+    pub service: FileService<B>,
     pub jwt: JwtSettings,
     /// Throttling of the public upload route, as the template sets it for API Gateway.
     pub public_upload_throttle: Option<Throttle>,
@@ -40,11 +42,10 @@ pub struct LocalApi<S, R> {
 type HttpResponse = Response<Full<Bytes>>;
 
 /// Accepts connections until the task is dropped.
-pub async fn serve<S, R>(listener: TcpListener, api: Arc<LocalApi<S, R>>) -> std::io::Result<()>
-where
-    S: ObjectStore + 'static,
-    R: FileRepository + 'static,
-{
+pub async fn serve<B: Backend + 'static>(
+    listener: TcpListener,
+    api: Arc<LocalApi<B>>,
+) -> std::io::Result<()> {
     loop {
         let (stream, peer) = listener.accept().await?;
         let api = api.clone();
@@ -63,7 +64,7 @@ where
     }
 }
 
-impl<S: ObjectStore, R: FileRepository> LocalApi<S, R> {
+impl<B: Backend> LocalApi<B> {
     async fn respond(&self, request: Request<Incoming>, peer: SocketAddr) -> HttpResponse {
         let started = Instant::now();
         let method = request.method().clone();
@@ -101,8 +102,9 @@ impl<S: ObjectStore, R: FileRepository> LocalApi<S, R> {
                 .as_ref()
                 .is_some_and(|t| !t.admit())
         {
-            return from_lambda(error_response(&Error::RateLimited(
-                "too many public uploads; try again shortly".into(),
+            return from_lambda(error_response(&Error::new(
+                ErrorCode::RateLimited,
+                "too many public uploads; try again shortly",
             )));
         }
         let claims = if def.public {
@@ -116,7 +118,7 @@ impl<S: ObjectStore, R: FileRepository> LocalApi<S, R> {
         let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(_) => {
-                return from_lambda(error_response(&Error::TooLarge(format!(
+                return from_lambda(error_response(&Error::too_large(format!(
                     "the request body is larger than {MAX_BODY_BYTES} bytes"
                 ))))
             }
@@ -149,7 +151,7 @@ impl<S: ObjectStore, R: FileRepository> LocalApi<S, R> {
         let context: RequestContext = match serde_json::from_value(context) {
             Ok(c) => c,
             Err(e) => {
-                return from_lambda(error_response(&Error::upstream("local request context", e)))
+                return from_lambda(error_response(&Error::internal("local request context", e)))
             }
         };
         let uri = format!(
@@ -163,8 +165,8 @@ impl<S: ObjectStore, R: FileRepository> LocalApi<S, R> {
         match uri.parse() {
             Ok(uri) => parts.uri = uri,
             Err(e) => {
-                return from_lambda(error_response(&Error::invalid(
-                    "invalid_request",
+                return from_lambda(error_response(&Error::new(
+                    ErrorCode::InvalidRequest,
                     e.to_string(),
                 )))
             }
@@ -197,7 +199,7 @@ impl<S: ObjectStore, R: FileRepository> LocalApi<S, R> {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
-                Error::Unauthorized("an Authorization: Bearer <token> header is required".into())
+                Error::unauthorized("an Authorization: Bearer <token> header is required")
             })?;
         let claims = self.jwt.verify(token, now_millis() / 1000)?;
         Ok(claims_as_strings(&claims))

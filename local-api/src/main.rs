@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use local_api::jwt::JwtSettings;
 use local_api::{serve, LocalApi};
-use shared::auth::JwtSettings;
 
 const USAGE: &str = "usage: local-api serve [--addr 127.0.0.1:3000]\n       local-api token [--org ORG] [--ttl SECONDS]";
 

@@ -106,7 +106,7 @@ fn credentials_from_env() -> Result<Credentials> {
             None,
             "environment",
         )),
-        _ => Err(Error::invalid(
+        _ => Err(Error::internal(
             "configuration",
             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them; locally use test/test)",
         )),

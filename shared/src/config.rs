@@ -156,8 +156,8 @@ pub(crate) fn optional(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn required(name: &str) -> Result<String> {
-    optional(name).ok_or_else(|| Error::invalid("configuration", format!("{name} is not set")))
+pub(crate) fn required(name: &str) -> Result<String> {
+    optional(name).ok_or_else(|| Error::internal("configuration", format!("{name} is not set")))
 }
 
 fn seconds(name: &str, default: u64) -> Result<Duration> {
@@ -174,7 +174,7 @@ fn whole_number(name: &str, default: u64, max: u64, unit: &str) -> Result<u64> {
         .ok()
         .filter(|n| (1..=max).contains(n))
         .ok_or_else(|| {
-            Error::invalid(
+            Error::internal(
                 "configuration",
                 format!("{name} must be a whole number of {unit} from 1 to {max}"),
             )

@@ -15,7 +15,7 @@ use sha2::Sha256;
 use url::Url;
 
 use crate::config::optional;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -42,7 +42,7 @@ impl SigningKeys {
     pub fn new(current: &[u8], previous: Option<&[u8]>) -> Result<Self> {
         for key in std::iter::once(current).chain(previous) {
             if key.len() < MIN_KEY_BYTES {
-                return Err(Error::invalid(
+                return Err(Error::internal(
                     "configuration",
                     format!("custom URL signing keys must be at least {MIN_KEY_BYTES} bytes"),
                 ));
@@ -82,7 +82,8 @@ impl UrlPolicy {
 
     /// Checks a custom_download_url before it is stored; answers it normalised.
     pub fn check(&self, raw: &str) -> Result<String> {
-        let fail = |message: &str| Err(Error::invalid("invalid_custom_download_url", message));
+        let fail =
+            |message: &'static str| Err(Error::new(ErrorCode::InvalidCustomDownloadUrl, message));
         if raw.len() > MAX_URL_BYTES {
             return fail("custom_download_url must be at most 2048 bytes");
         }
@@ -149,7 +150,7 @@ pub fn sign(
     ttl: Duration,
 ) -> Result<String> {
     let mut url =
-        Url::parse(custom_url).map_err(|e| Error::upstream("stored custom_download_url", e))?;
+        Url::parse(custom_url).map_err(|e| Error::internal("stored custom_download_url", e))?;
     let expires_at = now_ms + ttl.as_millis() as i64;
     url.query_pairs_mut()
         .append_pair(EXPIRES_PARAM, &expires_at.to_string());
@@ -163,14 +164,14 @@ pub fn sign(
 /// A URL that cannot be parsed at all is a client error; anything else is just not valid.
 pub fn verify(keys: &SigningKeys, org: &str, received: &str, now_ms: i64) -> Result<bool> {
     if received.len() > MAX_URL_BYTES * 2 {
-        return Err(Error::invalid(
-            "invalid_custom_download_url",
+        return Err(Error::new(
+            ErrorCode::InvalidCustomDownloadUrl,
             "the URL is too long",
         ));
     }
     let url = Url::parse(received).map_err(|_| {
-        Error::invalid(
-            "invalid_custom_download_url",
+        Error::new(
+            ErrorCode::InvalidCustomDownloadUrl,
             "custom_download_url is not an absolute URL",
         )
     })?;

@@ -1,126 +1,263 @@
-//! The one error type of the service, and its mapping to HTTP (in exactly one place).
+//! The one error type of the service: a code that knows its HTTP status and whether a
+//! retry can help, a message that is safe to show, and the source kept for the log.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
-/// Everything that can go wrong while serving a request.
-///
-/// The `message` of client-facing variants is safe to show; the `cause` of
-/// `Upstream` is logged, never answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Error {
-    /// The request is malformed or breaks a rule (400).
-    Invalid { code: &'static str, message: String },
-    /// No credentials, or credentials that do not name an organisation (401).
-    Unauthorized(String),
-    /// Authenticated, but not allowed (403).
-    Forbidden(String),
-    /// Absent, or belongs to another organisation (404).
-    NotFound(String),
-    /// The path exists, the method does not (405).
-    MethodNotAllowed(String),
-    /// The request conflicts with the current state (409).
-    Conflict(String),
-    /// An unsaved upload past the time it could be saved (410).
-    Expired(String),
-    /// The body is larger than this route accepts (413).
-    TooLarge(String),
-    /// The content type is not accepted here (415).
-    UnsupportedMediaType(String),
-    /// Too many requests from this caller (429).
-    RateLimited(String),
-    /// S3, DynamoDB or the network failed; the client may retry (503).
-    Upstream {
-        operation: &'static str,
-        cause: String,
-    },
+/// Every way a request can fail, as clients see it (`{"error": code}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    InvalidBody,
+    InvalidJson,
+    InvalidQuery,
+    InvalidId,
+    InvalidVersion,
+    InvalidFilename,
+    InvalidMimeType,
+    InvalidAttribute,
+    InvalidAccessControl,
+    InvalidS3Ref,
+    InvalidCustomDownloadUrl,
+    InvalidRequest,
+    TooManyItems,
+    SizeRequired,
+    Unsupported,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    UploadExpired,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    /// A bug or a misconfiguration: retrying the same request will not help.
+    Internal,
+    /// S3, DynamoDB or the network failed; nothing was changed and a retry may work.
+    StorageUnavailable,
+}
+
+impl ErrorCode {
+    /// The machine-readable code of the JSON body.
+    pub const fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidBody => "invalid_body",
+            InvalidJson => "invalid_json",
+            InvalidQuery => "invalid_query",
+            InvalidId => "invalid_id",
+            InvalidVersion => "invalid_version",
+            InvalidFilename => "invalid_filename",
+            InvalidMimeType => "invalid_mime_type",
+            InvalidAttribute => "invalid_attribute",
+            InvalidAccessControl => "invalid_access_control",
+            InvalidS3Ref => "invalid_s3ref",
+            InvalidCustomDownloadUrl => "invalid_custom_download_url",
+            InvalidRequest => "invalid_request",
+            TooManyItems => "too_many_items",
+            SizeRequired => "size_required",
+            Unsupported => "unsupported",
+            Unauthorized => "unauthorized",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            Conflict => "conflict",
+            UploadExpired => "upload_expired",
+            PayloadTooLarge => "payload_too_large",
+            UnsupportedMediaType => "unsupported_media_type",
+            RateLimited => "rate_limited",
+            Internal => "internal_error",
+            StorageUnavailable => "storage_unavailable",
+        }
+    }
+
+    /// The HTTP status: the single place where that mapping lives.
+    pub const fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidBody
+            | InvalidJson
+            | InvalidQuery
+            | InvalidId
+            | InvalidVersion
+            | InvalidFilename
+            | InvalidMimeType
+            | InvalidAttribute
+            | InvalidAccessControl
+            | InvalidS3Ref
+            | InvalidCustomDownloadUrl
+            | InvalidRequest
+            | TooManyItems
+            | SizeRequired
+            | Unsupported => 400,
+            Unauthorized => 401,
+            Forbidden => 403,
+            NotFound => 404,
+            MethodNotAllowed => 405,
+            Conflict => 409,
+            UploadExpired => 410,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            RateLimited => 429,
+            Internal => 500,
+            StorageUnavailable => 503,
+        }
+    }
+
+    /// Whether the same request may succeed later.
+    pub const fn is_retryable(self) -> bool {
+        matches!(self, ErrorCode::StorageUnavailable | ErrorCode::RateLimited)
+    }
+}
+
+type Source = Arc<dyn std::error::Error + Send + Sync>;
+
+/// A failed request: what the client is told, and (for faults) what broke, for the log.
+#[derive(Clone)]
+pub struct Error {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    /// The step that failed (`"HeadObject"`, `"configuration"`), for faults.
+    operation: Option<&'static str>,
+    source: Option<Source>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Invalid {
+    /// A refusal whose message is shown to the client as it is.
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Error {
             code,
             message: message.into(),
+            operation: None,
+            source: None,
         }
     }
 
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Error::NotFound(message.into())
+    pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
     }
 
-    pub fn upstream(operation: &'static str, cause: impl fmt::Display) -> Self {
-        Error::Upstream {
-            operation,
-            cause: cause.to_string(),
+    pub fn conflict(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::Conflict, message)
+    }
+
+    pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::Unauthorized, message)
+    }
+
+    pub fn too_large(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::PayloadTooLarge, message)
+    }
+
+    /// S3, DynamoDB or the network failed at `operation`: a retryable 503. The cause is
+    /// logged, never answered.
+    pub fn storage(
+        operation: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error {
+            code: ErrorCode::StorageUnavailable,
+            message: Cow::Borrowed(
+                "storage is temporarily unavailable; nothing was changed, retry the request",
+            ),
+            operation: Some(operation),
+            source: Some(Arc::from(source.into())),
         }
     }
 
-    /// HTTP status for this error: the single place where that mapping lives.
+    /// A misconfiguration or a broken invariant: a 500 that a retry will not mend.
+    pub fn internal(
+        operation: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error {
+            code: ErrorCode::Internal,
+            message: Cow::Borrowed("the service failed to handle this request"),
+            operation: Some(operation),
+            source: Some(Arc::from(source.into())),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
     pub fn status(&self) -> u16 {
-        match self {
-            Error::Invalid { .. } => 400,
-            Error::Unauthorized(_) => 401,
-            Error::Forbidden(_) => 403,
-            Error::NotFound(_) => 404,
-            Error::MethodNotAllowed(_) => 405,
-            Error::Conflict(_) => 409,
-            Error::Expired(_) => 410,
-            Error::TooLarge(_) => 413,
-            Error::UnsupportedMediaType(_) => 415,
-            Error::RateLimited(_) => 429,
-            Error::Upstream { .. } => 503,
-        }
-    }
-
-    /// Stable machine-readable code for the JSON body.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Invalid { code, .. } => code,
-            Error::Unauthorized(_) => "unauthorized",
-            Error::Forbidden(_) => "forbidden",
-            Error::NotFound(_) => "not_found",
-            Error::MethodNotAllowed(_) => "method_not_allowed",
-            Error::Conflict(_) => "conflict",
-            Error::Expired(_) => "upload_expired",
-            Error::TooLarge(_) => "payload_too_large",
-            Error::UnsupportedMediaType(_) => "unsupported_media_type",
-            Error::RateLimited(_) => "rate_limited",
-            Error::Upstream { .. } => "storage_unavailable",
-        }
-    }
-
-    /// Message that is safe to send to the client.
-    pub fn public_message(&self) -> String {
-        match self {
-            Error::Invalid { message, .. }
-            | Error::Unauthorized(message)
-            | Error::Forbidden(message)
-            | Error::NotFound(message)
-            | Error::MethodNotAllowed(message)
-            | Error::Conflict(message)
-            | Error::Expired(message)
-            | Error::TooLarge(message)
-            | Error::UnsupportedMediaType(message)
-            | Error::RateLimited(message) => message.clone(),
-            Error::Upstream { .. } => {
-                "storage is temporarily unavailable; nothing was changed, retry the request".into()
-            }
-        }
+        self.code.status()
     }
 
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Upstream { .. } | Error::RateLimited(_))
+        self.code.is_retryable()
+    }
+
+    /// The message that is safe to send to the client.
+    pub fn public_message(&self) -> &str {
+        &self.message
     }
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The whole story, for the log: code, message, the failed step and every cause.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Upstream { operation, cause } => write!(f, "{operation} failed: {cause}"),
-            other => write!(f, "{}: {}", other.code(), other.public_message()),
+        write!(f, "{}: {}", self.code.as_str(), self.message)?;
+        if let Some(operation) = self.operation {
+            write!(f, " ({operation} failed)")?;
         }
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = self
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static));
+        while let Some(err) = cause {
+            write!(f, ": {err}")?;
+            cause = err.source();
+        }
+        Ok(())
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_one_status_and_retryability() {
+        assert_eq!(ErrorCode::InvalidS3Ref.status(), 400);
+        assert_eq!(ErrorCode::Internal.status(), 500);
+        assert!(!ErrorCode::Internal.is_retryable());
+        assert!(ErrorCode::StorageUnavailable.is_retryable());
+        assert_eq!(ErrorCode::UploadExpired.as_str(), "upload_expired");
+    }
+
+    #[test]
+    fn faults_keep_their_cause_for_the_log_but_not_for_the_client() {
+        let io = std::io::Error::other("connection refused 10.0.0.7");
+        let err = Error::storage("HeadObject", io);
+        assert_eq!(err.status(), 503);
+        assert!(!err.public_message().contains("10.0.0.7"));
+        let logged = err.to_string();
+        assert!(
+            logged.contains("HeadObject") && logged.contains("10.0.0.7"),
+            "{logged}"
+        );
+        assert!(std::error::Error::source(&err).is_some());
+        let config = Error::internal("configuration", "FILES_TABLE is not set");
+        assert_eq!((config.status(), config.is_retryable()), (500, false));
+    }
+}

@@ -2,13 +2,13 @@
 //! in step with what S3 created, deleted and expired under `temp/`.
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::domain::{
     padded_sequencer, PendingUpload, TempKey, UploadState, UNSAVED_UPLOAD_LIFETIME_MS,
 };
 use crate::error::{Error, Result};
-use crate::ports::FileRepository;
+use crate::ports::UploadRecords;
 
 /// What one record of an event means for the table.
 fn pending_upload(record: &S3EventRecord) -> Option<PendingUpload> {
@@ -37,36 +37,62 @@ fn pending_upload(record: &S3EventRecord) -> Option<PendingUpload> {
     })
 }
 
-/// Applies every record of the event. Any table failure fails the whole
-/// invocation, so Lambda retries it (applying a record twice does no harm).
-pub async fn handle_s3_event<R: FileRepository>(repo: &R, event: S3Event) -> Result<Value> {
-    let (mut applied, mut stale, mut ignored) = (0, 0, 0);
-    let mut failure: Option<Error> = None;
+/// What an invocation did with its records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EventReport {
+    /// Records stored.
+    pub applied: usize,
+    /// Records older than what the table already holds.
+    pub stale: usize,
+    /// Records of other keys or events.
+    pub ignored: usize,
+    /// Records that failed in a way a retry cannot mend (logged, then dropped).
+    pub failed: usize,
+}
+
+/// Applies every record of the event. A retryable failure (the table was unavailable)
+/// fails the whole invocation, so Lambda retries it (applying a record twice does no
+/// harm) and, after its retries, sends it to the dead-letter queue; a failure no retry
+/// can mend is logged and counted, so it does not block the records after it.
+pub async fn handle_s3_event<U: UploadRecords>(uploads: &U, event: S3Event) -> Result<EventReport> {
+    let mut report = EventReport::default();
+    let mut retry: Option<Error> = None;
     for record in &event.records {
         let Some(upload) = pending_upload(record) else {
-            ignored += 1;
+            report.ignored += 1;
             continue;
         };
-        match repo.put_upload(&upload).await {
-            Ok(true) => applied += 1,
-            Ok(false) => stale += 1,
+        match uploads.put_upload(&upload).await {
+            Ok(true) => report.applied += 1,
+            Ok(false) => report.stale += 1,
+            Err(e) if e.is_retryable() => {
+                tracing::error!(error = %e, key = %upload.key, "upload record not stored; will retry");
+                retry = Some(e);
+            }
             Err(e) => {
                 tracing::error!(error = %e, key = %upload.key, "upload record not stored");
-                failure = Some(e);
+                report.failed += 1;
             }
         }
     }
-    if let Some(e) = failure {
+    if let Some(e) = retry {
         return Err(e);
     }
-    tracing::info!(applied, stale, ignored, "S3 event applied");
-    Ok(json!({ "applied": applied, "stale": stale, "ignored": ignored }))
+    tracing::info!(
+        applied = report.applied,
+        stale = report.stale,
+        ignored = report.ignored,
+        failed = report.failed,
+        "S3 event applied"
+    );
+    Ok(report)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::memory::MemoryRepository;
+    use crate::adapters::memory::MemoryUploads;
+    use serde_json::{json, Value};
 
     fn event(records: &[(&str, &str, &str, &str)]) -> S3Event {
         let records: Vec<Value> = records
@@ -91,7 +117,7 @@ mod tests {
 
     #[tokio::test]
     async fn created_then_removed_and_duplicates_and_late_events_do_no_harm() {
-        let repo = MemoryRepository::new();
+        let repo = MemoryUploads::default();
         let created = ("ObjectCreated:Put", KEY, "2026-11-23T10:00:00.000Z", "0A1");
         let removed = (
             "LifecycleExpiration:Delete",
@@ -102,10 +128,7 @@ mod tests {
         let answer = handle_s3_event(&repo, event(&[created, created]))
             .await
             .unwrap();
-        assert_eq!(
-            (answer["applied"].as_i64(), answer["stale"].as_i64()),
-            (Some(1), Some(1))
-        );
+        assert_eq!((answer.applied, answer.stale), (1, 1));
         let record = repo
             .get_upload(DECODED)
             .await
@@ -129,7 +152,7 @@ mod tests {
 
     #[tokio::test]
     async fn keys_outside_temp_and_other_events_are_ignored() {
-        let repo = MemoryRepository::new();
+        let repo = MemoryUploads::default();
         let answer = handle_s3_event(
             &repo,
             event(&[
@@ -150,7 +173,7 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(answer["ignored"], 3);
+        assert_eq!(answer.ignored, 3);
         assert_eq!(repo.get_upload(DECODED).await.unwrap(), None);
     }
 }

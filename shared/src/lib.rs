@@ -3,9 +3,9 @@
 
 pub mod adapters;
 pub mod api;
-pub mod auth;
 pub mod aws;
 pub mod config;
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod custom_url;
 pub mod domain;
@@ -16,13 +16,17 @@ pub mod presign;
 pub mod service;
 pub mod time;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 
-use adapters::dynamodb::DynamoRepository;
+use adapters::dynamodb::{DynamoFiles, DynamoUploads};
 use adapters::s3::S3Store;
+use ports::Stores;
 
-/// The service as deployed: S3 for bytes, DynamoDB for entities.
-pub type AwsFileService = service::FileService<S3Store, DynamoRepository>;
+/// Storage as deployed: S3 for bytes, DynamoDB for entities and upload records.
+pub type AwsBackend = Stores<S3Store, DynamoFiles, DynamoUploads>;
+
+/// The service as deployed.
+pub type AwsFileService = service::FileService<AwsBackend>;
 
 /// Reads configuration and builds the AWS clients: once per cold start, no network calls.
 pub fn aws_service_from_env() -> Result<AwsFileService> {
@@ -32,21 +36,23 @@ pub fn aws_service_from_env() -> Result<AwsFileService> {
     ))
 }
 
-/// The table alone, for the S3-event function (it needs no bucket).
-pub fn dynamo_repository_from_env() -> Result<DynamoRepository> {
-    let table = config::optional("FILES_TABLE")
-        .ok_or_else(|| Error::invalid("configuration", "FILES_TABLE is not set"))?;
-    Ok(DynamoRepository::new(
+/// The upload records alone, for the S3-event function (it needs no bucket).
+pub fn upload_records_from_env() -> Result<DynamoUploads> {
+    let table = config::required("FILES_TABLE")?;
+    Ok(DynamoUploads::new(
         aws::AwsClients::from_env()?.dynamodb,
         table,
     ))
 }
 
+pub fn aws_backend(config: &config::Config, clients: aws::AwsClients) -> AwsBackend {
+    Stores {
+        store: S3Store::new(clients.s3, clients.credentials, config.bucket.clone()),
+        files: DynamoFiles::new(clients.dynamodb.clone(), config.table.clone()),
+        uploads: DynamoUploads::new(clients.dynamodb, config.table.clone()),
+    }
+}
+
 pub fn aws_service(config: config::Config, clients: aws::AwsClients) -> AwsFileService {
-    service::FileService::new(
-        S3Store::new(clients.s3, clients.credentials, config.bucket.clone()),
-        DynamoRepository::new(clients.dynamodb, config.table.clone()),
-        config,
-        time::Clock::system(),
-    )
+    service::FileService::new(aws_backend(&config, clients), config, time::Clock::system())
 }

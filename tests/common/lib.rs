@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use local_api::jwt::JwtSettings;
 use local_api::{serve, LocalApi};
 use serde_json::{json, Value};
-use shared::auth::JwtSettings;
 use shared::aws::{AwsClients, AwsSettings};
 use shared::config::Config;
 use shared::AwsFileService;

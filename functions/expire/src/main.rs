@@ -7,9 +7,9 @@ use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let repo = &shared::dynamo_repository_from_env()?;
+    let uploads = &shared::upload_records_from_env()?;
     run(service_fn(move |event: LambdaEvent<S3Event>| async move {
-        shared::expiry::handle_s3_event(repo, event.payload)
+        shared::expiry::handle_s3_event(uploads, event.payload)
             .await
             .map_err(Error::from)
     }))

@@ -1,6 +1,6 @@
-//! HS256 JSON Web Tokens for local development, where the local API plays
+//! HS256 JSON Web Tokens for local development only, where the local API plays
 //! API Gateway's JWT authorizer. On AWS the authorizer checks tokens and the
-//! functions read the claims it passes on.
+//! functions read the claims it passes on; none of this is in a Lambda binary.
 
 use std::collections::HashMap;
 
@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
-use crate::error::{Error, Result};
+use shared::error::{Error, Result};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -31,7 +31,10 @@ impl JwtSettings {
     /// `DEV_JWT_SECRET`, `DEV_JWT_ISSUER`, `DEV_JWT_AUDIENCE`, with the documented defaults.
     pub fn from_env() -> Self {
         let var = |name: &str, default: &str| {
-            crate::config::optional(name).unwrap_or_else(|| default.into())
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| default.into())
         };
         JwtSettings {
             secret: var("DEV_JWT_SECRET", DEFAULT_DEV_SECRET).into_bytes(),
@@ -80,7 +83,7 @@ impl JwtSettings {
 }
 
 fn unauthorized(message: &str) -> Error {
-    Error::Unauthorized(message.into())
+    Error::unauthorized(message.to_owned())
 }
 
 pub fn sign_hs256(claims: &Map<String, Value>, secret: &[u8]) -> String {

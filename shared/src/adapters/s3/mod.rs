@@ -3,17 +3,18 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use super::sdk::{is_not_found, sdk_error};
 use crate::error::{Error, Result};
 use crate::ports::{ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
+
+mod multipart;
 use crate::presign::{PresignRequest, Presigner, S3Endpoint, SigningCredentials};
 
 /// S3 allows at most this many keys in one DeleteObjects call.
@@ -77,7 +78,7 @@ impl S3Store {
             .credentials
             .provide_credentials()
             .await
-            .map_err(|e| Error::upstream("presign credentials", DisplayErrorContext(e)))?;
+            .map_err(|e| Error::storage("presign credentials", e))?;
         let region = config
             .region()
             .map(|r| r.to_string())
@@ -90,9 +91,9 @@ impl S3Store {
             .key(PROBE_KEY)
             .presigned(presigning(Duration::from_secs(60))?)
             .await
-            .map_err(|e| upstream("presign GetObject", e))?;
+            .map_err(|e| sdk_error("presign GetObject", e))?;
         let endpoint = S3Endpoint::from_presigned(probe.uri(), PROBE_KEY).ok_or_else(|| {
-            Error::upstream(
+            Error::internal(
                 "presign",
                 format!("unexpected presigned URL {}", probe.uri()),
             )
@@ -140,24 +141,8 @@ impl S3Store {
     }
 }
 
-fn upstream<E, R>(operation: &'static str, err: SdkError<E, R>) -> Error
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    let err = Error::upstream(operation, DisplayErrorContext(err));
-    tracing::error!(error = %err, "S3 call failed");
-    err
-}
-
-fn is_not_found<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
-    matches!(err, SdkError::ServiceError(service)
-        if matches!(service.err().code(), Some("NoSuchKey" | "NotFound"))
-            || service.raw().status().as_u16() == 404)
-}
-
 fn presigning(ttl: Duration) -> Result<PresigningConfig> {
-    PresigningConfig::expires_in(ttl).map_err(|e| Error::invalid("configuration", e.to_string()))
+    PresigningConfig::expires_in(ttl).map_err(|e| Error::internal("presigned URL lifetime", e))
 }
 
 /// `x-amz-copy-source` is `bucket/key` with the key URL-encoded, slashes kept.
@@ -168,7 +153,7 @@ const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-fn unquote(etag: &str) -> String {
+pub(super) fn unquote(etag: &str) -> String {
     etag.trim_matches('"').to_owned()
 }
 
@@ -222,7 +207,7 @@ impl ObjectStore for S3Store {
                 last_modified_ms: out.last_modified().and_then(|t| t.to_millis().ok()),
             })),
             Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(upstream("HeadObject", e)),
+            Err(e) => Err(sdk_error("HeadObject", e)),
         }
     }
 
@@ -239,7 +224,7 @@ impl ObjectStore for S3Store {
         {
             Ok(_) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
-            Err(e) => Err(upstream("CopyObject", e)),
+            Err(e) => Err(sdk_error("CopyObject", e)),
         }
     }
 
@@ -259,7 +244,7 @@ impl ObjectStore for S3Store {
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(|e| upstream("PutObject", e))?;
+            .map_err(|e| sdk_error("PutObject", e))?;
         Ok(ObjectMeta {
             size_bytes,
             etag: out.e_tag().map(unquote).unwrap_or_default(),
@@ -282,11 +267,11 @@ impl ObjectStore for S3Store {
                     .body
                     .collect()
                     .await
-                    .map_err(|e| Error::upstream("GetObject body", e))?;
+                    .map_err(|e| Error::storage("GetObject body", e))?;
                 Ok(Some(body.into_bytes().to_vec()))
             }
             Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(upstream("GetObject", e)),
+            Err(e) => Err(sdk_error("GetObject", e)),
         }
     }
 
@@ -300,7 +285,7 @@ impl ObjectStore for S3Store {
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| upstream("DeleteObject", e))?;
+                .map_err(|e| sdk_error("DeleteObject", e))?;
             return Ok(());
         }
         for batch in keys.chunks(DELETE_BATCH) {
@@ -308,12 +293,12 @@ impl ObjectStore for S3Store {
                 .iter()
                 .map(|k| ObjectIdentifier::builder().key(k).build())
                 .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| Error::upstream("DeleteObjects request", e))?;
+                .map_err(|e| Error::internal("DeleteObjects request", e))?;
             let delete = Delete::builder()
                 .set_objects(Some(objects))
                 .quiet(true)
                 .build()
-                .map_err(|e| Error::upstream("DeleteObjects request", e))?;
+                .map_err(|e| Error::internal("DeleteObjects request", e))?;
             let out = self
                 .client
                 .delete_objects()
@@ -321,9 +306,9 @@ impl ObjectStore for S3Store {
                 .delete(delete)
                 .send()
                 .await
-                .map_err(|e| upstream("DeleteObjects", e))?;
+                .map_err(|e| sdk_error("DeleteObjects", e))?;
             if let Some(failed) = out.errors().first() {
-                return Err(Error::upstream(
+                return Err(Error::storage(
                     "DeleteObjects",
                     format!(
                         "{} of {} keys not deleted, first {:?}: {:?}",
@@ -350,7 +335,7 @@ impl ObjectStore for S3Store {
                 .set_continuation_token(token)
                 .send()
                 .await
-                .map_err(|e| upstream("ListObjectsV2", e))?;
+                .map_err(|e| sdk_error("ListObjectsV2", e))?;
             keys.extend(
                 out.contents()
                     .iter()

@@ -1,0 +1,166 @@
+//! How records are written as DynamoDB items, and read back.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{n, s, Item};
+use crate::domain::{AccessControl, FileRecord, PendingUpload, StoredVersion, UploadState};
+use crate::error::{Error, Result};
+
+/// The index that lists an organisation's files by creation: partition `org`, sort
+/// `list_key` (`<created_at>#<id>`). Upload records have no `list_key`, so they are
+/// not in it.
+pub const LIST_INDEX: &str = "by_org_created";
+
+/// The partition key of a file's item.
+pub fn file_pk(id: Uuid) -> String {
+    format!("FILE#{id}")
+}
+
+/// The partition key of an unsaved upload's record.
+pub fn upload_pk(key: &str) -> String {
+    format!("UPLOAD#{key}")
+}
+
+pub(super) fn file_key(id: Uuid) -> Item {
+    HashMap::from([("pk".to_owned(), s(&file_pk(id)))])
+}
+
+/// The sort key of a file in [`LIST_INDEX`]: timestamps are fixed-width, so they sort as strings.
+pub(super) fn list_key(created_at: &str, id: Uuid) -> String {
+    format!("{created_at}#{id}")
+}
+
+/// Upload records outlive their expiry by this long, then DynamoDB's TTL removes them.
+const UPLOAD_RECORD_GRACE_SECS: i64 = 7 * 24 * 3600;
+
+/// A stored item that does not decode: the table holds what this code did not write.
+fn malformed(what: &'static str, field: &str) -> Error {
+    Error::internal(what, format!("field {field} missing or malformed"))
+}
+
+fn text(item: &Item, field: &str, what: &'static str) -> Result<String> {
+    item.get(field)
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .ok_or_else(|| malformed(what, field))
+}
+
+fn number<T: std::str::FromStr>(item: &Item, field: &str, what: &'static str) -> Result<T> {
+    item.get(field)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| malformed(what, field))
+}
+
+pub(super) fn upload_to_item(u: &PendingUpload) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(&upload_pk(&u.key))),
+        ("kind".to_owned(), s("upload")),
+        ("key".to_owned(), s(&u.key)),
+        ("org".to_owned(), s(&u.org)),
+        ("state".to_owned(), s(u.state.as_str())),
+        ("created_at_ms".to_owned(), n(u.created_at_ms)),
+        ("expires_at_ms".to_owned(), n(u.expires_at_ms)),
+        ("sequencer".to_owned(), s(&u.sequencer)),
+        (
+            "ttl".to_owned(),
+            n(u.expires_at_ms / 1000 + UPLOAD_RECORD_GRACE_SECS),
+        ),
+    ])
+}
+
+pub(super) fn item_to_upload(item: &Item) -> Result<PendingUpload> {
+    const WHAT: &str = "decode upload item";
+    Ok(PendingUpload {
+        key: text(item, "key", WHAT)?,
+        org: text(item, "org", WHAT)?,
+        state: UploadState::parse(&text(item, "state", WHAT)?)
+            .ok_or_else(|| malformed(WHAT, "state"))?,
+        created_at_ms: number(item, "created_at_ms", WHAT)?,
+        expires_at_ms: number(item, "expires_at_ms", WHAT)?,
+        sequencer: text(item, "sequencer", WHAT)?,
+    })
+}
+
+pub(super) fn version_to_item(v: &StoredVersion) -> AttributeValue {
+    AttributeValue::M(HashMap::from([
+        ("key".to_owned(), s(&v.key)),
+        ("filename".to_owned(), s(&v.filename)),
+        ("mime_type".to_owned(), s(&v.mime_type)),
+        ("size_bytes".to_owned(), n(v.size_bytes)),
+        ("etag".to_owned(), s(&v.etag)),
+        ("created_at".to_owned(), s(&v.created_at)),
+    ]))
+}
+
+pub(super) fn attributes_json(attributes: &Map<String, Value>) -> AttributeValue {
+    s(&Value::Object(attributes.clone()).to_string())
+}
+
+pub(super) fn record_to_item(r: &FileRecord) -> Item {
+    let mut item = file_key(r.id);
+    item.insert("kind".into(), s("file"));
+    item.insert("id".into(), s(&r.id.to_string()));
+    item.insert("org".into(), s(&r.org));
+    item.insert("list_key".into(), s(&list_key(&r.created_at, r.id)));
+    item.insert("created_at".into(), s(&r.created_at));
+    item.insert("updated_at".into(), s(&r.updated_at));
+    item.insert("filename".into(), s(&r.filename));
+    item.insert("mime_type".into(), s(&r.mime_type));
+    item.insert("access_control".into(), s(r.access_control.as_str()));
+    if let Some(url) = &r.custom_download_url {
+        item.insert("custom_download_url".into(), s(url));
+    }
+    item.insert("attributes".into(), attributes_json(&r.attributes));
+    item.insert(
+        "versions".into(),
+        AttributeValue::L(r.versions.iter().map(version_to_item).collect()),
+    );
+    item
+}
+
+/// Reads an item back; a malformed item is the service's fault, not the client's.
+pub(super) fn item_to_record(item: &Item) -> Result<FileRecord> {
+    const WHAT: &str = "decode file item";
+    let versions = item
+        .get("versions")
+        .and_then(|v| v.as_l().ok())
+        .ok_or_else(|| malformed(WHAT, "versions"))?
+        .iter()
+        .map(|v| {
+            let m = v.as_m().map_err(|_| malformed(WHAT, "versions[]"))?;
+            Ok(StoredVersion {
+                key: text(m, "key", WHAT)?,
+                filename: text(m, "filename", WHAT)?,
+                mime_type: text(m, "mime_type", WHAT)?,
+                size_bytes: number(m, "size_bytes", WHAT)?,
+                etag: text(m, "etag", WHAT)?,
+                created_at: text(m, "created_at", WHAT)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let attributes = match item.get("attributes").and_then(|v| v.as_s().ok()) {
+        Some(json) => serde_json::from_str(json).map_err(|_| malformed(WHAT, "attributes"))?,
+        None => Map::new(),
+    };
+    Ok(FileRecord {
+        id: Uuid::parse_str(&text(item, "id", WHAT)?).map_err(|_| malformed(WHAT, "id"))?,
+        org: text(item, "org", WHAT)?,
+        created_at: text(item, "created_at", WHAT)?,
+        updated_at: text(item, "updated_at", WHAT)?,
+        filename: text(item, "filename", WHAT)?,
+        mime_type: text(item, "mime_type", WHAT)?,
+        access_control: AccessControl::parse(&text(item, "access_control", WHAT)?)
+            .map_err(|_| malformed(WHAT, "access_control"))?,
+        custom_download_url: item
+            .get("custom_download_url")
+            .and_then(|v| v.as_s().ok())
+            .cloned(),
+        attributes,
+        versions,
+    })
+}

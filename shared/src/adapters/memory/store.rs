@@ -1,0 +1,244 @@
+//! An object store in a map, with multipart uploads kept as S3 keeps them: invisible
+//! until completed, every part but the last at least 5 MiB.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::lock;
+use crate::error::{Error, ErrorCode, Result};
+use crate::ports::{
+    MultipartStore, ObjectMeta, ObjectStore, PartTag, PutTerms, ResponseHeaders, MIN_PART_BYTES,
+};
+
+#[derive(Clone)]
+struct StoredObject {
+    body: Vec<u8>,
+    meta: ObjectMeta,
+}
+
+struct OpenUpload {
+    key: String,
+    content_type: Option<String>,
+    parts: BTreeMap<u32, (String, Vec<u8>)>,
+}
+
+/// Presigned URLs use the `memory:` scheme and only say what they would allow.
+#[derive(Default)]
+pub struct MemoryStore {
+    bucket: String,
+    objects: Mutex<BTreeMap<String, StoredObject>>,
+    uploads: Mutex<HashMap<String, OpenUpload>>,
+}
+
+impl MemoryStore {
+    pub fn new(bucket: &str) -> Self {
+        MemoryStore {
+            bucket: bucket.into(),
+            ..MemoryStore::default()
+        }
+    }
+
+    fn store(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        etag: String,
+        content_type: Option<&str>,
+    ) -> ObjectMeta {
+        let meta = ObjectMeta {
+            size_bytes: body.len() as u64,
+            etag,
+            content_type: Some(content_type.unwrap_or("binary/octet-stream").into()),
+            last_modified_ms: Some(crate::time::Clock::system().now_millis()),
+        };
+        lock(&self.objects).insert(
+            key.into(),
+            StoredObject {
+                body,
+                meta: meta.clone(),
+            },
+        );
+        meta
+    }
+}
+
+fn etag_of(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn no_such_upload() -> Error {
+    Error::not_found("no such multipart upload")
+}
+
+impl ObjectStore for MemoryStore {
+    fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    async fn presign_put(&self, key: &str, _terms: &PutTerms<'_>, ttl: Duration) -> Result<String> {
+        Ok(format!(
+            "memory://{}/{key}?method=PUT&expires={}",
+            self.bucket,
+            ttl.as_secs()
+        ))
+    }
+
+    async fn presign_get(
+        &self,
+        key: &str,
+        _headers: &ResponseHeaders,
+        ttl: Duration,
+    ) -> Result<String> {
+        Ok(format!(
+            "memory://{}/{key}?method=GET&expires={}",
+            self.bucket,
+            ttl.as_secs()
+        ))
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>> {
+        Ok(lock(&self.objects).get(key).map(|o| o.meta.clone()))
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<bool> {
+        let mut objects = lock(&self.objects);
+        let Some(source) = objects.get(from).cloned() else {
+            return Ok(false);
+        };
+        objects.insert(to.into(), source);
+        Ok(true)
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: Option<&str>,
+    ) -> Result<ObjectMeta> {
+        let etag = etag_of(&body);
+        Ok(self.store(key, body, etag, content_type))
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(lock(&self.objects).get(key).map(|o| o.body.clone()))
+    }
+
+    async fn delete(&self, keys: &[String]) -> Result<()> {
+        let mut objects = lock(&self.objects);
+        for key in keys {
+            objects.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        Ok(lock(&self.objects)
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+}
+
+impl MultipartStore for MemoryStore {
+    async fn start_multipart(&self, key: &str, content_type: Option<&str>) -> Result<String> {
+        let id = Uuid::new_v4().simple().to_string();
+        lock(&self.uploads).insert(
+            id.clone(),
+            OpenUpload {
+                key: key.into(),
+                content_type: content_type.map(str::to_owned),
+                parts: BTreeMap::new(),
+            },
+        );
+        Ok(id)
+    }
+
+    async fn put_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: Vec<u8>,
+    ) -> Result<PartTag> {
+        if !(1..=10_000).contains(&part_number) {
+            return Err(Error::new(
+                ErrorCode::InvalidRequest,
+                "part numbers run from 1 to 10,000",
+            ));
+        }
+        let mut uploads = lock(&self.uploads);
+        let upload = uploads
+            .get_mut(upload_id)
+            .filter(|u| u.key == key)
+            .ok_or_else(no_such_upload)?;
+        let etag = etag_of(&body);
+        upload.parts.insert(part_number, (etag.clone(), body));
+        Ok(PartTag { part_number, etag })
+    }
+
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<PartTag>> {
+        let uploads = lock(&self.uploads);
+        let upload = uploads
+            .get(upload_id)
+            .filter(|u| u.key == key)
+            .ok_or_else(no_such_upload)?;
+        Ok(upload
+            .parts
+            .iter()
+            .map(|(n, (etag, _))| PartTag {
+                part_number: *n,
+                etag: etag.clone(),
+            })
+            .collect())
+    }
+
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[PartTag],
+    ) -> Result<String> {
+        let mut uploads = lock(&self.uploads);
+        let upload = uploads
+            .get(upload_id)
+            .filter(|u| u.key == key)
+            .ok_or_else(no_such_upload)?;
+        let invalid = |message: &'static str| Err(Error::new(ErrorCode::InvalidRequest, message));
+        if parts.is_empty()
+            || parts
+                .windows(2)
+                .any(|w| w[0].part_number >= w[1].part_number)
+        {
+            return invalid("parts must be given in ascending order");
+        }
+        let mut body = Vec::new();
+        for (i, tag) in parts.iter().enumerate() {
+            match upload.parts.get(&tag.part_number) {
+                Some((etag, bytes)) if *etag == tag.etag => {
+                    if i + 1 < parts.len() && bytes.len() < MIN_PART_BYTES {
+                        return invalid("every part but the last must be at least 5 MiB");
+                    }
+                    body.extend_from_slice(bytes);
+                }
+                _ => return invalid("a part was not uploaded or its ETag does not match"),
+            }
+        }
+        let etag = format!("{}-{}", etag_of(&body), parts.len());
+        let content_type = upload.content_type.clone();
+        uploads.remove(upload_id);
+        drop(uploads);
+        self.store(key, body, etag.clone(), content_type.as_deref());
+        Ok(etag)
+    }
+
+    async fn abort_multipart(&self, _key: &str, upload_id: &str) -> Result<()> {
+        lock(&self.uploads).remove(upload_id);
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! S3's multipart upload behind the `MultipartStore` port.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+
+use super::{unquote, S3Store};
+use crate::adapters::sdk::{is_not_found, sdk_error};
+use crate::error::{Error, Result};
+use crate::ports::{MultipartStore, PartTag};
+
+impl MultipartStore for S3Store {
+    async fn start_multipart(&self, key: &str, content_type: Option<&str>) -> Result<String> {
+        let out = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_content_type(content_type.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateMultipartUpload", e))?;
+        out.upload_id()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::storage("CreateMultipartUpload", "no upload id answered"))
+    }
+
+    async fn put_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: Vec<u8>,
+    ) -> Result<PartTag> {
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(part_number as i32)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| match is_not_found(&e) {
+                true => Error::not_found("no such multipart upload"),
+                false => sdk_error("UploadPart", e),
+            })?;
+        Ok(PartTag {
+            part_number,
+            etag: out.e_tag().map(unquote).unwrap_or_default(),
+        })
+    }
+
+    async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<PartTag>> {
+        let mut parts = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = self
+                .client
+                .list_parts()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker)
+                .send()
+                .await
+                .map_err(|e| match is_not_found(&e) {
+                    true => Error::not_found("no such multipart upload"),
+                    false => sdk_error("ListParts", e),
+                })?;
+            parts.extend(out.parts().iter().map(|p| PartTag {
+                part_number: p.part_number().unwrap_or_default().max(0) as u32,
+                etag: p.e_tag().map(unquote).unwrap_or_default(),
+            }));
+            match out.next_part_number_marker() {
+                Some(next) if out.is_truncated() == Some(true) => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(parts)
+    }
+
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[PartTag],
+    ) -> Result<String> {
+        let completed = CompletedMultipartUpload::builder()
+            .set_parts(Some(
+                parts
+                    .iter()
+                    .map(|p| {
+                        CompletedPart::builder()
+                            .part_number(p.part_number as i32)
+                            .e_tag(format!("\"{}\"", p.etag))
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build();
+        let out = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(completed)
+            .send()
+            .await
+            .map_err(|e| match is_not_found(&e) {
+                true => Error::not_found("no such multipart upload"),
+                false => sdk_error("CompleteMultipartUpload", e),
+            })?;
+        Ok(out.e_tag().map(unquote).unwrap_or_default())
+    }
+
+    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<()> {
+        match self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(sdk_error("AbortMultipartUpload", e)),
+        }
+    }
+}

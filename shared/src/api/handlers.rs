@@ -1,0 +1,152 @@
+//! One handler per operation: parse, call the service, answer. Adding a route is a row
+//! in `routes::ROUTES`, an arm in [`dispatch`] and a handler here.
+
+use std::collections::HashMap;
+
+use lambda_http::{Body, Request, Response};
+
+use super::parse::{self, file_id};
+use super::respond::{error_response, Reply};
+use super::routes::{find_route, Function, Operation};
+use super::wire::{
+    BatchLinkJson, DeletedJson, DownloadLinkJson, FileEntity, UploadTicketJson, VerificationJson,
+};
+use crate::domain::FileRecord;
+use crate::error::{Error, Result};
+use crate::ports::{Backend, ObjectStore};
+use crate::service::{Caller, FileService};
+
+/// Serves one request for `function`; never fails: errors become JSON answers.
+pub async fn handle<B: Backend>(
+    service: &FileService<B>,
+    function: Function,
+    request: Request,
+) -> Response<Body> {
+    match dispatch(service, function, &request).await {
+        Ok(reply) => reply.into_response(),
+        Err(e) => error_response(&e),
+    }
+}
+
+/// A request and what routing found in it.
+struct Input<'r> {
+    request: &'r Request,
+    id: Option<&'r str>,
+    query: HashMap<String, String>,
+}
+
+async fn dispatch<B: Backend>(
+    service: &FileService<B>,
+    function: Function,
+    request: &Request,
+) -> Result<Reply> {
+    let (def, id) = find_route(request.method().as_str(), parse::request_path(request))?;
+    if def.function != function {
+        return Err(Error::not_found(format!(
+            "{} {} is not served by the {} function",
+            def.method,
+            def.path,
+            function.name()
+        )));
+    }
+    let input = Input {
+        request,
+        id,
+        query: parse::query_params(request),
+    };
+    let s = service;
+    match def.operation {
+        Operation::UploadFile => upload_file(s, &input).await,
+        Operation::UploadFilePublic => upload_file_public(s, &input).await,
+        Operation::SaveFile => save_file(s, &input).await,
+        Operation::GetFile => get_file(s, &input).await,
+        Operation::DownloadFile => download_file(s, &input).await,
+        Operation::DownloadFiles => download_files(s, &input).await,
+        Operation::DeleteFile => delete_file(s, &input).await,
+        Operation::VerifyCustomDownloadUrl => verify_custom_url(s, &input).await,
+        Operation::PublicFile => public_file(s, &input).await,
+    }
+}
+
+/// The caller of a route that needs a token: 401 without one.
+fn caller<B>(service: &FileService<B>, input: &Input<'_>) -> Result<Caller> {
+    parse::caller(&service.config, input.request)
+}
+
+/// The File entity of `record` as the caller sees it.
+fn entity<'a, B: Backend>(
+    service: &'a FileService<B>,
+    caller: &Caller,
+    record: &'a FileRecord,
+) -> FileEntity<'a> {
+    let base = service
+        .config
+        .public_base_url
+        .as_deref()
+        .unwrap_or(&caller.base_url);
+    FileEntity::new(record, service.store().bucket(), base)
+}
+
+async fn upload_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let request = parse::upload_request(&parse::json_body(input.request)?)?;
+    let ticket = s.upload(Some(&caller.org), request).await?;
+    Reply::created(&UploadTicketJson::from(&ticket))
+}
+
+async fn upload_file_public<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let request = parse::upload_request(&parse::json_body(input.request)?)?;
+    let ticket = s.upload(None, request).await?;
+    Reply::created(&UploadTicketJson::from(&ticket))
+}
+
+async fn save_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let body = parse::json_body(input.request)?;
+    let delete_temp_file = parse::bool_param(&input.query, "delete_temp_file", true)?;
+    let record = s
+        .save(&caller, parse::save_request(body, delete_temp_file)?)
+        .await?;
+    Reply::created(&entity(s, &caller, &record))
+}
+
+async fn get_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let record = s.get(&caller, file_id(input.id)?).await?;
+    Reply::ok(&entity(s, &caller, &record))
+}
+
+async fn download_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let version = parse::version_param(input.query.get("version").map(String::as_str))?;
+    let attachment = parse::bool_param(&input.query, "attachment", true)?;
+    let url = s
+        .download(&caller, file_id(input.id)?, version, attachment)
+        .await?;
+    Reply::ok(&DownloadLinkJson { download_url: &url })
+}
+
+async fn download_files<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let items = parse::download_items(&parse::json_body(input.request)?)?;
+    let links = s.download_many(&caller, &items).await?;
+    Reply::ok(&links.iter().map(BatchLinkJson::from).collect::<Vec<_>>())
+}
+
+async fn delete_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let id = file_id(input.id)?;
+    s.delete(&caller, id).await?;
+    Reply::ok(&DeletedJson { id, deleted: true })
+}
+
+async fn verify_custom_url<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let url = parse::url_to_verify(&parse::json_body(input.request)?)?;
+    let valid = s.verify_custom_url(&caller, &url)?;
+    Reply::ok(&VerificationJson { valid })
+}
+
+async fn public_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    Ok(Reply::Redirect(s.public_file(file_id(input.id)?).await?))
+}

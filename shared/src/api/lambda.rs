@@ -1,0 +1,16 @@
+//! What every HTTP function's `main` runs.
+
+use lambda_http::{run, service_fn, tracing, Error};
+
+use super::{handle, Function};
+
+/// Builds the service once per cold start (configuration and AWS clients, no network
+/// calls) and serves `function`'s routes with it until Lambda stops the process.
+pub async fn serve_function(function: Function) -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let service = &crate::aws_service_from_env()?;
+    run(service_fn(move |request| async move {
+        Ok::<_, Error>(handle(service, function, request).await)
+    }))
+    .await
+}

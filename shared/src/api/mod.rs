@@ -1,0 +1,19 @@
+//! HTTP in and out. Every function binary and the local API call [`handle`]; API
+//! Gateway (or the local API) has already checked the token and put its claims in
+//! the request context.
+//!
+//! `routes` is the table, `handlers` one function per operation, `parse` turns
+//! requests into the service's types, `wire` its answers into JSON, `respond` makes
+//! the HTTP responses (errors in one place).
+
+mod handlers;
+mod lambda;
+mod parse;
+mod respond;
+mod routes;
+pub mod wire;
+
+pub use handlers::handle;
+pub use lambda::serve_function;
+pub use respond::error_response;
+pub use routes::{find_route, Function, Operation, RouteDef, ROUTES};

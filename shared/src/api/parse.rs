@@ -1,0 +1,343 @@
+//! Requests in: the caller, the query, and JSON bodies parsed into the service's types.
+
+use std::collections::HashMap;
+
+use lambda_http::http::header::HOST;
+use lambda_http::{Request, RequestExt};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::domain::{AccessControl, OrgId, S3Ref};
+use crate::error::{Error, ErrorCode, Result};
+use crate::service::{
+    Caller, DownloadItem, FileFields, SaveIntent, SaveRequest, SourceUrl, UploadRequest,
+};
+
+/// The path without an API Gateway stage prefix.
+pub(super) fn request_path(request: &Request) -> &str {
+    let raw = request.raw_http_path();
+    if raw.is_empty() {
+        request.uri().path()
+    } else {
+        raw
+    }
+}
+
+/// The organisation from the authorizer's claims; 401 without one.
+pub(super) fn caller(config: &Config, request: &Request) -> Result<Caller> {
+    let claim = &config.org_claim;
+    let org = request
+        .request_context_ref()
+        .and_then(|context| context.authorizer())
+        .and_then(|authorizer| authorizer.jwt.as_ref())
+        .and_then(|jwt| jwt.claims.get(claim))
+        .ok_or_else(|| {
+            Error::unauthorized(format!(
+                "a bearer token with an organisation claim ({claim}) is required"
+            ))
+        })?;
+    Ok(Caller {
+        org: OrgId::parse(org)?,
+        base_url: base_url(request),
+    })
+}
+
+/// `scheme://host` the client used, for links back to this API.
+fn base_url(request: &Request) -> String {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let host = header(HOST.as_str())
+        .or_else(|| {
+            request.request_context_ref().and_then(|c| match c {
+                lambda_http::request::RequestContext::ApiGatewayV2(ctx) => ctx.domain_name.clone(),
+                _ => None,
+            })
+        })
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let scheme = match header("x-forwarded-proto").as_deref() {
+        Some("http") => "http",
+        _ => "https",
+    };
+    format!("{scheme}://{host}")
+}
+
+pub(super) fn query_params(request: &Request) -> HashMap<String, String> {
+    request
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+pub(super) fn json_body(request: &Request) -> Result<Value> {
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::new(
+            ErrorCode::InvalidBody,
+            "the request body must be JSON",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidJson,
+            format!("the request body is not valid JSON: {e}"),
+        )
+    })
+}
+
+fn invalid_body(message: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+    Error::new(ErrorCode::InvalidBody, message)
+}
+
+fn object(value: &Value) -> Result<&Map<String, Value>> {
+    value
+        .as_object()
+        .ok_or_else(|| invalid_body("the request body must be a JSON object"))
+}
+
+/// An optional string field: absent and null are `None`, anything but a string is refused.
+fn optional_string(body: &Map<String, Value>, name: &str) -> Result<Option<String>> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid_body(format!("{name} must be a string"))),
+    }
+}
+
+fn required_string(body: &Map<String, Value>, name: &str) -> Result<String> {
+    optional_string(body, name)?.ok_or_else(|| invalid_body(format!("{name} is required")))
+}
+
+pub(super) fn upload_request(body: &Value) -> Result<UploadRequest> {
+    let body = object(body)?;
+    // Accepted for compatibility with epilot clients; nothing depends on them yet.
+    optional_string(body, "index_tag")?;
+    if !matches!(
+        body.get("metadata"),
+        None | Some(Value::Null) | Some(Value::Object(_))
+    ) {
+        return Err(invalid_body("metadata must be an object"));
+    }
+    Ok(UploadRequest {
+        filename: required_string(body, "filename")?,
+        mime_type: optional_string(body, "mime_type")?,
+        size_bytes: match body.get("size_bytes") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(
+                value
+                    .as_u64()
+                    .ok_or_else(|| invalid_body("size_bytes must be a whole number of bytes"))?,
+            ),
+        },
+    })
+}
+
+/// Entity fields the service computes; a save ignores what a client sends for them.
+const COMPUTED_FIELDS: &[&str] = &[
+    "_org",
+    "_schema",
+    "_title",
+    "_created_at",
+    "_updated_at",
+    "type",
+    "size_bytes",
+    "readable_size",
+    "etag",
+    "public_url",
+    "versions",
+];
+
+/// saveFileV2's body: which kind of save it is, and the fields it sets.
+pub(super) fn save_request(body: Value, delete_temp_file: bool) -> Result<SaveRequest> {
+    let Value::Object(mut body) = body else {
+        return Err(invalid_body("the request body must be a JSON object"));
+    };
+    let s3ref = match body.remove("s3ref") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(r)) => Some(S3Ref {
+            bucket: required_string(&r, "bucket")?,
+            key: required_string(&r, "key")?,
+        }),
+        Some(_) => return Err(invalid_body("s3ref must be an object {bucket, key}")),
+    };
+    let custom_download_url = optional_string(&body, "custom_download_url")?;
+    let file = optional_string(&body, "_id")?
+        .map(|id| file_id(Some(&id)))
+        .transpose()?;
+    let mut fields = FileFields {
+        filename: optional_string(&body, "filename")?,
+        mime_type: optional_string(&body, "mime_type")?,
+        access_control: optional_string(&body, "access_control")?
+            .map(|a| AccessControl::parse(&a))
+            .transpose()?,
+        attributes: Map::new(),
+    };
+    for known in [
+        "custom_download_url",
+        "_id",
+        "filename",
+        "mime_type",
+        "access_control",
+    ] {
+        body.remove(known);
+    }
+    // Clients that save an entity they fetched send its computed fields back: the
+    // service computes them itself, so they are dropped rather than refused.
+    for computed in COMPUTED_FIELDS {
+        body.remove(*computed);
+    }
+    let source = body.remove("source_url");
+    let intent = match (s3ref, custom_download_url, source) {
+        (_, _, Some(url)) => SaveIntent::FromSource {
+            file,
+            source: SourceUrl {
+                url: url.as_str().unwrap_or_default().to_owned(),
+            },
+        },
+        (Some(_), Some(_), None) => {
+            return Err(invalid_body(
+                "give either s3ref or custom_download_url, not both",
+            ))
+        }
+        (Some(s3ref), None, None) => SaveIntent::Upload {
+            file,
+            s3ref,
+            delete_temp_file,
+        },
+        (None, Some(url), None) => SaveIntent::External { file, url },
+        (None, None, None) => match file {
+            Some(file) => SaveIntent::Metadata { file },
+            None => {
+                return Err(invalid_body(
+                    "s3ref (an uploaded file) or custom_download_url is required, \
+                     or _id to change an existing file",
+                ))
+            }
+        },
+    };
+    fields.attributes = body;
+    Ok(SaveRequest { intent, fields })
+}
+
+pub(super) fn download_items(body: &Value) -> Result<Vec<DownloadItem>> {
+    let items = body
+        .as_array()
+        .ok_or_else(|| invalid_body("the request body must be a JSON array of {id, version?}"))?;
+    items
+        .iter()
+        .map(|item| {
+            let item = object(item)?;
+            let id = required_string(item, "id")?;
+            let version = match item.get("version") {
+                None | Some(Value::Null) => 0,
+                Some(Value::Number(n)) => version_param(Some(&n.to_string()))?,
+                Some(_) => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidVersion,
+                        "version must be a whole number",
+                    ))
+                }
+            };
+            Ok(DownloadItem {
+                id: file_id(Some(&id))?,
+                version,
+            })
+        })
+        .collect()
+}
+
+/// The `custom_download_url` of verifyCustomDownloadUrl's body.
+pub(super) fn url_to_verify(body: &Value) -> Result<String> {
+    required_string(object(body)?, "custom_download_url")
+}
+
+pub(super) fn file_id(raw: Option<&str>) -> Result<Uuid> {
+    raw.and_then(|id| Uuid::parse_str(id).ok())
+        .ok_or_else(|| Error::new(ErrorCode::InvalidId, "the file id must be a UUID"))
+}
+
+/// `version`: 0 (or absent) is the latest, 1 the first.
+pub(super) fn version_param(raw: Option<&str>) -> Result<u32> {
+    match raw {
+        None | Some("") => Ok(0),
+        Some(v) => v.parse().map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidVersion,
+                "version must be a whole number, 0 for the latest",
+            )
+        }),
+    }
+}
+
+pub(super) fn bool_param(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: bool,
+) -> Result<bool> {
+    match query.get(name).map(String::as_str) {
+        None | Some("") => Ok(default),
+        Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(_) => Err(Error::new(
+            ErrorCode::InvalidQuery,
+            format!("{name} must be true or false"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_flags_are_strict() {
+        let q: HashMap<String, String> = [("attachment".to_string(), "maybe".to_string())].into();
+        assert_eq!(
+            bool_param(&q, "attachment", true).unwrap_err().status(),
+            400
+        );
+        assert!(!bool_param(&[("a".into(), "false".into())].into(), "a", true).unwrap());
+        assert_eq!(version_param(Some("-1")).unwrap_err().status(), 400);
+        assert_eq!(version_param(Some("2")).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_save_is_parsed_into_one_intent() {
+        let parse = |body: Value| save_request(body, true);
+        let s3ref = serde_json::json!({"bucket": "b", "key": "temp/o/x/a.txt"});
+        let id = Uuid::new_v4();
+        assert!(matches!(
+            parse(serde_json::json!({"s3ref": s3ref, "_id": id.to_string()})).unwrap().intent,
+            SaveIntent::Upload { file: Some(f), .. } if f == id
+        ));
+        assert!(matches!(
+            parse(serde_json::json!({"custom_download_url": "https://x.example/a"}))
+                .unwrap()
+                .intent,
+            SaveIntent::External { file: None, .. }
+        ));
+        assert!(matches!(
+            parse(serde_json::json!({"_id": id.to_string(), "access_control": "public-read"}))
+                .unwrap()
+                .intent,
+            SaveIntent::Metadata { file } if file == id
+        ));
+        for refused in [
+            serde_json::json!({}),
+            serde_json::json!({"s3ref": s3ref, "custom_download_url": "https://x.example/a"}),
+        ] {
+            assert_eq!(parse(refused).unwrap_err().code(), ErrorCode::InvalidBody);
+        }
+    }
+}

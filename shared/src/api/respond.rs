@@ -1,0 +1,83 @@
+//! Responses out: JSON with the right status, redirects, and the one place an error
+//! becomes an HTTP answer (and a log line).
+
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use super::wire::ErrorJson;
+use crate::error::Error;
+
+/// What an operation answers: JSON, or a redirect to the bytes.
+pub(super) enum Reply {
+    Json(StatusCode, String),
+    Redirect(String),
+}
+
+impl Reply {
+    pub(super) fn json(status: StatusCode, body: &impl Serialize) -> Result<Reply, Error> {
+        serde_json::to_string(body)
+            .map(|text| Reply::Json(status, text))
+            .map_err(|e| Error::internal("serialize answer", e))
+    }
+
+    pub(super) fn ok(body: &impl Serialize) -> Result<Reply, Error> {
+        Self::json(StatusCode::OK, body)
+    }
+
+    pub(super) fn created(body: &impl Serialize) -> Result<Reply, Error> {
+        Self::json(StatusCode::CREATED, body)
+    }
+
+    pub(super) fn into_response(self) -> Response<Body> {
+        match self {
+            Reply::Json(status, text) => json_response(status, text),
+            Reply::Redirect(location) => redirect(&location),
+        }
+    }
+}
+
+pub fn error_response(err: &Error) -> Response<Body> {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status.is_server_error() {
+        tracing::error!(error = %err, "request failed");
+    } else {
+        tracing::info!(error = %err, "request refused");
+    }
+    let body = ErrorJson {
+        error: err.code().as_str(),
+        message: err.public_message(),
+        retryable: err.is_retryable(),
+    };
+    let text = serde_json::to_string(&body).unwrap_or_default();
+    let mut response = json_response(status, text);
+    if err.is_retryable() {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+/// 302 to a short-lived URL. Not cacheable: a file made private must stop being served at once.
+fn redirect(location: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::FOUND;
+    let headers = response.headers_mut();
+    match HeaderValue::from_str(location) {
+        Ok(value) => headers.insert(LOCATION, value),
+        Err(e) => return error_response(&Error::internal("redirect location", e)),
+    };
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn json_response(status: StatusCode, text: String) -> Response<Body> {
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,197 @@
+//! The JSON shapes of answers: the only place the service's values become JSON.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::domain::{file_type, FileRecord, S3Ref, StoredVersion};
+use crate::service::{BatchLink, UploadTicket};
+
+/// The File entity that save and get answer.
+#[derive(Serialize)]
+pub struct FileEntity<'a> {
+    /// Extra attributes the client saved, kept as they are (their names never clash
+    /// with the fields below: `domain::RESERVED_ATTRIBUTES`).
+    #[serde(flatten)]
+    attributes: &'a Map<String, Value>,
+    #[serde(rename = "_id")]
+    id: Uuid,
+    #[serde(rename = "_org")]
+    org: &'a str,
+    #[serde(rename = "_schema")]
+    schema: &'static str,
+    #[serde(rename = "_title")]
+    title: &'a str,
+    #[serde(rename = "_created_at")]
+    created_at: &'a str,
+    #[serde(rename = "_updated_at")]
+    updated_at: &'a str,
+    filename: &'a str,
+    mime_type: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    size_bytes: u64,
+    readable_size: String,
+    etag: &'a str,
+    access_control: &'static str,
+    public_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s3ref: Option<S3RefJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_download_url: Option<&'a str>,
+    versions: Vec<VersionJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct S3RefJson<'a> {
+    bucket: &'a str,
+    key: &'a str,
+}
+
+#[derive(Serialize)]
+struct VersionJson<'a> {
+    s3ref: S3RefJson<'a>,
+    filename: &'a str,
+    mime_type: &'a str,
+    size_bytes: u64,
+    readable_size: String,
+    etag: &'a str,
+    created_at: &'a str,
+}
+
+impl<'a> FileEntity<'a> {
+    pub fn new(record: &'a FileRecord, bucket: &'a str, public_base_url: &str) -> Self {
+        let latest = record.latest();
+        let size = latest.map(|v| v.size_bytes).unwrap_or(0);
+        let s3ref = |v: &'a StoredVersion| S3RefJson {
+            bucket,
+            key: &v.key,
+        };
+        FileEntity {
+            attributes: &record.attributes,
+            id: record.id,
+            org: &record.org,
+            schema: "file",
+            title: &record.filename,
+            created_at: &record.created_at,
+            updated_at: &record.updated_at,
+            filename: &record.filename,
+            mime_type: &record.mime_type,
+            kind: file_type(&record.mime_type, &record.filename),
+            size_bytes: size,
+            readable_size: readable_size(size),
+            etag: latest.map(|v| v.etag.as_str()).unwrap_or_default(),
+            access_control: record.access_control.as_str(),
+            public_url: public_url(public_base_url, record.id),
+            s3ref: latest.map(s3ref),
+            custom_download_url: record.custom_download_url.as_deref(),
+            versions: record
+                .versions
+                .iter()
+                .map(|v| VersionJson {
+                    s3ref: s3ref(v),
+                    filename: &v.filename,
+                    mime_type: &v.mime_type,
+                    size_bytes: v.size_bytes,
+                    readable_size: readable_size(v.size_bytes),
+                    etag: &v.etag,
+                    created_at: &v.created_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where a file's bytes can be fetched without a token while it is `public-read`.
+pub fn public_url(base: &str, id: Uuid) -> String {
+    format!("{base}/v1/files/public/{id}")
+}
+
+/// A size for people: `512 B`, `1.2 MB` (powers of 1,000).
+pub fn readable_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KB", "MB", "GB", "TB", "PB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    // Round first, so 999,999 bytes reads "1.0 MB" rather than "1000.0 KB".
+    while unit < UNITS.len() - 1 && (value * 10.0).round() / 10.0 >= 1000.0 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[derive(Serialize)]
+pub struct UploadTicketJson<'a> {
+    s3ref: &'a S3Ref,
+    upload_url: &'a str,
+    upload_url_expires_in: u64,
+    unsaved_upload_expires_in: u64,
+}
+
+impl<'a> From<&'a UploadTicket> for UploadTicketJson<'a> {
+    fn from(t: &'a UploadTicket) -> Self {
+        UploadTicketJson {
+            s3ref: &t.s3ref,
+            upload_url: &t.upload_url,
+            upload_url_expires_in: t.upload_url_expires_in,
+            unsaved_upload_expires_in: t.unsaved_upload_expires_in,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct DownloadLinkJson<'a> {
+    pub download_url: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct BatchLinkJson<'a> {
+    file_entity_id: Uuid,
+    download_url: &'a str,
+}
+
+impl<'a> From<&'a BatchLink> for BatchLinkJson<'a> {
+    fn from(link: &'a BatchLink) -> Self {
+        BatchLinkJson {
+            file_entity_id: link.id,
+            download_url: &link.url,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct DeletedJson {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub deleted: bool,
+}
+
+#[derive(Serialize)]
+pub struct VerificationJson {
+    pub valid: bool,
+}
+
+#[derive(Serialize)]
+pub struct ErrorJson<'a> {
+    pub error: &'static str,
+    pub message: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub retryable: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readable_sizes_use_one_decimal_and_roll_over() {
+        assert_eq!(readable_size(0), "0 B");
+        assert_eq!(readable_size(999), "999 B");
+        assert_eq!(readable_size(1_200_000), "1.2 MB");
+        assert_eq!(readable_size(999_999), "1.0 MB");
+        assert_eq!(readable_size(1_500), "1.5 KB");
+    }
+}

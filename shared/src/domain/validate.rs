@@ -1,0 +1,168 @@
+//! The rules client-given fields follow before anything is stored.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorCode, Result};
+
+/// Longest filename accepted, in bytes of UTF-8 (S3 keys stop at 1,024).
+pub const MAX_FILENAME_BYTES: usize = 255;
+const MAX_ATTRIBUTES: usize = 50;
+const MAX_ATTRIBUTE_VALUE_BYTES: usize = 4096;
+
+/// Checks a client-given filename: it becomes the last segment of an S3 key.
+pub fn validate_filename(name: &str) -> Result<()> {
+    let fail = |message: &'static str| Err(Error::new(ErrorCode::InvalidFilename, message));
+    if name.trim().is_empty() {
+        return fail("filename must not be empty");
+    }
+    if name.len() > MAX_FILENAME_BYTES {
+        return fail("filename must be at most 255 bytes long");
+    }
+    if name.contains('/') || name.contains('\\') {
+        return fail("filename must not contain '/' or '\\'");
+    }
+    if name.contains("..") || name == "." {
+        return fail("filename must not contain '..' or be '.'");
+    }
+    if name.chars().any(char::is_control) {
+        return fail("filename must not contain control characters");
+    }
+    Ok(())
+}
+
+/// Checks a MIME type such as `application/pdf` or `text/plain; charset=utf-8`.
+pub fn validate_mime_type(mime: &str) -> Result<()> {
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    let essence = mime.split(';').next().unwrap_or_default().trim();
+    let valid = mime.len() <= 255
+        && mime.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && matches!(essence.split_once('/'), Some((t, s)) if token(t) && token(s));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::InvalidMimeType,
+            "mime_type must look like type/subtype, e.g. application/pdf",
+        ))
+    }
+}
+
+/// Fields of the File entity that a client's extra attributes may not replace.
+pub const RESERVED_ATTRIBUTES: &[&str] = &[
+    "_id",
+    "_org",
+    "_schema",
+    "_title",
+    "_created_at",
+    "_updated_at",
+    "filename",
+    "mime_type",
+    "type",
+    "size_bytes",
+    "readable_size",
+    "etag",
+    "access_control",
+    "public_url",
+    "s3ref",
+    "versions",
+    "custom_download_url",
+    "source_url",
+];
+
+/// Checks the extra attributes of a save: scalar values (or lists of scalars), sane keys.
+pub fn validate_attributes(attributes: &Map<String, Value>) -> Result<()> {
+    let fail = |message: String| Err(Error::new(ErrorCode::InvalidAttribute, message));
+    if attributes.len() > MAX_ATTRIBUTES {
+        return fail(format!(
+            "at most {MAX_ATTRIBUTES} extra attributes are kept"
+        ));
+    }
+    for (key, value) in attributes {
+        let key_ok = !key.is_empty()
+            && key.len() <= 64
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !key_ok || RESERVED_ATTRIBUTES.contains(&key.as_str()) {
+            return fail(format!(
+                "attribute name {key:?} is reserved or not of letters, digits, '_' and '-'"
+            ));
+        }
+        let scalar = |v: &Value| {
+            matches!(
+                v,
+                Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null
+            )
+        };
+        let shape_ok = match value {
+            Value::Array(items) => items.iter().all(scalar),
+            other => scalar(other),
+        };
+        if !shape_ok {
+            return fail(format!(
+                "attribute {key:?} must be a string, number, boolean or a list of them"
+            ));
+        }
+        if value.to_string().len() > MAX_ATTRIBUTE_VALUE_BYTES {
+            return fail(format!(
+                "attribute {key:?} is longer than {MAX_ATTRIBUTE_VALUE_BYTES} bytes"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_that_would_escape_or_break_a_key_are_refused() {
+        for bad in [
+            "",
+            "   ",
+            "a/b.pdf",
+            "..",
+            "../x",
+            "a\\b",
+            "x\u{0}y",
+            "tab\there",
+            ".",
+        ] {
+            assert!(validate_filename(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(validate_filename(&"a".repeat(1000)).is_err());
+        for good in [
+            "example.pdf",
+            "Report Q3 \"final\".pdf",
+            "Übersicht – 2026.xlsx",
+            "日本.txt",
+        ] {
+            assert!(validate_filename(good).is_ok(), "{good:?} refused");
+        }
+    }
+
+    #[test]
+    fn mime_types_are_checked() {
+        assert!(validate_mime_type("application/pdf").is_ok());
+        assert!(validate_mime_type("text/plain; charset=utf-8").is_ok());
+        for bad in ["pdf", "/", "a/", "text/plain\r\nX: y", "ä/b"] {
+            assert!(validate_mime_type(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn attributes_must_be_flat() {
+        let ok: Map<String, Value> =
+            serde_json::from_str(r#"{"a":"x","b":1,"c":true,"_tags":["x"]}"#).unwrap();
+        assert!(validate_attributes(&ok).is_ok());
+        let nested: Map<String, Value> = serde_json::from_str(r#"{"a":{"b":1}}"#).unwrap();
+        assert!(validate_attributes(&nested).is_err());
+        let reserved: Map<String, Value> = serde_json::from_str(r#"{"_org":"other"}"#).unwrap();
+        assert!(validate_attributes(&reserved).is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! The ports the service talks through, one per capability: bytes (`ObjectStore`,
+//! `MultipartStore`), file entities (`FileRepository`) and records of unsaved uploads
+//! (`UploadRecords`). Each has an AWS adapter and an in-memory one; `conformance` holds
+//! the named checks every adapter passes. `Backend` bundles one of each, so the
+//! service takes a single type parameter.
+
+mod files;
+mod multipart;
+mod object_store;
+mod uploads;
+
+pub use files::{Cursor, FileChange, FileRepository, Page, PageRequest, MAX_PAGE_SIZE};
+pub use multipart::{put_stream, MultipartStore, PartTag, MIN_PART_BYTES};
+pub use object_store::{ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
+pub use uploads::UploadRecords;
+
+/// Everything the service needs from storage.
+pub trait Backend: Send + Sync {
+    type Store: ObjectStore + MultipartStore;
+    type Files: FileRepository;
+    type Uploads: UploadRecords;
+
+    fn store(&self) -> &Self::Store;
+    fn files(&self) -> &Self::Files;
+    fn uploads(&self) -> &Self::Uploads;
+}
+
+/// A backend made of one adapter per port.
+#[derive(Clone, Debug)]
+pub struct Stores<S, F, U> {
+    pub store: S,
+    pub files: F,
+    pub uploads: U,
+}
+
+impl<S, F, U> Backend for Stores<S, F, U>
+where
+    S: ObjectStore + MultipartStore,
+    F: FileRepository,
+    U: UploadRecords,
+{
+    type Store = S;
+    type Files = F;
+    type Uploads = U;
+
+    fn store(&self) -> &S {
+        &self.store
+    }
+
+    fn files(&self) -> &F {
+        &self.files
+    }
+
+    fn uploads(&self) -> &U {
+        &self.uploads
+    }
+}

@@ -1,0 +1,18 @@
+//! Records of unsaved uploads, kept by the S3-event function and read by save.
+
+use std::future::Future;
+
+use crate::domain::PendingUpload;
+use crate::error::Result;
+
+pub trait UploadRecords: Send + Sync {
+    /// The record of an unsaved upload, if any.
+    fn get_upload(&self, key: &str) -> impl Future<Output = Result<Option<PendingUpload>>> + Send;
+
+    /// Stores what an S3 event says of an upload, unless a record of a later
+    /// (or the same) event is already there; answers whether it was stored.
+    fn put_upload(&self, upload: &PendingUpload) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Forgets an upload once it is saved.
+    fn forget_upload(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
+}

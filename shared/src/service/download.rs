@@ -1,0 +1,129 @@
+//! Reading files: downloadFile, downloadFiles, public_url and verifyCustomDownloadUrl.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::{BatchLink, Caller, DownloadItem, FileService, MAX_BATCH};
+use crate::custom_url::SigningKeys;
+use crate::domain::{content_disposition, AccessControl, FileRecord};
+use crate::error::{Error, ErrorCode, Result};
+use crate::ports::{Backend, FileRepository, ObjectStore, ResponseHeaders};
+
+impl<B: Backend> FileService<B> {
+    /// downloadFile: a presigned GET for one version (0 = latest).
+    pub async fn download(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        version: u32,
+        attachment: bool,
+    ) -> Result<String> {
+        let record = self.owned(caller, id).await?;
+        self.download_url(&record, version, attachment, None).await
+    }
+
+    /// downloadFiles: presigned GETs for several files, all or nothing.
+    pub async fn download_many(
+        &self,
+        caller: &Caller,
+        items: &[DownloadItem],
+    ) -> Result<Vec<BatchLink>> {
+        if items.len() > MAX_BATCH {
+            return Err(Error::new(
+                ErrorCode::TooManyItems,
+                format!("at most {MAX_BATCH} files per request"),
+            ));
+        }
+        let ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
+        let records = self.files().get_many(&ids).await?;
+        let mut links = Vec::with_capacity(items.len());
+        for item in items {
+            let record = records
+                .iter()
+                .find(|r| r.id == item.id && r.org == caller.org.as_str())
+                .ok_or_else(|| Error::not_found(format!("file {} not found", item.id)))?;
+            let url = self.download_url(record, item.version, true, None).await?;
+            links.push(BatchLink { id: item.id, url });
+        }
+        Ok(links)
+    }
+
+    /// What a `public_url` serves: a short-lived URL of the latest version while the
+    /// file is `public-read`; 403 while it is private, 404 once it is deleted.
+    pub async fn public_file(&self, id: Uuid) -> Result<String> {
+        let record = self
+            .files()
+            .get(id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("file {id} not found")))?;
+        if record.access_control != AccessControl::PublicRead {
+            return Err(Error::new(ErrorCode::Forbidden, "this file is not public"));
+        }
+        // Short-lived and inline: the redirect target of an `<img src>` or a link.
+        self.download_url(&record, 0, false, Some(self.config.public_url_ttl))
+            .await
+    }
+
+    /// verifyCustomDownloadUrl: whether the URL is one we signed for the caller's organisation.
+    pub fn verify_custom_url(&self, caller: &Caller, url: &str) -> Result<bool> {
+        crate::custom_url::verify(
+            self.signing_keys()?,
+            caller.org.as_str(),
+            url,
+            self.clock.now_millis(),
+        )
+    }
+
+    async fn download_url(
+        &self,
+        record: &FileRecord,
+        version: u32,
+        attachment: bool,
+        ttl: Option<Duration>,
+    ) -> Result<String> {
+        if let Some(url) = &record.custom_download_url {
+            if version > 1 {
+                return Err(Error::not_found(format!(
+                    "external file {} has one version; version {version} does not exist",
+                    record.id
+                )));
+            }
+            let ttl = ttl.unwrap_or(self.config.custom_url_ttl);
+            return crate::custom_url::sign(
+                self.signing_keys()?,
+                &record.org,
+                url,
+                self.clock.now_millis(),
+                ttl,
+            );
+        }
+        let stored = record.version(version).ok_or_else(|| {
+            Error::not_found(format!(
+                "file {} has {} version(s); version {version} does not exist",
+                record.id,
+                record.versions.len()
+            ))
+        })?;
+        let headers = ResponseHeaders {
+            content_disposition: Some(content_disposition(&stored.filename, attachment)),
+            content_type: Some(stored.mime_type.clone()),
+        };
+        self.store()
+            .presign_get(
+                &stored.key,
+                &headers,
+                ttl.unwrap_or(self.config.download_url_ttl),
+            )
+            .await
+    }
+
+    fn signing_keys(&self) -> Result<&SigningKeys> {
+        self.config.custom_url_keys.as_ref().ok_or_else(|| {
+            Error::internal(
+                "configuration",
+                "CUSTOM_URL_SIGNING_KEY is not set; external files cannot be signed or verified",
+            )
+        })
+    }
+}

@@ -1,0 +1,303 @@
+//! The operations with in-memory adapters.
+
+use super::*;
+use crate::adapters::memory::MemoryBackend;
+use crate::domain::{file_type, AccessControl, OrgId, S3Ref, MAX_UPLOAD_BYTES};
+use crate::ports::{FileRepository, ObjectStore};
+
+type Service = FileService<MemoryBackend>;
+
+fn service() -> Service {
+    FileService::new(
+        MemoryBackend::in_memory("bucket"),
+        Config::for_tests("bucket", "table"),
+        Clock::manual(1_700_000_000_000),
+    )
+}
+
+fn caller(org: &str) -> Caller {
+    Caller {
+        org: OrgId::parse(org).unwrap(),
+        base_url: "https://api.example.com".into(),
+    }
+}
+
+async fn uploaded(svc: &Service, org: &str, name: &str, body: &[u8]) -> S3Ref {
+    let answer = svc
+        .upload(
+            Some(&OrgId::parse(org).unwrap()),
+            UploadRequest {
+                filename: name.into(),
+                mime_type: None,
+                size_bytes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let s3ref = answer.s3ref;
+    svc.store()
+        .put(&s3ref.key, body.to_vec(), Some("text/plain"))
+        .await
+        .unwrap();
+    s3ref
+}
+
+fn save_of(s3ref: S3Ref) -> SaveRequest {
+    save_into(None, s3ref)
+}
+
+fn save_into(file: Option<Uuid>, s3ref: S3Ref) -> SaveRequest {
+    SaveRequest {
+        intent: SaveIntent::Upload {
+            file,
+            s3ref,
+            delete_temp_file: true,
+        },
+        fields: FileFields::default(),
+    }
+}
+
+#[tokio::test]
+async fn save_copies_out_of_temp_and_reads_metadata_from_the_store() {
+    let svc = service();
+    let s3ref = uploaded(&svc, "org1", "a.txt", b"hello").await;
+    let entity = svc
+        .save(&caller("org1"), save_of(s3ref.clone()))
+        .await
+        .unwrap();
+    assert_eq!(entity.latest().unwrap().size_bytes, 5);
+    assert_eq!(entity.mime_type, "text/plain");
+    assert_eq!(entity.created_at, "2023-11-14T22:13:20.000Z");
+    assert_eq!(
+        svc.store().head(&s3ref.key).await.unwrap(),
+        None,
+        "temp removed"
+    );
+    let key = &entity.latest().unwrap().key;
+    assert_eq!(svc.store().get(key).await.unwrap().unwrap(), b"hello");
+}
+
+#[tokio::test]
+async fn a_save_that_cannot_be_recorded_leaves_no_object_behind() {
+    let svc = service();
+    let s3ref = uploaded(&svc, "org1", "a.txt", b"hello").await;
+    let first = svc.save(&caller("org1"), save_of(s3ref)).await.unwrap();
+    let id = first.id;
+    // The file disappears between the ownership check and the append.
+    let second = uploaded(&svc, "org1", "b.txt", b"world").await;
+    let existing = svc.files().get(id).await.unwrap();
+    svc.files().delete(id, "org1", 1).await.unwrap();
+    let err = svc
+        .save_upload(
+            &caller("org1"),
+            &second,
+            true,
+            existing,
+            &FileFields::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 404);
+    let left: Vec<_> = svc
+        .store()
+        .list(&format!("files/org1/{id}/"))
+        .await
+        .unwrap();
+    assert_eq!(
+        left.len(),
+        1,
+        "only the first version's object remains: {left:?}"
+    );
+    assert!(
+        svc.store().head(&second.key).await.unwrap().is_some(),
+        "the upload is kept for a retry"
+    );
+}
+
+#[tokio::test]
+async fn public_uploads_can_be_claimed_by_any_organisation_but_org_uploads_cannot() {
+    let svc = service();
+    let public = svc
+        .upload(
+            None,
+            UploadRequest {
+                filename: "p.txt".into(),
+                mime_type: None,
+                size_bytes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let key = public.s3ref.key.clone();
+    assert!(key.starts_with("temp/_public/"), "{key}");
+    svc.store().put(&key, b"p".to_vec(), None).await.unwrap();
+    let s3ref = S3Ref {
+        bucket: "bucket".into(),
+        key,
+    };
+    svc.save(&caller("org2"), save_of(s3ref)).await.unwrap();
+
+    let private = uploaded(&svc, "org1", "x.txt", b"x").await;
+    let err = svc
+        .save(&caller("org2"), save_of(private))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 404);
+}
+
+#[tokio::test]
+async fn generic_content_types_fall_back_to_the_client_or_the_extension() {
+    let svc = service();
+    let s3ref = uploaded(&svc, "org1", "table.csv", b"a,b").await;
+    svc.store()
+        .put(&s3ref.key, b"a,b".to_vec(), Some("binary/octet-stream"))
+        .await
+        .unwrap();
+    let entity = svc.save(&caller("org1"), save_of(s3ref)).await.unwrap();
+    assert_eq!(entity.mime_type, "text/csv");
+    assert_eq!(
+        file_type(&entity.mime_type, &entity.filename),
+        "spreadsheet"
+    );
+}
+
+#[tokio::test]
+async fn delete_removes_versions_added_while_deleting() {
+    let svc = service();
+    let s3ref = uploaded(&svc, "org1", "a.txt", b"1").await;
+    let entity = svc.save(&caller("org1"), save_of(s3ref)).await.unwrap();
+    let id = entity.id;
+    svc.delete(&caller("org1"), id).await.unwrap();
+    assert!(svc.store().list("files/").await.unwrap().is_empty());
+    assert_eq!(
+        svc.delete(&caller("org1"), id).await.unwrap_err().status(),
+        404
+    );
+}
+
+fn public_upload(filename: &str, mime_type: Option<&str>, size: Option<u64>) -> UploadRequest {
+    UploadRequest {
+        filename: filename.into(),
+        mime_type: mime_type.map(str::to_owned),
+        size_bytes: size,
+    }
+}
+
+#[tokio::test]
+async fn public_uploads_have_tighter_limits_than_authenticated_ones() {
+    let svc = service();
+    let max = svc.config.public_uploads.max_bytes;
+    let refused = [
+        (public_upload("page.html", Some("text/html"), None), 415),
+        (public_upload("page.html", None, None), 415),
+        (
+            public_upload("logo.svg", Some("image/svg+xml"), Some(10)),
+            415,
+        ),
+        (
+            public_upload("big.pdf", Some("application/pdf"), Some(max + 1)),
+            413,
+        ),
+    ];
+    for (request, status) in refused {
+        let name = request.filename.clone();
+        let err = svc.upload(None, request).await.unwrap_err();
+        assert_eq!(err.status(), status, "{name}: {err}");
+    }
+    for request in [
+        public_upload("scan.pdf", Some("application/pdf"), Some(max)),
+        public_upload("photo.JPG", None, None),
+        public_upload("notes.txt", Some("text/plain; charset=utf-8"), Some(3)),
+    ] {
+        svc.upload(None, request).await.unwrap();
+    }
+    // An organisation's own uploads are not limited to these types and sizes.
+    let org = OrgId::parse("org1").unwrap();
+    svc.upload(
+        Some(&org),
+        public_upload("page.html", Some("text/html"), Some(max + 1)),
+    )
+    .await
+    .unwrap();
+    let err = svc
+        .upload(
+            Some(&org),
+            public_upload("huge.bin", None, Some(MAX_UPLOAD_BYTES + 1)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 413);
+}
+
+#[tokio::test]
+async fn a_public_upload_that_breaks_the_limits_cannot_be_saved_and_is_removed() {
+    let mut svc = service();
+    svc.config.public_uploads.max_bytes = 4;
+    for (name, body, content_type, status) in [
+        ("a.txt", &b"12345"[..], Some("text/plain"), 413),
+        ("b.txt", &b"<b>"[..], Some("text/html"), 415),
+    ] {
+        let answer = svc
+            .upload(None, public_upload(name, None, None))
+            .await
+            .unwrap();
+        let s3ref = answer.s3ref;
+        svc.store()
+            .put(&s3ref.key, body.to_vec(), content_type)
+            .await
+            .unwrap();
+        let err = svc
+            .save(&caller("org1"), save_of(s3ref.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), status, "{name}: {err}");
+        assert_eq!(
+            svc.store().head(&s3ref.key).await.unwrap(),
+            None,
+            "{name} removed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn access_changes_without_a_new_version_and_decides_what_public_url_serves() {
+    let svc = service();
+    let s3ref = uploaded(&svc, "org1", "a.txt", b"hello").await;
+    let entity = svc.save(&caller("org1"), save_of(s3ref)).await.unwrap();
+    let id = entity.id;
+    let forbidden = svc.public_file(id).await.unwrap_err();
+    assert_eq!(forbidden.status(), 403);
+
+    let set_access = |access: AccessControl| SaveRequest {
+        intent: SaveIntent::Metadata { file: id },
+        fields: FileFields {
+            access_control: Some(access),
+            ..FileFields::default()
+        },
+    };
+    let public = svc
+        .save(&caller("org1"), set_access(AccessControl::PublicRead))
+        .await
+        .unwrap();
+    assert_eq!(public.access_control, AccessControl::PublicRead);
+    assert_eq!(public.versions.len(), 1, "no new version");
+    assert_eq!(public.created_at, entity.created_at);
+    let url = svc.public_file(id).await.unwrap();
+    assert!(
+        url.contains("method=GET") && url.contains("expires=60"),
+        "{url}"
+    );
+
+    let err = svc
+        .save(&caller("org2"), set_access(AccessControl::Private))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 404, "another organisation cannot change it");
+    svc.save(&caller("org1"), set_access(AccessControl::Private))
+        .await
+        .unwrap();
+    assert_eq!(svc.public_file(id).await.unwrap_err().status(), 403);
+
+    svc.delete(&caller("org1"), id).await.unwrap();
+    assert_eq!(svc.public_file(id).await.unwrap_err().status(), 404);
+}

@@ -1,0 +1,90 @@
+//! What the operations take and answer.
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::domain::{AccessControl, OrgId, S3Ref};
+
+/// Who is asking, and where the API is served (for `public_url`).
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub org: OrgId,
+    pub base_url: String,
+}
+
+/// Body of uploadFileV2 and uploadFilePublic.
+#[derive(Debug, Default)]
+pub struct UploadRequest {
+    pub filename: String,
+    pub mime_type: Option<String>,
+    /// When given, signed into the upload URL: S3 accepts only a body of this size.
+    pub size_bytes: Option<u64>,
+}
+
+/// What uploadFileV2 and uploadFilePublic answer: where to PUT the bytes, and the
+/// s3ref that saves them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadTicket {
+    pub s3ref: S3Ref,
+    pub upload_url: String,
+    pub upload_url_expires_in: u64,
+    pub unsaved_upload_expires_in: u64,
+}
+
+/// The fields of a file a save may set, whatever stores its bytes.
+#[derive(Clone, Debug, Default)]
+pub struct FileFields {
+    pub filename: Option<String>,
+    pub mime_type: Option<String>,
+    pub access_control: Option<AccessControl>,
+    pub attributes: Map<String, Value>,
+}
+
+/// Where the bytes of a fetch-from-URL save come from.
+#[derive(Clone, Debug)]
+pub struct SourceUrl {
+    pub url: String,
+}
+
+/// What a save does, parsed at the edge: each case names exactly what it needs.
+#[derive(Clone, Debug)]
+pub enum SaveIntent {
+    /// An uploaded object becomes a new file, or a new version of `file`.
+    Upload {
+        file: Option<Uuid>,
+        s3ref: S3Ref,
+        delete_temp_file: bool,
+    },
+    /// An external file: an entity that points at a URL and stores no bytes.
+    External { file: Option<Uuid>, url: String },
+    /// New access control, filename or attributes for `file`; its versions stay.
+    Metadata { file: Uuid },
+    /// Bytes fetched from a URL (not served yet).
+    FromSource {
+        file: Option<Uuid>,
+        source: SourceUrl,
+    },
+    /// Bytes sent in the request itself (not served yet).
+    DirectBody { file: Option<Uuid>, body: Vec<u8> },
+}
+
+/// saveFileV2, parsed.
+#[derive(Clone, Debug)]
+pub struct SaveRequest {
+    pub intent: SaveIntent,
+    pub fields: FileFields,
+}
+
+/// One item of downloadFiles.
+#[derive(Debug, Clone, Copy)]
+pub struct DownloadItem {
+    pub id: Uuid,
+    pub version: u32,
+}
+
+/// One answer of downloadFiles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchLink {
+    pub id: Uuid,
+    pub url: String,
+}
