@@ -35,7 +35,6 @@ if [ "$had_pidfile" = 0 ] && [ -f .local/moto.pid ]; then
     started_emulator=1
 fi
 .venv/bin/python scripts/local_infra.py apply || exit $?
-.venv/bin/python scripts/local_infra.py check || exit $?
 
 first_failure=0
 failed_steps=()

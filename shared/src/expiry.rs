@@ -176,4 +176,33 @@ mod tests {
         assert_eq!(answer.ignored, 3);
         assert_eq!(repo.get_upload(DECODED).await.unwrap(), None);
     }
+
+    /// Upload records whose every write fails with `error`.
+    struct Failing(Error);
+
+    impl UploadRecords for Failing {
+        async fn get_upload(&self, _key: &str) -> Result<Option<PendingUpload>> {
+            Err(self.0.clone())
+        }
+        async fn put_upload(&self, _upload: &PendingUpload) -> Result<bool> {
+            Err(self.0.clone())
+        }
+        async fn forget_upload(&self, _key: &str) -> Result<()> {
+            Err(self.0.clone())
+        }
+    }
+
+    #[tokio::test]
+    async fn lambda_retries_only_what_a_retry_can_mend() {
+        let created = ("ObjectCreated:Put", KEY, "2026-11-23T10:00:00.000Z", "0A1");
+        let outage = Failing(Error::storage("PutItem", "throttled"));
+        let err = handle_s3_event(&outage, event(&[created])).await.unwrap_err();
+        assert!(err.is_retryable(), "an outage fails the invocation: {err}");
+
+        let broken = Failing(Error::internal("PutItem request", "malformed"));
+        let report = handle_s3_event(&broken, event(&[created, created]))
+            .await
+            .expect("a failure no retry mends does not fail the invocation");
+        assert_eq!((report.failed, report.applied), (2, 0));
+    }
 }

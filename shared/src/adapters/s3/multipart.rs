@@ -1,5 +1,7 @@
 //! S3's multipart upload behind the `MultipartStore` port.
 
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 
@@ -7,6 +9,18 @@ use super::{unquote, S3Store};
 use crate::adapters::sdk::{is_not_found, sdk_error};
 use crate::error::{Error, Result};
 use crate::ports::{MultipartStore, PartTag};
+
+/// An unknown upload id is a 404 the caller can act on; anything else a storage fault.
+fn upload_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if is_not_found(&err) {
+        Error::not_found("no such multipart upload")
+    } else {
+        sdk_error(operation, err)
+    }
+}
 
 impl MultipartStore for S3Store {
     async fn start_multipart(&self, key: &str, content_type: Option<&str>) -> Result<String> {
@@ -41,10 +55,7 @@ impl MultipartStore for S3Store {
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(|e| match is_not_found(&e) {
-                true => Error::not_found("no such multipart upload"),
-                false => sdk_error("UploadPart", e),
-            })?;
+            .map_err(|e| upload_error("UploadPart", e))?;
         Ok(PartTag {
             part_number,
             etag: out.e_tag().map(unquote).unwrap_or_default(),
@@ -64,10 +75,7 @@ impl MultipartStore for S3Store {
                 .set_part_number_marker(marker)
                 .send()
                 .await
-                .map_err(|e| match is_not_found(&e) {
-                    true => Error::not_found("no such multipart upload"),
-                    false => sdk_error("ListParts", e),
-                })?;
+                .map_err(|e| upload_error("ListParts", e))?;
             parts.extend(out.parts().iter().map(|p| PartTag {
                 part_number: p.part_number().unwrap_or_default().max(0) as u32,
                 etag: p.e_tag().map(unquote).unwrap_or_default(),
@@ -108,10 +116,7 @@ impl MultipartStore for S3Store {
             .multipart_upload(completed)
             .send()
             .await
-            .map_err(|e| match is_not_found(&e) {
-                true => Error::not_found("no such multipart upload"),
-                false => sdk_error("CompleteMultipartUpload", e),
-            })?;
+            .map_err(|e| upload_error("CompleteMultipartUpload", e))?;
         Ok(out.e_tag().map(unquote).unwrap_or_default())
     }
 
