@@ -23,15 +23,15 @@ help: ## list the targets
 venv: ## Python tools (moto, cfn-lint, boto3) in .venv
 	scripts/venv.sh
 
-emulator: venv ## start (or reuse) the AWS emulator and apply template.yaml's bucket and table to it
+emulator: venv ## start (or reuse) the emulators (moto: DynamoDB, LocalStack: S3) and apply template.yaml to them
 	scripts/emulator.sh ensure
-	.venv/bin/python scripts/local_infra.py apply
+	. .local/endpoints.env && .venv/bin/python scripts/local_infra.py apply
 
-emulator-stop: ## stop the emulator `make emulator` started
+emulator-stop: ## stop the emulators `make emulator` started
 	scripts/emulator.sh stop
 
-infra-check: venv ## compare the emulator's bucket and table with template.yaml
-	.venv/bin/python scripts/local_infra.py check
+infra-check: venv ## compare the emulators' bucket and table with template.yaml
+	. .local/endpoints.env && .venv/bin/python scripts/local_infra.py check
 
 dev: ## emulator + local API on http://127.0.0.1:3000 until Ctrl-C
 	scripts/dev.sh

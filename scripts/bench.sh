@@ -12,18 +12,15 @@ cd "$root"
 . scripts/env.sh
 
 scripts/venv.sh
-started_emulator=0
-[ -f .local/moto.pid ] && had_pidfile=1 || had_pidfile=0
+owner="$(mktemp)"
 cleanup() {
-    if [ "$started_emulator" = 1 ]; then
-        scripts/emulator.sh stop >/dev/null || true
-    fi
+    scripts/emulator.sh stop --owner "$owner" >/dev/null || true
+    rm -f "$owner"
 }
 trap cleanup EXIT
-scripts/emulator.sh ensure
-if [ "$had_pidfile" = 0 ] && [ -f .local/moto.pid ]; then
-    started_emulator=1
-fi
+scripts/emulator.sh ensure --owner "$owner"
+# shellcheck source=/dev/null
+. .local/endpoints.env
 .venv/bin/python scripts/local_infra.py apply
 
 packages=(-p bench)

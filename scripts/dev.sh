@@ -17,10 +17,8 @@ export CUSTOM_URL_SIGNING_KEY ALLOW_HTTP_LOOPBACK_URLS
 
 scripts/venv.sh
 
-# The pid file appears only when emulator.sh starts a moto_server; if there was none
-# before and there is one after, this run started it and this run stops it.
-started_emulator=0
-[ -f .local/moto.pid ] && had_pidfile=1 || had_pidfile=0
+# The emulators this run starts are listed here, and stopped when it ends.
+owner="$(mktemp)"
 api_pid=""
 
 # shellcheck disable=SC2329 # invoked by the traps below
@@ -31,19 +29,17 @@ cleanup() {
         kill "$api_pid" 2>/dev/null || true
         wait "$api_pid" 2>/dev/null || true
     fi
-    if [ "$started_emulator" = 1 ]; then
-        scripts/emulator.sh stop || true
-    fi
+    scripts/emulator.sh stop --owner "$owner" || true
+    rm -f "$owner"
     exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-scripts/emulator.sh ensure
-if [ "$had_pidfile" = 0 ] && [ -f .local/moto.pid ]; then
-    started_emulator=1
-fi
+scripts/emulator.sh ensure --owner "$owner"
+# shellcheck source=/dev/null
+. .local/endpoints.env
 .venv/bin/python scripts/local_infra.py apply
 
 echo "dev: local API on http://127.0.0.1:3000 (token: make token); Ctrl-C stops it"

@@ -1,154 +1,168 @@
 #!/usr/bin/env bash
-# The local AWS endpoint (S3 + DynamoDB) for development and tests.
+# The local AWS endpoints for development and tests: DynamoDB from moto, S3 from
+# LocalStack with signature validation on (a tampered, expired or wrong-header presigned
+# request is refused, as AWS refuses it).
 #
-#   emulator.sh ensure   if something already answers at $AWS_ENDPOINT_URL (default
-#                        http://127.0.0.1:4566), for example a LocalStack the user runs,
-#                        use it as it is; otherwise start moto's server from .venv there
-#                        (scripts/moto_server.py if present, else .venv/bin/moto_server;
-#                        log .local/moto.log, pid .local/moto.pid) and wait until it answers
-#   emulator.sh stop     stop the moto_server this script started (per the pid file);
-#                        anything else is left alone
-#   emulator.sh status   exit 0 if the endpoint answers, 1 otherwise
+#   emulator.sh ensure [--owner FILE]
+#        DynamoDB: whatever answers at $AWS_ENDPOINT_URL_DYNAMODB (default
+#        $AWS_ENDPOINT_URL, http://127.0.0.1:4566), else moto's server started there.
+#        S3: $AWS_ENDPOINT_URL_S3 if set; else, when something this script did not start
+#        already answers at $AWS_ENDPOINT_URL (a LocalStack you run), that one endpoint;
+#        else LocalStack 4.9.2 (S3 only, from .venv-localstack) started at
+#        http://127.0.0.1:4567. Writes the endpoints it settled on to .local/endpoints.env
+#        (source it); with --owner, the names of the emulators it started to FILE.
+#   emulator.sh stop [--owner FILE]
+#        stop the emulators this script started (only those listed in FILE, with --owner)
+#   emulator.sh status   exit 0 if both endpoints answer, 1 otherwise
 #
-# Needs .venv (scripts/venv.sh) only when it has to start moto.
+# Logs and pid files: .local/<moto|localstack>.{log,pid}.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-endpoint="${AWS_ENDPOINT_URL:-http://127.0.0.1:4566}"
 state="$root/.local"
-pidfile="$state/moto.pid"
-logfile="$state/moto.log"
-moto="$root/.venv/bin/moto_server"
-wait_seconds="${EMULATOR_WAIT_SECONDS:-30}"
+general="${AWS_ENDPOINT_URL:-http://127.0.0.1:4566}"
+dynamodb="${AWS_ENDPOINT_URL_DYNAMODB:-$general}"
+wait_seconds="${EMULATOR_WAIT_SECONDS:-60}"
+localstack_default="http://127.0.0.1:4567"
 
 # True when anything answers HTTP at the endpoint (any status code counts).
 answers() {
-    if command -v curl >/dev/null 2>&1; then
-        local code
-        code="$(curl --noproxy '*' -s -o /dev/null -m 2 -w '%{http_code}' "$endpoint/" 2>/dev/null || true)"
-        [ -n "$code" ] && [ "$code" != "000" ]
-    else
-        python3 - "$endpoint" <<'PY' >/dev/null 2>&1
-import sys, urllib.error, urllib.request
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-try:
-    opener.open(sys.argv[1].rstrip("/") + "/", timeout=2)
-except urllib.error.HTTPError:
-    pass  # an HTTP error status is still an answer
-except Exception:
-    sys.exit(1)
-PY
-    fi
+    local code
+    code="$(curl --noproxy '*' -s -o /dev/null -m 2 -w '%{http_code}' "$1/" 2>/dev/null || true)"
+    [ -n "$code" ] && [ "$code" != "000" ]
 }
 
-# Pid from the pid file if that process is alive and is a moto_server, else empty.
+# Pid of our emulator NAME if alive, else empty.
 our_pid() {
+    local pidfile="$state/$1.pid" pid
     [ -f "$pidfile" ] || return 0
-    local pid
     pid="$(tr -dc '0-9' <"$pidfile")"
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
-        && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q moto_server; then
+        && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$2"; then
         echo "$pid"
     fi
 }
 
-log_tail() {
-    if [ -s "$logfile" ]; then
-        echo "---- last lines of $logfile ----" >&2
-        tail -n 40 "$logfile" >&2
+local_port() {
+    if [[ ! "$1" =~ ^http://(127\.0\.0\.1|localhost)(:([0-9]+))?/?$ ]]; then
+        echo "emulator: nothing answers at $1 and it is not a local http://127.0.0.1:PORT address;" >&2
+        echo "emulator: start that endpoint or unset the variable that names it" >&2
+        exit 1
     fi
+    echo "${BASH_REMATCH[3]:-80}"
 }
 
-ensure() {
-    local pid
-    pid="$(our_pid)"
-    if [ -z "$pid" ]; then
-        rm -f "$pidfile"
-        if answers; then
-            echo "emulator: using the endpoint already answering at $endpoint"
-            return 0
-        fi
-        if [[ ! "$endpoint" =~ ^http://(127\.0\.0\.1|localhost)(:([0-9]+))?/?$ ]]; then
-            echo "emulator: nothing answers at $endpoint and it is not a local http://127.0.0.1:PORT address," >&2
-            echo "emulator: so no moto_server can be started for it; start that endpoint or unset AWS_ENDPOINT_URL" >&2
-            exit 1
-        fi
-        local port="${BASH_REMATCH[3]:-80}"
-        if [ ! -x "$moto" ]; then
-            echo "emulator: $moto not found; run scripts/venv.sh (make venv) first" >&2
-            exit 1
-        fi
-        # scripts/moto_server.py is moto's server with DynamoDB requests serialised
-        # (per-item atomic updates, as DynamoDB gives); plain moto_server otherwise.
-        local -a server=("$moto" -H 127.0.0.1 -p "$port")
-        if [ -f "$root/scripts/moto_server.py" ]; then
-            server=("$root/.venv/bin/python" "$root/scripts/moto_server.py" --host 127.0.0.1 --port "$port")
-        fi
-        mkdir -p "$state"
-        echo "==== $(date -u +%Y-%m-%dT%H:%M:%SZ) ${server[*]}" >>"$logfile"
-        # Own session, so a Ctrl-C in the terminal that ran `make dev` does not reach it;
-        # the pid file is what `stop` uses.
-        if command -v setsid >/dev/null 2>&1; then
-            setsid "${server[@]}" </dev/null >>"$logfile" 2>&1 &
-        else
-            nohup "${server[@]}" </dev/null >>"$logfile" 2>&1 &
-        fi
-        pid=$!
-        echo "$pid" >"$pidfile"
-        started=1
-    else
-        started=0
-    fi
-
+# start NAME ENDPOINT PATTERN COMMAND...: runs COMMAND in its own session (a Ctrl-C in
+# the terminal of `make dev` does not reach it) and waits until ENDPOINT answers.
+start() {
+    local name="$1" endpoint="$2" pattern="$3" pid
+    shift 3
+    mkdir -p "$state"
+    echo "==== $(date -u +%Y-%m-%dT%H:%M:%SZ) $*" >>"$state/$name.log"
+    setsid "$@" </dev/null >>"$state/$name.log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$state/$name.pid"
     local deadline=$((SECONDS + wait_seconds))
-    until answers; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            rm -f "$pidfile"
-            echo "emulator: moto_server (pid $pid) exited before answering at $endpoint" >&2
-            log_tail
-            exit 1
-        fi
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "emulator: moto_server (pid $pid) did not answer at $endpoint within ${wait_seconds}s" >&2
-            log_tail
-            stop
+    until answers "$endpoint"; do
+        if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+            echo "emulator: $name did not answer at $endpoint; last lines of .local/$name.log:" >&2
+            tail -n 30 "$state/$name.log" >&2
+            stop_one "$name" "$pattern"
             exit 1
         fi
         sleep 0.2
     done
-    if [ "$started" = 1 ]; then
-        echo "emulator: started moto_server (pid $pid) at $endpoint, log .local/moto.log"
-    else
-        echo "emulator: moto_server (pid $pid) started earlier by this script answers at $endpoint"
-    fi
+    echo "emulator: started $name (pid $pid) at $endpoint, log .local/$name.log"
+    [ -z "$owner" ] || echo "$name" >>"$owner"
 }
 
-stop() {
-    local pid
-    pid="$(our_pid)"
-    if [ -z "$pid" ]; then
-        rm -f "$pidfile"
+ensure_moto() {
+    if [ -n "$(our_pid moto moto_server)" ] || answers "$dynamodb"; then
         return 0
     fi
-    kill "$pid" 2>/dev/null || true
+    local port
+    port="$(local_port "$dynamodb")"
+    [ -x "$root/.venv/bin/python" ] || { echo "emulator: run scripts/venv.sh (make venv) first" >&2; exit 1; }
+    # scripts/moto_server.py: moto's server with DynamoDB requests serialised (per-item
+    # atomic updates, as DynamoDB gives).
+    start moto "$dynamodb" moto_server \
+        "$root/.venv/bin/python" "$root/scripts/moto_server.py" --host 127.0.0.1 --port "$port"
+}
 
+ensure_localstack() {
+    local endpoint="$1"
+    if [ -n "$(our_pid localstack localstack)" ] || answers "$endpoint"; then
+        return 0
+    fi
+    local port
+    port="$(local_port "$endpoint")"
+    "$root/scripts/venv.sh" "$root/scripts/requirements-localstack.txt" "$root/.venv-localstack"
+    # Host mode, S3 only, signatures checked; no downloads (there is no network here).
+    start localstack "$endpoint" localstack env \
+        GATEWAY_LISTEN="127.0.0.1:$port" SERVICES=s3 S3_SKIP_SIGNATURE_VALIDATION=0 \
+        DISABLE_EVENTS=1 LOCALSTACK_VOLUME_DIR="$state/localstack-volume" \
+        "$root/.venv-localstack/bin/python" -m localstack.runtime.main
+}
+
+ensure() {
+    local s3
+    if [ -n "${AWS_ENDPOINT_URL_S3:-}" ]; then
+        s3="$AWS_ENDPOINT_URL_S3"
+    elif [ -z "$(our_pid moto moto_server)" ] && answers "$general"; then
+        s3="$general"
+        echo "emulator: using the endpoint already answering at $general for S3 and DynamoDB"
+    else
+        s3="$localstack_default"
+    fi
+    ensure_moto
+    [ "$s3" = "$dynamodb" ] || ensure_localstack "$s3"
+    mkdir -p "$state"
+    printf 'export AWS_ENDPOINT_URL_S3=%s\nexport AWS_ENDPOINT_URL_DYNAMODB=%s\n' "$s3" "$dynamodb" \
+        >"$state/endpoints.env"
+}
+
+stop_one() {
+    local name="$1" pattern="$2" pid
+    pid="$(our_pid "$name" "$pattern")"
+    rm -f "$state/$name.pid"
+    [ -n "$pid" ] || return 0
+    kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$pidfile"
-    echo "emulator: stopped moto_server (pid $pid)"
+    kill -9 "$pid" 2>/dev/null || true
+    echo "emulator: stopped $name (pid $pid)"
 }
 
-case "${1:-}" in
+stop() {
+    local names=(moto localstack)
+    if [ -n "$owner" ]; then
+        mapfile -t names <"$owner" 2>/dev/null || names=()
+    fi
+    for name in "${names[@]}"; do
+        case "$name" in
+            moto) stop_one moto moto_server ;;
+            localstack) stop_one localstack localstack ;;
+        esac
+    done
+}
+
+command="${1:-}"
+owner=""
+if [ "${2:-}" = "--owner" ]; then
+    owner="${3:?--owner takes a file}"
+fi
+case "$command" in
     ensure) ensure ;;
     stop) stop ;;
-    status) answers ;;
+    status)
+        # shellcheck disable=SC1091
+        [ -f "$state/endpoints.env" ] && . "$state/endpoints.env"
+        answers "${AWS_ENDPOINT_URL_DYNAMODB:-$dynamodb}" && answers "${AWS_ENDPOINT_URL_S3:-$localstack_default}"
+        ;;
     *)
-        echo "usage: $0 ensure|stop|status" >&2
+        echo "usage: $0 ensure|stop [--owner FILE] | status" >&2
         exit 2
         ;;
 esac

@@ -18,6 +18,8 @@ the local stack never silently differs from a deployment.
 
 Environment:
     AWS_ENDPOINT_URL   emulator endpoint (default http://127.0.0.1:4566)
+    AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB
+                       per-service endpoints, before AWS_ENDPOINT_URL (as the AWS SDKs do)
     AWS_REGION         region (default us-east-1); credentials are always test/test
     FILES_BUCKET       bucket name (default file-service-local)
     FILES_TABLE        table name (default file-service-local)
@@ -322,7 +324,13 @@ class Desired:
 
 class Settings:
     def __init__(self) -> None:
-        self.endpoint = os.environ.get("AWS_ENDPOINT_URL") or "http://127.0.0.1:4566"
+        general = os.environ.get("AWS_ENDPOINT_URL") or "http://127.0.0.1:4566"
+        self.s3_endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or general
+        self.dynamodb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or general
+        self.endpoint = (
+            general if self.s3_endpoint == self.dynamodb_endpoint
+            else f"{self.s3_endpoint} (S3) and {self.dynamodb_endpoint} (DynamoDB)"
+        )
         self.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.bucket = os.environ.get("FILES_BUCKET") or "file-service-local"
         self.table = os.environ.get("FILES_TABLE") or "file-service-local"
@@ -339,13 +347,15 @@ def clients(settings: Settings) -> tuple[Any, Any]:
         s3={"addressing_style": "path"},
     )
     common = dict(
-        endpoint_url=settings.endpoint,
         region_name=settings.region,
         aws_access_key_id="test",
         aws_secret_access_key="test",
         config=config,
     )
-    return boto3.client("s3", **common), boto3.client("dynamodb", **common)
+    return (
+        boto3.client("s3", endpoint_url=settings.s3_endpoint, **common),
+        boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint, **common),
+    )
 
 
 def _error_code(err: Exception) -> str:

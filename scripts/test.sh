@@ -14,26 +14,24 @@ export PATH="$root/.venv/bin:$PATH"
 
 scripts/venv.sh || exit $?
 
-started_emulator=0
-[ -f .local/moto.pid ] && had_pidfile=1 || had_pidfile=0
+# The emulators this run starts are listed here, and stopped at the end.
+owner="$(mktemp)"
 
 # shellcheck disable=SC2329 # invoked by the traps below
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    if [ "$started_emulator" = 1 ]; then
-        scripts/emulator.sh stop >/dev/null || true
-    fi
+    scripts/emulator.sh stop --owner "$owner" >/dev/null || true
+    rm -f "$owner"
     exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-scripts/emulator.sh ensure || exit $?
-if [ "$had_pidfile" = 0 ] && [ -f .local/moto.pid ]; then
-    started_emulator=1
-fi
+scripts/emulator.sh ensure --owner "$owner" || exit $?
+# shellcheck source=/dev/null
+. .local/endpoints.env
 .venv/bin/python scripts/local_infra.py apply || exit $?
 
 first_failure=0

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Creates .venv at the repository root (if missing or broken) and installs
-# scripts/requirements.txt into it, or the requirements file given as the argument
-# (scripts/package.sh installs scripts/requirements-package.txt this way). Idempotent: pip
+# scripts/requirements.txt into it, or the requirements file given as the first argument
+# (scripts/package.sh installs scripts/requirements-package.txt this way), into the venv
+# given as the second (default .venv; the emulator keeps LocalStack in .venv-localstack). Idempotent: pip
 # runs only when a requirements file changed since its last successful install (one stamp
 # file per requirements file inside .venv).
 # Quiet unless something fails. Needs python3 with the venv module (PYTHON overrides).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="$root/.venv"
+venv="${2:-$root/.venv}"
 requirements="${1:-$root/scripts/requirements.txt}"
 [ -f "$requirements" ] || { echo "venv.sh: no requirements file $requirements" >&2; exit 1; }
 requirements="$(cd "$(dirname "$requirements")" && pwd)/$(basename "$requirements")"

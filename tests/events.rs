@@ -58,6 +58,22 @@ async fn invoke(
     (response.status().as_u16(), body)
 }
 
+#[tokio::test]
+async fn claims_that_are_not_an_organisation_are_refused_where_functions_read_them() {
+    // API Gateway hands every claim over as a string: a JSON null, true, 1.5 or a list
+    // arrives as "null", "true", "1.5", "[a b]". None of them is a tenant.
+    let svc = service();
+    for org in ["null", "true", "false", "1.5", "[1 2]", "", "a/b"] {
+        let claim = format!("\"org_id\": \"{org}\"");
+        let (status, body) = invoke(&svc, "get.json", &[("\"org_id\": \"123\"", &claim)]).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("unauthorized")),
+            "{org}"
+        );
+    }
+}
+
 #[test]
 fn every_api_event_parses_and_every_function_has_one() {
     let mut functions = std::collections::HashSet::new();
@@ -155,7 +171,6 @@ async fn sample_events_drive_the_whole_flow_through_the_handlers() {
     );
     let owner = shared::service::Caller {
         org: shared::domain::OrgId::parse("123").unwrap(),
-        base_url: "http://127.0.0.1:3000".into(),
     };
     let make_public = shared::service::SaveRequest {
         intent: shared::service::SaveIntent::Metadata {

@@ -245,3 +245,77 @@ fn the_local_stack_has_the_templates_bucket_and_table() {
     // `make test` applies template.yaml to the emulator; this reads it back and compares.
     run(Command::new(tool("python")).args(["scripts/local_infra.py", "check"]));
 }
+
+/// The actions a function's inline policies allow, each with its statement.
+fn allowed(template: &Value, function: &str) -> Vec<(String, Value)> {
+    let (_, resource) = functions(template)
+        .into_iter()
+        .find(|(_, f)| binary(f) == function)
+        .unwrap_or_else(|| panic!("no function {function}"));
+    let mut actions = Vec::new();
+    for policy in resource["Properties"]["Policies"].as_array().unwrap() {
+        for statement in policy["Statement"].as_array().unwrap() {
+            for action in statement["Action"].as_array().unwrap() {
+                actions.push((action.as_str().unwrap().to_owned(), statement.clone()));
+            }
+        }
+    }
+    actions
+}
+
+#[test]
+fn policies_allow_the_calls_each_function_makes_and_no_more() {
+    let template = template();
+    let names = |function: &str| -> Vec<String> {
+        let mut names: Vec<String> = allowed(&template, function)
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect();
+        names.sort();
+        names
+    };
+    // Save: reads, the copy, the entity and the upload's claim in one transaction.
+    assert_eq!(
+        names("save"),
+        [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "s3:DeleteObject",
+            "s3:GetObject",
+            "s3:ListBucket",
+            "s3:PutObject"
+        ]
+    );
+    // Delete: freeze (UpdateItem), the objects, a look under the file's prefix, the entity.
+    assert_eq!(
+        names("delete"),
+        [
+            "dynamodb:DeleteItem",
+            "dynamodb:UpdateItem",
+            "s3:DeleteObject",
+            "s3:ListBucket"
+        ]
+    );
+    let (_, listing) = allowed(&template, "delete")
+        .into_iter()
+        .find(|(a, _)| a == "s3:ListBucket")
+        .unwrap();
+    assert_eq!(
+        listing["Condition"]["StringLike"]["s3:prefix"], "files/*",
+        "a delete lists only under files/"
+    );
+    // The S3-event function updates records, so a save's claim survives the event.
+    assert_eq!(names("expire"), ["dynamodb:UpdateItem"]);
+}
+
+#[test]
+fn public_url_comes_from_a_parameter_never_from_the_request() {
+    let template = template();
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(
+        env["PUBLIC_BASE_URL"],
+        serde_json::json!({"Ref": "PublicBaseUrl"})
+    );
+    assert_eq!(template["Parameters"]["PublicBaseUrl"]["Default"], "");
+}

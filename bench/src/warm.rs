@@ -503,7 +503,7 @@ impl Fixtures {
                 created_at: now,
             }],
         };
-        self.repo.create(&record).await.expect("PutItem");
+        self.repo.create(&record, None).await.expect("PutItem");
         record
     }
 

@@ -10,6 +10,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
+use shared::domain::OrgId;
 use shared::error::{Error, Result};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -55,18 +56,36 @@ impl JwtSettings {
         sign_hs256(&claims, &self.secret)
     }
 
-    /// Checks signature, expiry, issuer and audience as API Gateway's JWT authorizer does.
-    pub fn verify(&self, token: &str, now_secs: i64) -> Result<Map<String, Value>> {
+    /// Checks signature, expiry, issuer and audience as API Gateway's JWT authorizer
+    /// does, and that `org_claim` names an organisation: a string of the characters an
+    /// organisation id has (a number, `null` or `true` is refused, not taken as text).
+    pub fn verify(
+        &self,
+        token: &str,
+        now_secs: f64,
+        org_claim: &str,
+    ) -> Result<Map<String, Value>> {
         let claims = verify_hs256(token, &self.secret)?;
-        let number = |name: &str| claims.get(name).and_then(Value::as_i64);
-        match number("exp") {
+        // RFC 7519's NumericDate: seconds since the epoch, whole or fractional.
+        let date = |name: &'static str| match claims.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_f64()
+                .map(Some)
+                .ok_or_else(|| unauthorized("a date claim of the token is not a NumericDate")),
+            Some(_) => Err(Error::unauthorized(format!(
+                "the token's {name} claim is not a NumericDate"
+            ))),
+        };
+        match date("exp")? {
             Some(exp) if exp > now_secs => {}
             Some(_) => return Err(unauthorized("the token has expired")),
             None => return Err(unauthorized("the token has no exp claim")),
         }
-        if number("nbf").is_some_and(|nbf| nbf > now_secs) {
+        if date("nbf")?.is_some_and(|nbf| nbf > now_secs) {
             return Err(unauthorized("the token is not valid yet"));
         }
+        date("iat")?;
         if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
             return Err(unauthorized("the token's issuer is not accepted"));
         }
@@ -78,7 +97,12 @@ impl JwtSettings {
         if !audience_ok {
             return Err(unauthorized("the token's audience is not accepted"));
         }
-        Ok(claims)
+        match claims.get(org_claim) {
+            Some(Value::String(org)) if OrgId::parse(org).is_ok() => Ok(claims),
+            _ => Err(Error::unauthorized(format!(
+                "the token's {org_claim} claim must be a string naming an organisation"
+            ))),
+        }
     }
 }
 
@@ -167,7 +191,7 @@ mod tests {
     fn a_fresh_token_verifies_and_carries_the_org() {
         let s = settings();
         let token = s.token_for("123", "org_id", 1_000, 60);
-        let claims = s.verify(&token, 1_010).unwrap();
+        let claims = s.verify(&token, 1_010.0, "org_id").unwrap();
         assert_eq!(claims["org_id"], "123");
         assert_eq!(claims_as_strings(&claims)["exp"], "1060");
     }
@@ -176,19 +200,91 @@ mod tests {
     fn expired_tampered_and_foreign_tokens_are_refused() {
         let s = settings();
         let token = s.token_for("123", "org_id", 1_000, 60);
-        assert!(s.verify(&token, 1_060).is_err(), "expired");
+        assert!(s.verify(&token, 1_060.0, "org_id").is_err(), "expired");
         let mut other = settings();
         other.secret = b"other".to_vec();
-        assert!(other.verify(&token, 1_010).is_err(), "wrong key");
+        assert!(
+            other.verify(&token, 1_010.0, "org_id").is_err(),
+            "wrong key"
+        );
         let (signed, sig) = token.rsplit_once('.').unwrap();
         let flipped = if sig.starts_with('A') { "B" } else { "A" };
         assert!(s
-            .verify(&format!("{signed}.{flipped}{}", &sig[1..]), 1_010)
+            .verify(
+                &format!("{signed}.{flipped}{}", &sig[1..]),
+                1_010.0,
+                "org_id"
+            )
             .is_err());
         let mut wrong_aud = settings();
         wrong_aud.audience = "else".into();
-        assert!(wrong_aud.verify(&token, 1_010).is_err(), "audience");
-        assert!(s.verify("not.a.jwt", 1_010).is_err());
-        assert!(s.verify("", 1_010).is_err());
+        assert!(
+            wrong_aud.verify(&token, 1_010.0, "org_id").is_err(),
+            "audience"
+        );
+        assert!(s.verify("not.a.jwt", 1_010.0, "org_id").is_err());
+        assert!(s.verify("", 1_010.0, "org_id").is_err());
+    }
+
+    fn token_with(s: &JwtSettings, changes: &[(&str, Value)]) -> String {
+        let mut claims = Map::new();
+        claims.insert("org_id".into(), "123".into());
+        claims.insert("iss".into(), s.issuer.clone().into());
+        claims.insert("aud".into(), s.audience.clone().into());
+        claims.insert("exp".into(), 2_000.into());
+        for (name, value) in changes {
+            claims.insert((*name).into(), value.clone());
+        }
+        sign_hs256(&claims, &s.secret)
+    }
+
+    #[test]
+    fn the_organisation_claim_must_be_a_string_organisation_id() {
+        let s = settings();
+        for org in [
+            Value::Null,
+            Value::Bool(true),
+            serde_json::json!(1.5),
+            serde_json::json!(123),
+            serde_json::json!(""),
+            serde_json::json!("a b"),
+            serde_json::json!(["123"]),
+        ] {
+            let token = token_with(&s, &[("org_id", org.clone())]);
+            let err = s.verify(&token, 1_000.0, "org_id").unwrap_err();
+            assert_eq!(err.status(), 401, "{org} accepted");
+        }
+        let token = token_with(&s, &[("org_id", "123".into())]);
+        assert!(s.verify(&token, 1_000.0, "org_id").is_ok());
+    }
+
+    #[test]
+    fn dates_are_numeric_dates_whole_or_fractional() {
+        let s = settings();
+        let fractional = token_with(&s, &[("exp", serde_json::json!(1_000.5))]);
+        assert!(
+            s.verify(&fractional, 1_000.0, "org_id").is_ok(),
+            "fractional exp"
+        );
+        assert!(
+            s.verify(&fractional, 1_000.6, "org_id").is_err(),
+            "and it expires"
+        );
+        for (claim, value) in [
+            ("exp", serde_json::json!("2000")),
+            ("nbf", serde_json::json!("soon")),
+            ("nbf", Value::Null),
+            ("iat", serde_json::json!(true)),
+        ] {
+            let token = token_with(&s, &[(claim, value.clone())]);
+            let err = s.verify(&token, 1_000.0, "org_id").unwrap_err();
+            assert_eq!(err.status(), 401, "{claim}: {value} accepted");
+        }
+        let later = token_with(&s, &[("nbf", serde_json::json!(1_500.25))]);
+        assert!(
+            s.verify(&later, 1_000.0, "org_id").is_err(),
+            "not valid yet"
+        );
+        assert!(s.verify(&later, 1_600.0, "org_id").is_ok());
     }
 }

@@ -5,15 +5,15 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, AUTHORIZATION, ORIGIN};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, ORIGIN};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use serde_json::json;
@@ -24,6 +24,7 @@ use shared::{Error, ErrorCode};
 use tokio::net::TcpListener;
 
 pub mod jwt;
+mod malformed;
 mod throttle;
 
 use jwt::{claims_as_strings, JwtSettings};
@@ -31,12 +32,30 @@ pub use throttle::Throttle;
 
 /// API Gateway's payload limit.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// How long a client may take to send a request's head, and then its body: a slow
+/// client has its connection closed (a slow body gets a 408 first) instead of
+/// holding it forever.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    pub header: Duration,
+    pub body: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header: Duration::from_secs(10),
+            body: Duration::from_secs(30),
+        }
+    }
+}
 
 pub struct LocalApi<B> {
     pub service: FileService<B>,
     pub jwt: JwtSettings,
     /// Throttling of the public upload route, as the template sets it for API Gateway.
     pub public_upload_throttle: Option<Throttle>,
+    pub timeouts: Timeouts,
 }
 
 type HttpResponse = Response<Full<Bytes>>;
@@ -49,13 +68,17 @@ pub async fn serve<B: Backend + 'static>(
     loop {
         let (stream, peer) = listener.accept().await?;
         let api = api.clone();
+        let timeouts = api.timeouts;
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let api = api.clone();
                 async move { Ok::<_, Infallible>(api.respond(request, peer).await) }
             });
+            let io = TokioIo::new(malformed::JsonErrors::new(stream));
             if let Err(e) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
+                .timer(TokioTimer::new())
+                .header_read_timeout(timeouts.header)
+                .serve_connection(io, service)
                 .await
             {
                 tracing::debug!(error = %e, "connection closed with an error");
@@ -115,20 +138,42 @@ impl<B: Backend> LocalApi<B> {
                 Err(e) => return from_lambda(error_response(&e)),
             }
         };
-        let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-            Ok(collected) => collected.to_bytes(),
+        let too_large = || {
+            from_lambda(error_response(&Error::too_large(format!(
+                "the request body is larger than {MAX_BODY_BYTES} bytes"
+            ))))
+        };
+        // Refused on its declared length, before a byte of the body is read.
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return close(too_large());
+        }
+        let read = tokio::time::timeout(
+            self.timeouts.body,
+            Limited::new(body, MAX_BODY_BYTES).collect(),
+        );
+        let body = match read.await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return close(too_large()),
+            Ok(Err(_)) => {
+                return close(from_lambda(error_response(&Error::new(
+                    ErrorCode::InvalidRequest,
+                    "the request body could not be read",
+                ))))
+            }
             Err(_) => {
-                return from_lambda(error_response(&Error::too_large(format!(
-                    "the request body is larger than {MAX_BODY_BYTES} bytes"
+                return close(from_lambda(error_response(&Error::new(
+                    ErrorCode::RequestTimeout,
+                    "the request body did not arrive in time",
                 ))))
             }
         };
-        let host = parts
-            .headers
-            .get(hyper::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("127.0.0.1")
-            .to_owned();
+        // What API Gateway reports as the stage's domain; the Host header plays no part.
+        let host = LOCAL_DOMAIN;
         let now = now_millis();
         let context = json!({
             "routeKey": format!("{} {}", def.method, def.path),
@@ -201,9 +246,24 @@ impl<B: Backend> LocalApi<B> {
             .ok_or_else(|| {
                 Error::unauthorized("an Authorization: Bearer <token> header is required")
             })?;
-        let claims = self.jwt.verify(token, now_millis() / 1000)?;
+        let now_secs = now_millis() as f64 / 1000.0;
+        let claims = self
+            .jwt
+            .verify(token, now_secs, &self.service.config.org_claim)?;
         Ok(claims_as_strings(&claims))
     }
+}
+
+/// The domain the local API reports to the handlers, as API Gateway reports its own.
+const LOCAL_DOMAIN: &str = "localhost";
+
+/// Asks hyper to close the connection after this answer: the rest of a refused body
+/// is not read.
+fn close(mut response: HttpResponse) -> HttpResponse {
+    response
+        .headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 fn now_millis() -> i64 {

@@ -33,7 +33,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Some("serve") => {
             lambda_http::tracing::init_default_subscriber();
             let addr = flag(&args, "--addr").unwrap_or_else(|| "127.0.0.1:3000".into());
-            let service = shared::aws_service_from_env()?;
+            let mut service = shared::aws_service_from_env()?;
+            // Links back to the API (public_url) name where it listens, unless configured.
+            service
+                .config
+                .public_base_url
+                .get_or_insert_with(|| format!("http://{addr}"));
             let listener = tokio::net::TcpListener::bind(&addr).await?;
             eprintln!(
                 "File API on http://{addr} (bucket {}, table {}); get a token with: make token ORG=123",
@@ -43,6 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 service,
                 jwt,
                 public_upload_throttle: Some(local_api::Throttle::public_uploads_from_env()),
+                timeouts: local_api::Timeouts::default(),
             });
             tokio::select! {
                 result = serve(listener, api) => result?,

@@ -3,8 +3,9 @@
 use std::env;
 use std::time::Duration;
 
-use crate::custom_url::{SigningKeys, UrlPolicy};
+use crate::custom_url::SigningKeys;
 use crate::error::{Error, Result};
+use crate::url_policy::UrlPolicy;
 
 /// Settings every function shares. Names are the environment variables that
 /// `template.yaml` sets (and that the local API reads the same way).
@@ -20,7 +21,8 @@ pub struct Config {
     pub upload_url_ttl: Duration,
     /// `DOWNLOAD_URL_TTL_SECONDS` (default 900): lifetime of presigned GET URLs.
     pub download_url_ttl: Duration,
-    /// `PUBLIC_BASE_URL` (optional): base of `public_url`; otherwise taken from the request's host.
+    /// `PUBLIC_BASE_URL` (template parameter `PublicBaseUrl`, e.g. a custom domain): base of
+    /// `public_url`; when empty, the API's own domain as API Gateway reports it.
     pub public_base_url: Option<String>,
     /// `CUSTOM_URL_SIGNING_KEY` (+ `_PREVIOUS`): signs links to external files; without it they cannot be downloaded.
     pub custom_url_keys: Option<SigningKeys>,
@@ -137,7 +139,7 @@ impl Config {
             org_claim: "org_id".into(),
             upload_url_ttl: Duration::from_secs(900),
             download_url_ttl: Duration::from_secs(900),
-            public_base_url: None,
+            public_base_url: Some("https://api.example.com".into()),
             custom_url_keys: Some(
                 SigningKeys::new(b"unit-test-signing-key-0123456789abcdef", None)
                     .expect("a long enough key"),

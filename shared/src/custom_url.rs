@@ -21,7 +21,8 @@ type HmacSha256 = Hmac<Sha256>;
 
 pub const SIGNATURE_PARAM: &str = "signature";
 pub const EXPIRES_PARAM: &str = "expires_at";
-const MAX_URL_BYTES: usize = 2048;
+/// Longest URL accepted.
+pub const MAX_URL_BYTES: usize = 2048;
 const MIN_KEY_BYTES: usize = 32;
 
 /// The signing keys: the current one signs and verifies; the previous one, while
@@ -63,57 +64,6 @@ impl SigningKeys {
                 Self::new(current.as_bytes(), previous.as_deref().map(str::as_bytes)).map(Some)
             }
         }
-    }
-}
-
-/// Which custom URLs a save accepts.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct UrlPolicy {
-    /// `ALLOW_HTTP_LOOPBACK_URLS=true`: also `http://` to 127.0.0.1, localhost or [::1], for local development.
-    pub allow_http_loopback: bool,
-}
-
-impl UrlPolicy {
-    pub fn from_env() -> Self {
-        UrlPolicy {
-            allow_http_loopback: optional("ALLOW_HTTP_LOOPBACK_URLS").is_some_and(|v| v == "true"),
-        }
-    }
-
-    /// Checks a custom_download_url before it is stored; answers it normalised.
-    pub fn check(&self, raw: &str) -> Result<String> {
-        let fail =
-            |message: &'static str| Err(Error::new(ErrorCode::InvalidCustomDownloadUrl, message));
-        if raw.len() > MAX_URL_BYTES {
-            return fail("custom_download_url must be at most 2048 bytes");
-        }
-        let Ok(url) = Url::parse(raw) else {
-            return fail("custom_download_url is not an absolute URL");
-        };
-        let loopback = matches!(
-            url.host(),
-            Some(url::Host::Domain("localhost"))
-                | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
-                | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
-        );
-        match url.scheme() {
-            "https" => {}
-            "http" if self.allow_http_loopback && loopback => {}
-            _ => return fail("custom_download_url must be an https URL"),
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return fail("custom_download_url must name a host");
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return fail("custom_download_url must not carry credentials");
-        }
-        if url
-            .query_pairs()
-            .any(|(k, _)| k == SIGNATURE_PARAM || k == EXPIRES_PARAM)
-        {
-            return fail("custom_download_url must not have signature or expires_at parameters: they are added when it is downloaded");
-        }
-        Ok(url.to_string())
     }
 }
 
@@ -341,31 +291,6 @@ mod tests {
             400
         );
         assert_eq!(verify(&keys(), "org1", "", NOW).unwrap_err().status(), 400);
-    }
-
-    #[test]
-    fn only_https_urls_are_stored() {
-        let strict = UrlPolicy::default();
-        assert!(strict.check("https://external-url.io?fileID=42").is_ok());
-        for bad in [
-            "http://external-url.io/x",
-            "ftp://x.io/a",
-            "javascript:alert(1)",
-            "file:///etc/passwd",
-            "https://user:pw@x.io/a",
-            "https://x.io/a?signature=1",
-            "relative/path",
-            "",
-        ] {
-            assert!(strict.check(bad).is_err(), "{bad}");
-        }
-        assert!(strict.check("http://127.0.0.1:8080/f").is_err());
-        let local = UrlPolicy {
-            allow_http_loopback: true,
-        };
-        assert!(local.check("http://127.0.0.1:8080/f").is_ok());
-        assert!(local.check("http://localhost/f").is_ok());
-        assert!(local.check("http://example.com/f").is_err());
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub enum ErrorCode {
     Forbidden,
     NotFound,
     MethodNotAllowed,
+    RequestTimeout,
     Conflict,
     UploadExpired,
     PayloadTooLarge,
@@ -62,6 +63,7 @@ impl ErrorCode {
             Forbidden => "forbidden",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
+            RequestTimeout => "request_timeout",
             Conflict => "conflict",
             UploadExpired => "upload_expired",
             PayloadTooLarge => "payload_too_large",
@@ -95,6 +97,7 @@ impl ErrorCode {
             Forbidden => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
+            RequestTimeout => 408,
             Conflict => 409,
             UploadExpired => 410,
             PayloadTooLarge => 413,
@@ -107,7 +110,10 @@ impl ErrorCode {
 
     /// Whether the same request may succeed later.
     pub const fn is_retryable(self) -> bool {
-        matches!(self, ErrorCode::StorageUnavailable | ErrorCode::RateLimited)
+        matches!(
+            self,
+            ErrorCode::StorageUnavailable | ErrorCode::RateLimited | ErrorCode::RequestTimeout
+        )
     }
 }
 

@@ -187,16 +187,15 @@ mod tests {
         async fn put_upload(&self, _upload: &PendingUpload) -> Result<bool> {
             Err(self.0.clone())
         }
-        async fn forget_upload(&self, _key: &str) -> Result<()> {
-            Err(self.0.clone())
-        }
     }
 
     #[tokio::test]
     async fn lambda_retries_only_what_a_retry_can_mend() {
         let created = ("ObjectCreated:Put", KEY, "2026-11-23T10:00:00.000Z", "0A1");
         let outage = Failing(Error::storage("PutItem", "throttled"));
-        let err = handle_s3_event(&outage, event(&[created])).await.unwrap_err();
+        let err = handle_s3_event(&outage, event(&[created]))
+            .await
+            .unwrap_err();
         assert!(err.is_retryable(), "an outage fails the invocation: {err}");
 
         let broken = Failing(Error::internal("PutItem request", "malformed"));

@@ -14,7 +14,10 @@ pub mod expiry;
 pub mod ports;
 pub mod presign;
 pub mod service;
+#[cfg(any(test, feature = "conformance"))]
+pub mod testing;
 pub mod time;
+pub mod url_policy;
 
 pub use error::{Error, ErrorCode, Result};
 

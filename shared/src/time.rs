@@ -50,18 +50,24 @@ impl Clock {
     }
 }
 
-/// RFC 3339 UTC with millisecond precision, e.g. `2026-11-23T10:00:00.123Z`.
+/// RFC 3339 UTC with exactly three fraction digits, e.g. `2026-11-23T10:00:00.120Z`:
+/// one width for every instant, so the strings sort as the instants do.
 pub fn rfc3339(millis: EpochMillis) -> String {
     let secs = millis.div_euclid(1000);
-    let nanos = (millis.rem_euclid(1000) * 1_000_000) as u32;
-    let formatted = DateTime::from_secs_and_nanos(secs, nanos)
+    let formatted = DateTime::from_secs(secs)
         .fmt(Format::DateTime)
         .unwrap_or_default();
-    // smithy drops a zero fraction; keep the width constant so strings sort by time.
-    if formatted.contains('.') {
-        formatted
-    } else {
-        formatted.replace('Z', ".000Z")
+    // smithy writes `…:SS.fffZ` with trailing zeros dropped (or no fraction): keep the seconds.
+    let whole = formatted.split(['.', 'Z']).next().unwrap_or_default();
+    format!("{whole}.{:03}Z", millis.rem_euclid(1000))
+}
+
+/// A timestamp later than `last`: `wanted` if it is, else one millisecond after `last`
+/// (both in [`rfc3339`]'s fixed width, so they compare as strings).
+pub fn later_than(wanted: &str, last: Option<&str>) -> String {
+    match last {
+        Some(last) if wanted <= last => rfc3339(parse_rfc3339(last).unwrap_or_default() + 1),
+        _ => wanted.to_owned(),
     }
 }
 
@@ -83,6 +89,16 @@ mod tests {
             Some(1_700_000_000_123)
         );
         assert_eq!(parse_rfc3339("not a date"), None);
+        // Every instant has the same width, so strings sort as time does.
+        assert_eq!(rfc3339(1_764_047_970_540), "2025-11-25T05:19:30.540Z");
+        assert_eq!(rfc3339(1_764_047_954_300), "2025-11-25T05:19:14.300Z");
+        let mut earlier = rfc3339(1_764_047_970_009);
+        for ms in [1_764_047_970_010, 1_764_047_970_100, 1_764_047_971_000] {
+            let later = rfc3339(ms);
+            assert_eq!(later.len(), earlier.len());
+            assert!(later > earlier, "{later} sorts after {earlier}");
+            earlier = later;
+        }
     }
 
     #[test]

@@ -25,6 +25,17 @@ pub fn endpoint() -> String {
     env_or("AWS_ENDPOINT_URL", DEFAULT_ENDPOINT)
 }
 
+/// S3's endpoint: `AWS_ENDPOINT_URL_S3` (the signature-checking S3 `make test` starts),
+/// else the one endpoint.
+pub fn s3_endpoint() -> String {
+    env_or("AWS_ENDPOINT_URL_S3", &endpoint())
+}
+
+/// DynamoDB's endpoint: `AWS_ENDPOINT_URL_DYNAMODB`, else the one endpoint.
+pub fn dynamodb_endpoint() -> String {
+    env_or("AWS_ENDPOINT_URL_DYNAMODB", &endpoint())
+}
+
 pub fn config() -> Config {
     Config::for_tests(
         &env_or("FILES_BUCKET", "file-service-local"),
@@ -33,7 +44,10 @@ pub fn config() -> Config {
 }
 
 pub fn clients() -> AwsClients {
-    AwsClients::new(AwsSettings::emulator(&endpoint()))
+    let mut settings = AwsSettings::emulator(&endpoint());
+    settings.s3_endpoint = Some(s3_endpoint());
+    settings.dynamodb_endpoint = Some(dynamodb_endpoint());
+    AwsClients::new(settings)
 }
 
 /// The service as the functions build it, against the emulator.
@@ -74,41 +88,60 @@ pub async fn stack_with(config: Config) -> Stack {
 
 /// As [`stack_with`], with the service's clock as given.
 pub async fn stack_at(config: Config, clock: shared::time::Clock) -> Stack {
-    build_stack(config, clock, None).await
+    build_stack(config, clock, Options::default()).await
 }
 
 /// As [`stack`], with the public upload route throttled as API Gateway would.
 pub async fn stack_throttled(throttle: local_api::Throttle) -> Stack {
-    build_stack(config(), shared::time::Clock::system(), Some(throttle)).await
+    let options = Options {
+        throttle: Some(throttle),
+        ..Options::default()
+    };
+    build_stack(config(), shared::time::Clock::system(), options).await
 }
 
-async fn build_stack(
-    config: Config,
-    clock: shared::time::Clock,
+/// As [`stack`], with the local API's read timeouts as given.
+pub async fn stack_with_timeouts(timeouts: local_api::Timeouts) -> Stack {
+    let options = Options {
+        timeouts,
+        ..Options::default()
+    };
+    build_stack(config(), shared::time::Clock::system(), options).await
+}
+
+#[derive(Default)]
+struct Options {
     throttle: Option<local_api::Throttle>,
-) -> Stack {
+    timeouts: local_api::Timeouts,
+}
+
+async fn build_stack(config: Config, clock: shared::time::Clock, options: Options) -> Stack {
     let http = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
         .build()
         .expect("HTTP client");
-    if let Err(e) = http.get(endpoint()).send().await {
-        panic!(
-            "no AWS-compatible endpoint answers at {} ({e}); run the tests with `make test`, \
-             which starts one, or start moto/LocalStack and run `make emulator` first",
-            endpoint()
-        );
+    for endpoint in [s3_endpoint(), dynamodb_endpoint()] {
+        if let Err(e) = http.get(&endpoint).send().await {
+            panic!(
+                "no AWS-compatible endpoint answers at {endpoint} ({e}); run the tests with \
+                 `make test`, which starts them, or `make emulator` first"
+            );
+        }
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
+    let mut config = config;
+    config.public_base_url = Some(base.clone());
     let mut api_service = shared::aws_service(config.clone(), clients());
     api_service.clock = clock.clone();
     let api = Arc::new(LocalApi {
         service: api_service,
         jwt: jwt(),
-        public_upload_throttle: throttle,
+        public_upload_throttle: options.throttle,
+        timeouts: options.timeouts,
     });
     tokio::spawn(serve(listener, api));
     Stack {

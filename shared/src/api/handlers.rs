@@ -73,18 +73,14 @@ fn caller<B>(service: &FileService<B>, input: &Input<'_>) -> Result<Caller> {
     parse::caller(&service.config, input.request)
 }
 
-/// The File entity of `record` as the caller sees it.
+/// The File entity of `record`, with links to this API.
 fn entity<'a, B: Backend>(
     service: &'a FileService<B>,
-    caller: &Caller,
+    input: &Input<'_>,
     record: &'a FileRecord,
-) -> FileEntity<'a> {
-    let base = service
-        .config
-        .public_base_url
-        .as_deref()
-        .unwrap_or(&caller.base_url);
-    FileEntity::new(record, service.store().bucket(), base)
+) -> Result<FileEntity<'a>> {
+    let base = parse::public_base_url(&service.config, input.request)?;
+    Ok(FileEntity::new(record, service.store().bucket(), &base))
 }
 
 async fn upload_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
@@ -107,13 +103,13 @@ async fn save_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<
     let record = s
         .save(&caller, parse::save_request(body, delete_temp_file)?)
         .await?;
-    Reply::created(&entity(s, &caller, &record))
+    Reply::created(&entity(s, input, &record)?)
 }
 
 async fn get_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
     let caller = caller(s, input)?;
     let record = s.get(&caller, file_id(input.id)?).await?;
-    Reply::ok(&entity(s, &caller, &record))
+    Reply::ok(&entity(s, input, &record)?)
 }
 
 async fn download_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {

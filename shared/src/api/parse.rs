@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use lambda_http::http::header::HOST;
 use lambda_http::{Request, RequestExt};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -39,37 +38,35 @@ pub(super) fn caller(config: &Config, request: &Request) -> Result<Caller> {
         })?;
     Ok(Caller {
         org: OrgId::parse(org)?,
-        base_url: base_url(request),
     })
 }
 
-/// `scheme://host` the client used, for links back to this API.
-fn base_url(request: &Request) -> String {
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let host = header(HOST.as_str())
-        .or_else(|| {
-            request.request_context_ref().and_then(|c| match c {
-                lambda_http::request::RequestContext::ApiGatewayV2(ctx) => ctx.domain_name.clone(),
-                _ => None,
-            })
+/// Where this API is served, for links back to it (`public_url`): `PUBLIC_BASE_URL`, else
+/// the domain API Gateway itself reports for the stage. Never a request header, which
+/// the client chooses.
+pub(super) fn public_base_url(config: &Config, request: &Request) -> Result<String> {
+    if let Some(base) = &config.public_base_url {
+        return Ok(base.clone());
+    }
+    request
+        .request_context_ref()
+        .and_then(|c| match c {
+            lambda_http::request::RequestContext::ApiGatewayV2(ctx) => ctx.domain_name.clone(),
+            _ => None,
         })
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        .filter(|domain| {
+            !domain.is_empty()
+                && domain
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
         })
-        .unwrap_or_else(|| "localhost".into());
-    let scheme = match header("x-forwarded-proto").as_deref() {
-        Some("http") => "http",
-        _ => "https",
-    };
-    format!("{scheme}://{host}")
+        .map(|domain| format!("https://{domain}"))
+        .ok_or_else(|| {
+            Error::internal(
+                "configuration",
+                "PUBLIC_BASE_URL is not set and the request carries no API domain",
+            )
+        })
 }
 
 pub(super) fn query_params(request: &Request) -> HashMap<String, String> {

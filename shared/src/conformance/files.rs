@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::domain::{AccessControl, FileRecord, StoredVersion};
 use crate::error::ErrorCode;
-use crate::ports::{FileChange, FileRepository, PageRequest};
+use crate::ports::{FileChange, FileRepository, PageRequest, UploadClaim};
 
 fn version(n: usize) -> StoredVersion {
     StoredVersion {
@@ -53,7 +53,7 @@ fn change(n: usize) -> FileChange {
 /// A stored file of `org` with one version.
 async fn created<R: FileRepository>(repo: &R, org: &str) -> FileRecord {
     let record = record(org);
-    repo.create(&record).await.unwrap();
+    repo.create(&record, None).await.unwrap();
     record
 }
 
@@ -79,7 +79,7 @@ pub async fn records_round_trip<R: FileRepository>(repo: &R, org: &str) {
     let mut external = record(org);
     external.custom_download_url = Some("https://example.com/file?id=42".into());
     external.versions.clear();
-    repo.create(&external).await.unwrap();
+    repo.create(&external, None).await.unwrap();
     assert_eq!(
         repo.get(external.id).await.unwrap().as_ref(),
         Some(&external),
@@ -89,31 +89,40 @@ pub async fn records_round_trip<R: FileRepository>(repo: &R, org: &str) {
 
 pub async fn create_of_a_taken_id_is_a_conflict<R: FileRepository>(repo: &R, org: &str) {
     let first = created(repo, org).await;
-    assert_eq!(code(repo.create(&first).await), ErrorCode::Conflict);
+    assert_eq!(code(repo.create(&first, None).await), ErrorCode::Conflict);
 }
 
 pub async fn update_appends_a_version_for_the_owner_only<R: FileRepository>(repo: &R, org: &str) {
     let first = created(repo, org).await;
     let second = change(2);
-    let updated = repo.update_file(first.id, org, &second).await.unwrap();
+    let stored = repo
+        .update_file(first.id, org, &second, None)
+        .await
+        .unwrap();
+    assert_eq!(stored, second, "a later version is stored as it is");
+    let updated = repo.get(first.id).await.unwrap().expect("still there");
     assert_eq!(updated.versions.len(), 2, "append adds a version");
     assert_eq!(Some(&updated.versions[1]), second.new_version.as_ref());
     assert_eq!(updated.access_control, AccessControl::PublicRead);
     assert_eq!(updated.filename, "name 2.txt");
     assert_eq!(updated.created_at, first.created_at, "created_at stays");
-    assert_eq!(
-        repo.get(first.id).await.unwrap().as_ref(),
-        Some(&updated),
-        "append is stored"
-    );
+    let mut expected = first.clone();
+    second.apply_to(&mut expected);
+    assert_eq!(updated, expected, "the stored record is the change applied");
     let other_org = format!("{org}-other");
     assert_eq!(
-        code(repo.update_file(first.id, &other_org, &change(3)).await),
+        code(
+            repo.update_file(first.id, &other_org, &change(3), None)
+                .await
+        ),
         ErrorCode::NotFound,
         "another organisation cannot append"
     );
     assert_eq!(
-        code(repo.update_file(Uuid::new_v4(), org, &change(3)).await),
+        code(
+            repo.update_file(Uuid::new_v4(), org, &change(3), None)
+                .await
+        ),
         ErrorCode::NotFound,
         "append to a missing file"
     );
@@ -121,32 +130,44 @@ pub async fn update_appends_a_version_for_the_owner_only<R: FileRepository>(repo
 
 pub async fn metadata_changes_keep_the_versions<R: FileRepository>(repo: &R, org: &str) {
     let first = created(repo, org).await;
-    let updated = repo.update_file(first.id, org, &change(2)).await.unwrap();
+    repo.update_file(first.id, org, &change(2), None)
+        .await
+        .unwrap();
+    let updated = repo.get(first.id).await.unwrap().unwrap();
     let mut private_again = change(0);
     private_again.new_version = None;
     private_again.access_control = AccessControl::Private;
-    let relabelled = repo
-        .update_file(first.id, org, &private_again)
+    repo.update_file(first.id, org, &private_again, None)
         .await
         .unwrap();
+    let relabelled = repo.get(first.id).await.unwrap().unwrap();
     assert_eq!(relabelled.versions, updated.versions, "versions stay");
     assert_eq!(relabelled.access_control, AccessControl::Private);
     assert_eq!(relabelled.filename, "name 0.txt");
-    assert_eq!(
-        repo.get(first.id).await.unwrap().as_ref(),
-        Some(&relabelled),
-        "a metadata change is stored"
-    );
+}
+
+pub async fn versions_get_strictly_increasing_timestamps<R: FileRepository>(repo: &R, org: &str) {
+    let first = created(repo, org).await;
+    let latest = first.versions[0].created_at.clone();
+    // A version stamped no later than the latest (a slow clock, a concurrent save).
+    let mut early = change(3);
+    early.new_version.as_mut().unwrap().created_at = latest.clone();
+    let stored = repo.update_file(first.id, org, &early, None).await.unwrap();
+    let stamped = stored.new_version.unwrap().created_at;
+    assert!(stamped > latest, "{stamped} is after {latest}");
+    assert_eq!(stamped.len(), latest.len(), "same width");
+    let after = repo.get(first.id).await.unwrap().unwrap();
+    assert_eq!(after.versions[1].created_at, stamped, "stored as answered");
 }
 
 pub async fn concurrent_appends_all_land<R: FileRepository>(repo: &R, org: &str) {
     let first = created(repo, org).await;
     let (c3, c4, c5, c6) = (change(3), change(4), change(5), change(6));
     let (r3, r4, r5, r6) = tokio::join!(
-        repo.update_file(first.id, org, &c3),
-        repo.update_file(first.id, org, &c4),
-        repo.update_file(first.id, org, &c5),
-        repo.update_file(first.id, org, &c6),
+        repo.update_file(first.id, org, &c3, None),
+        repo.update_file(first.id, org, &c4, None),
+        repo.update_file(first.id, org, &c5, None),
+        repo.update_file(first.id, org, &c6, None),
     );
     for r in [r3, r4, r5, r6] {
         r.unwrap();
@@ -173,30 +194,98 @@ pub async fn get_many_finds_each_file_once<R: FileRepository>(repo: &R, org: &st
     assert_eq!(many.iter().map(|r| r.id).collect::<Vec<_>>(), expected);
 }
 
-pub async fn delete_checks_the_version_count_and_the_owner<R: FileRepository>(repo: &R, org: &str) {
+pub async fn a_file_being_deleted_is_hidden_and_frozen<R: FileRepository>(repo: &R, org: &str) {
     let first = created(repo, org).await;
-    repo.update_file(first.id, org, &change(2)).await.unwrap();
+    repo.update_file(first.id, org, &change(2), None)
+        .await
+        .unwrap();
     assert_eq!(
-        code(repo.delete(first.id, org, 1).await),
-        ErrorCode::Conflict,
-        "delete with a stale version count is a conflict"
-    );
-    assert_eq!(
-        code(repo.delete(first.id, &format!("{org}-other"), 2).await),
+        code(repo.begin_delete(first.id, &format!("{org}-other")).await),
         ErrorCode::NotFound,
         "another organisation cannot delete"
     );
-    repo.delete(first.id, org, 2).await.unwrap();
-    assert_eq!(repo.get(first.id).await.unwrap(), None, "deleted");
+    let frozen = repo.begin_delete(first.id, org).await.unwrap();
+    assert_eq!(frozen.versions.len(), 2, "the record as it stands");
+    assert_eq!(repo.get(first.id).await.unwrap(), None, "hidden from get");
+    assert!(
+        repo.get_many(&[first.id]).await.unwrap().is_empty(),
+        "and from get_many"
+    );
+    let listed = repo
+        .list(
+            org,
+            &PageRequest {
+                limit: 100,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        listed.items.iter().all(|r| r.id != first.id),
+        "and from the listing"
+    );
     assert_eq!(
-        code(repo.delete(first.id, org, 2).await),
+        code(repo.update_file(first.id, org, &change(3), None).await),
         ErrorCode::NotFound,
-        "delete twice is not found"
+        "no version can be added once a delete began"
+    );
+    let again = repo.begin_delete(first.id, org).await.unwrap();
+    assert_eq!(
+        again.versions, frozen.versions,
+        "a retried delete sees the same versions"
+    );
+    repo.finish_delete(first.id, org).await.unwrap();
+    repo.finish_delete(first.id, org).await.unwrap();
+    assert_eq!(
+        code(repo.begin_delete(first.id, org).await),
+        ErrorCode::NotFound,
+        "gone"
     );
     let mut external = record(org);
     external.versions.clear();
-    repo.create(&external).await.unwrap();
-    repo.delete(external.id, org, 0).await.unwrap();
+    repo.create(&external, None).await.unwrap();
+    repo.begin_delete(external.id, org).await.unwrap();
+    repo.finish_delete(external.id, org).await.unwrap();
+}
+
+pub async fn a_claimed_upload_is_consumed_once<R: FileRepository>(repo: &R, org: &str) {
+    let upload_key = format!("temp/{org}/{}/upload.txt", Uuid::new_v4());
+    let first = record(org);
+    let claim = |file| UploadClaim {
+        upload_key: &upload_key,
+        file,
+    };
+    repo.create(&first, Some(claim(first.id))).await.unwrap();
+    let second = record(org);
+    assert_eq!(
+        code(repo.create(&second, Some(claim(second.id))).await),
+        ErrorCode::Conflict,
+        "a second file from the same upload"
+    );
+    assert_eq!(repo.get(second.id).await.unwrap(), None, "nothing stored");
+    assert_eq!(
+        code(
+            repo.update_file(first.id, org, &change(2), Some(claim(first.id)))
+                .await
+        ),
+        ErrorCode::Conflict,
+        "a version from the same upload"
+    );
+    assert_eq!(
+        repo.get(first.id).await.unwrap().unwrap().versions.len(),
+        1,
+        "no version added"
+    );
+    let other_key = format!("temp/{org}/{}/other.txt", Uuid::new_v4());
+    let other = UploadClaim {
+        upload_key: &other_key,
+        file: first.id,
+    };
+    repo.update_file(first.id, org, &change(2), Some(other))
+        .await
+        .unwrap();
+    assert_eq!(repo.get(first.id).await.unwrap().unwrap().versions.len(), 2);
 }
 
 pub async fn list_pages_newest_first_without_gaps_or_repeats<R: FileRepository>(
@@ -208,12 +297,12 @@ pub async fn list_pages_newest_first_without_gaps_or_repeats<R: FileRepository>(
         let mut r = record(org);
         // Two files share a timestamp: the id orders them.
         r.created_at = format!("2026-02-0{}T00:00:00.000Z", 1 + i.min(5));
-        repo.create(&r).await.unwrap();
+        repo.create(&r, None).await.unwrap();
         stored.push(r);
     }
     let mut elsewhere = record(&format!("{org}-other"));
     elsewhere.created_at = "2026-02-03T00:00:00.000Z".into();
-    repo.create(&elsewhere).await.unwrap();
+    repo.create(&elsewhere, None).await.unwrap();
 
     stored.sort_by(|a, b| (&b.created_at, b.id).cmp(&(&a.created_at, a.id)));
     let mut seen = Vec::new();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::ports::{ObjectStore, PutTerms, ResponseHeaders};
+use crate::ports::{CopyOutcome, ObjectStore, PutTerms, ResponseHeaders};
 
 /// A key with characters that need encoding, as filenames do.
 fn awkward_key(scope: &str, name: &str) -> String {
@@ -61,8 +61,9 @@ pub async fn copy_keeps_bytes_and_content_type<S: ObjectStore>(store: &S, scope:
         .put(&from, body.clone(), Some("text/plain"))
         .await
         .unwrap();
+    let copied = store.copy(&from, &to, None).await.unwrap();
     assert!(
-        store.copy(&from, &to).await.unwrap(),
+        matches!(copied, CopyOutcome::Copied { .. }),
         "copy of an existing key"
     );
     assert_eq!(
@@ -81,12 +82,46 @@ pub async fn copy_keeps_bytes_and_content_type<S: ObjectStore>(store: &S, scope:
 
 pub async fn copy_of_a_missing_key_writes_nothing<S: ObjectStore>(store: &S, scope: &str) {
     let to = format!("{scope}/c");
-    assert!(!store.copy(&format!("{scope}/missing"), &to).await.unwrap());
+    let outcome = store
+        .copy(&format!("{scope}/missing"), &to, None)
+        .await
+        .unwrap();
+    assert_eq!(outcome, CopyOutcome::Missing);
     assert_eq!(
         store.head(&to).await.unwrap(),
         None,
         "failed copy writes nothing"
     );
+}
+
+pub async fn copy_only_while_the_source_is_unchanged<S: ObjectStore>(store: &S, scope: &str) {
+    let (from, to) = (
+        format!("{scope}/cond/from.txt"),
+        format!("{scope}/cond/to.txt"),
+    );
+    let first = store
+        .put(&from, b"first".to_vec(), Some("text/plain"))
+        .await
+        .unwrap();
+    let second = store
+        .put(&from, b"second".to_vec(), Some("text/plain"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.copy(&from, &to, Some(&first.etag)).await.unwrap(),
+        CopyOutcome::Changed,
+        "the source was replaced after it was read"
+    );
+    assert_eq!(store.head(&to).await.unwrap(), None, "nothing copied");
+    let copied = store.copy(&from, &to, Some(&second.etag)).await.unwrap();
+    assert_eq!(
+        copied,
+        CopyOutcome::Copied {
+            etag: second.etag.clone()
+        },
+        "the copy's ETag"
+    );
+    assert_eq!(store.get(&to).await.unwrap(), Some(b"second".to_vec()));
 }
 
 pub async fn list_answers_the_prefix_in_key_order<S: ObjectStore>(store: &S, scope: &str) {

@@ -57,15 +57,3 @@ pub async fn a_later_event_replaces_an_earlier_one_never_the_reverse<U: UploadRe
         Some(&removed)
     );
 }
-
-pub async fn forget_is_idempotent<U: UploadRecords>(uploads: &U, org: &str) {
-    let created = created(org);
-    uploads.put_upload(&created).await.unwrap();
-    uploads.forget_upload(&created.key).await.unwrap();
-    uploads.forget_upload(&created.key).await.unwrap();
-    assert_eq!(
-        uploads.get_upload(&created.key).await.unwrap(),
-        None,
-        "forgotten"
-    );
-}

@@ -11,15 +11,20 @@ const MAX_ORG_LEN: usize = 128;
 pub struct OrgId(String);
 
 impl OrgId {
-    /// Accepts the characters that can safely stand in a key: letters, digits, `-`, `_`, `.`.
+    /// Accepts the characters that can safely stand in a key: letters, digits, `-`, `_`.
+    ///
+    /// API Gateway hands claims over as strings, whatever their JSON type, so the
+    /// renderings of a JSON `null`, `true` or `false` claim are refused too (and a
+    /// fraction such as `1.5`, or a list, has characters no organisation id has).
     pub fn parse(raw: &str) -> Result<Self> {
-        // A leading '_' or '.' is kept for the service's own owners, such as `_public`.
+        // A leading '_' is kept for the service's own owners, such as `_public`.
         let ok = !raw.is_empty()
             && raw.len() <= MAX_ORG_LEN
-            && !raw.starts_with(['_', '.'])
+            && !raw.starts_with('_')
+            && !matches!(raw, "null" | "true" | "false" | "undefined")
             && raw
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
         if ok {
             Ok(OrgId(raw.to_owned()))
         } else {
@@ -76,7 +81,20 @@ mod tests {
     fn org_ids_are_key_safe() {
         assert!(OrgId::parse("123").is_ok());
         assert!(OrgId::parse("acme_corp-1").is_ok());
-        for bad in ["", "a/b", "..", "a b", "_public", &"x".repeat(200)] {
+        for bad in [
+            "",
+            "a/b",
+            "..",
+            "a b",
+            "_public",
+            &"x".repeat(200),
+            "null",
+            "true",
+            "false",
+            "1.5",
+            "[a b]",
+            "{}",
+        ] {
             assert!(OrgId::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -87,10 +87,14 @@ pub fn validate_attributes(attributes: &Map<String, Value>) -> Result<()> {
             && key
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !key_ok || RESERVED_ATTRIBUTES.contains(&key.as_str()) {
-            return fail(format!(
-                "attribute name {key:?} is reserved or not of letters, digits, '_' and '-'"
-            ));
+        if !key_ok {
+            // The name is not echoed: it may hold anything, control characters included.
+            return fail(
+                "attribute names are 1 to 64 letters, digits, '_' and '-'; one is not".into(),
+            );
+        }
+        if RESERVED_ATTRIBUTES.contains(&key.as_str()) {
+            return fail(format!("attribute name \"{key}\" is reserved"));
         }
         let scalar = |v: &Value| {
             matches!(
@@ -104,12 +108,12 @@ pub fn validate_attributes(attributes: &Map<String, Value>) -> Result<()> {
         };
         if !shape_ok {
             return fail(format!(
-                "attribute {key:?} must be a string, number, boolean or a list of them"
+                "attribute \"{key}\" must be a string, number, boolean or a list of them"
             ));
         }
         if value.to_string().len() > MAX_ATTRIBUTE_VALUE_BYTES {
             return fail(format!(
-                "attribute {key:?} is longer than {MAX_ATTRIBUTE_VALUE_BYTES} bytes"
+                "attribute \"{key}\" is longer than {MAX_ATTRIBUTE_VALUE_BYTES} bytes"
             ));
         }
     }

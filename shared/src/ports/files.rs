@@ -19,6 +19,30 @@ pub struct FileChange {
     pub updated_at: String,
 }
 
+impl FileChange {
+    /// The record as this change leaves it.
+    pub fn apply_to(&self, record: &mut FileRecord) {
+        if let Some(version) = &self.new_version {
+            record.versions.push(version.clone());
+        }
+        record.filename.clone_from(&self.filename);
+        record.mime_type.clone_from(&self.mime_type);
+        record.access_control = self.access_control;
+        record.attributes.clone_from(&self.attributes);
+        record.updated_at.clone_from(&self.updated_at);
+    }
+}
+
+/// An upload a save consumes: written in the same transaction as the file, so of any
+/// number of saves of one upload exactly one lands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadClaim<'a> {
+    /// The upload's key under `temp/`.
+    pub upload_key: &'a str,
+    /// The file it became (or became a version of).
+    pub file: Uuid,
+}
+
 /// Most items one page may hold.
 pub const MAX_PAGE_SIZE: usize = 1000;
 
@@ -41,8 +65,10 @@ pub struct Page<T> {
     pub next: Option<Cursor>,
 }
 
+/// File entities. A file being deleted is frozen (no version can be added) and hidden
+/// (`get`, `get_many` and `list` do not see it) from the moment the delete begins.
 pub trait FileRepository: Send + Sync {
-    /// `None` when there is no such file.
+    /// `None` when there is no such file (or it is being deleted).
     fn get(&self, id: Uuid) -> impl Future<Output = Result<Option<FileRecord>>> + Send;
 
     /// The files that exist among `ids`, in no particular order.
@@ -55,24 +81,33 @@ pub trait FileRepository: Send + Sync {
         page: &PageRequest,
     ) -> impl Future<Output = Result<Page<FileRecord>>> + Send;
 
-    /// Stores a new file; `Conflict` if the id is taken.
-    fn create(&self, record: &FileRecord) -> impl Future<Output = Result<()>> + Send;
+    /// Stores a new file, and consumes `claim`'s upload, atomically: `Conflict` if the
+    /// id is taken or the upload was consumed before; then nothing is stored.
+    fn create(
+        &self,
+        record: &FileRecord,
+        claim: Option<UploadClaim<'_>>,
+    ) -> impl Future<Output = Result<()>> + Send;
 
-    /// Applies the change atomically; concurrent changes that add versions all land.
-    /// `NotFound` when the file is absent or belongs to another organisation.
+    /// Applies the change, and consumes `claim`'s upload, atomically; concurrent changes
+    /// that add versions all land. A new version's `created_at` is raised if needed, so
+    /// the versions of a file have strictly increasing `created_at`: the answer is the
+    /// change as stored. `NotFound` when the file is absent, being deleted or belongs to
+    /// another organisation; `Conflict` when the upload was consumed before.
     fn update_file(
         &self,
         id: Uuid,
         org: &str,
         change: &FileChange,
-    ) -> impl Future<Output = Result<FileRecord>> + Send;
+        claim: Option<UploadClaim<'_>>,
+    ) -> impl Future<Output = Result<FileChange>> + Send;
 
-    /// Deletes the file if it still has `expected_versions` versions:
-    /// `Conflict` if a version was added meanwhile, `NotFound` if it is gone.
-    fn delete(
-        &self,
-        id: Uuid,
-        org: &str,
-        expected_versions: usize,
-    ) -> impl Future<Output = Result<()>> + Send;
+    /// Starts deleting a file of `org`: from now on it is hidden and frozen. Answers the
+    /// record as it stands (what is left to delete). Works again on a file whose delete
+    /// began before, so a retried delete goes on where it stopped. `NotFound` when
+    /// absent or another organisation's.
+    fn begin_delete(&self, id: Uuid, org: &str) -> impl Future<Output = Result<FileRecord>> + Send;
+
+    /// Removes a file whose delete began; a file already gone is not an error.
+    fn finish_delete(&self, id: Uuid, org: &str) -> impl Future<Output = Result<()>> + Send;
 }

@@ -9,9 +9,11 @@ mod multipart;
 mod object_store;
 mod uploads;
 
-pub use files::{Cursor, FileChange, FileRepository, Page, PageRequest, MAX_PAGE_SIZE};
+pub use files::{
+    Cursor, FileChange, FileRepository, Page, PageRequest, UploadClaim, MAX_PAGE_SIZE,
+};
 pub use multipart::{put_stream, MultipartStore, PartTag, MIN_PART_BYTES};
-pub use object_store::{ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
+pub use object_store::{CopyOutcome, ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
 pub use uploads::UploadRecords;
 
 /// Everything the service needs from storage.

@@ -23,6 +23,17 @@ pub struct ResponseHeaders {
     pub content_type: Option<String>,
 }
 
+/// What a conditional server-side copy did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CopyOutcome {
+    /// Copied; the ETag of the new object, without quotes.
+    Copied { etag: String },
+    /// There is no object at the source.
+    Missing,
+    /// The source no longer has the ETag the copy was made on.
+    Changed,
+}
+
 /// Headers a presigned PUT must carry exactly as given.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PutTerms<'a> {
@@ -53,8 +64,14 @@ pub trait ObjectStore: Send + Sync {
     /// `None` when there is no such object.
     fn head(&self, key: &str) -> impl Future<Output = Result<Option<ObjectMeta>>> + Send;
 
-    /// Server-side copy; `false` when the source does not exist.
-    fn copy(&self, from: &str, to: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Server-side copy of `from` to `to`; with `if_match`, only while `from` still has
+    /// that ETag, so what was read of it describes what was copied.
+    fn copy(
+        &self,
+        from: &str,
+        to: &str,
+        if_match: Option<&str>,
+    ) -> impl Future<Output = Result<CopyOutcome>> + Send;
 
     /// Stores a whole body at once; see [`put_stream`](super::put_stream) for bodies
     /// that arrive in pieces.

@@ -10,9 +10,7 @@ pub trait UploadRecords: Send + Sync {
     fn get_upload(&self, key: &str) -> impl Future<Output = Result<Option<PendingUpload>>> + Send;
 
     /// Stores what an S3 event says of an upload, unless a record of a later
-    /// (or the same) event is already there; answers whether it was stored.
+    /// (or the same) event is already there; answers whether it was stored. Whether the
+    /// upload was consumed by a save (`FileRepository`'s claims) is kept as it is.
     fn put_upload(&self, upload: &PendingUpload) -> impl Future<Output = Result<bool>> + Send;
-
-    /// Forgets an upload once it is saved.
-    fn forget_upload(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
 }

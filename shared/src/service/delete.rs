@@ -3,33 +3,33 @@
 use uuid::Uuid;
 
 use super::{Caller, FileService};
-use crate::error::{Error, ErrorCode, Result};
+use crate::domain::FILES_PREFIX;
+use crate::error::Result;
 use crate::ports::{Backend, FileRepository, ObjectStore};
 
-/// How often a delete re-reads a file that gained a version while it was being deleted.
-const DELETE_ATTEMPTS: usize = 3;
-
 impl<B: Backend> FileService<B> {
-    /// Every version's object, then the entity.
+    /// Three round trips. First the file is hidden and frozen (no save can add a version
+    /// from then on) and its record read; then its versions' objects go, while the
+    /// file's prefix is listed for anything else under it (a save's copy that never
+    /// became a version); last the entity and those strays. A failure at any step
+    /// answers a retryable error with the file hidden; a retry goes on where it stopped.
     pub async fn delete(&self, caller: &Caller, id: Uuid) -> Result<()> {
-        for _ in 0..DELETE_ATTEMPTS {
-            let record = self.owned(caller, id).await?;
-            let keys: Vec<String> = record.versions.iter().map(|v| v.key.clone()).collect();
-            // Objects first: if this fails the entity still exists and a retry finishes the job.
-            self.store().delete(&keys).await?;
-            match self
-                .files()
-                .delete(id, caller.org.as_str(), keys.len())
-                .await
-            {
-                Ok(()) => return Ok(()),
-                // A version was added meanwhile: delete its object too.
-                Err(e) if e.code() == ErrorCode::Conflict => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::conflict(format!(
-            "file {id} keeps changing; delete it again"
-        )))
+        let org = caller.org.as_str();
+        let record = self.files().begin_delete(id, org).await?;
+        let keys: Vec<String> = record.versions.iter().map(|v| v.key.clone()).collect();
+        let prefix = format!("{FILES_PREFIX}{org}/{id}/");
+        let (deleted, listed) =
+            tokio::join!(self.store().delete(&keys), self.store().list(&prefix));
+        deleted?;
+        let strays: Vec<String> = listed?
+            .into_iter()
+            .filter(|key| !keys.contains(key))
+            .collect();
+        let (finished, swept) = tokio::join!(
+            self.files().finish_delete(id, org),
+            self.store().delete(&strays),
+        );
+        finished?;
+        swept
     }
 }

@@ -6,10 +6,14 @@ use super::PUBLIC_UPLOADS;
 use super::{stored_mime_type, Caller, FileFields, FileService, SaveIntent, SaveRequest};
 use crate::domain::{
     guess_mime_type, validate_attributes, validate_filename, validate_mime_type, version_key,
-    FileRecord, S3Ref, StoredVersion, TempKey, UploadState, UNSAVED_UPLOAD_LIFETIME_MS,
+    FileRecord, PendingUpload, S3Ref, StoredVersion, TempKey, UploadState,
+    UNSAVED_UPLOAD_LIFETIME_MS,
 };
 use crate::error::{Error, ErrorCode, Result};
-use crate::ports::{Backend, FileChange, FileRepository, ObjectMeta, ObjectStore, UploadRecords};
+use crate::ports::{
+    Backend, CopyOutcome, FileChange, FileRepository, ObjectMeta, ObjectStore, UploadClaim,
+    UploadRecords,
+};
 
 impl<B: Backend> FileService<B> {
     pub async fn save(&self, caller: &Caller, request: SaveRequest) -> Result<FileRecord> {
@@ -27,8 +31,7 @@ impl<B: Backend> FileService<B> {
                 s3ref,
                 delete_temp_file,
             } => {
-                let existing = self.existing(caller, file).await?;
-                self.save_upload(caller, &s3ref, delete_temp_file, existing, &fields)
+                self.save_upload(caller, &s3ref, delete_temp_file, file, &fields)
                     .await
             }
             SaveIntent::External { file, url } => {
@@ -61,16 +64,27 @@ impl<B: Backend> FileService<B> {
         }
     }
 
+    /// An upload becomes a file or a version: three round trips on the wire. First
+    /// everything that can be read at once (the file, the upload's event record, the
+    /// object), then a copy on the condition that the object is still what was read,
+    /// then one transaction that writes the file and consumes the upload, so of any
+    /// number of saves of one upload exactly one lands.
     pub(super) async fn save_upload(
         &self,
         caller: &Caller,
         s3ref: &S3Ref,
         delete_temp_file: bool,
-        existing: Option<FileRecord>,
+        file: Option<Uuid>,
         fields: &FileFields,
     ) -> Result<FileRecord> {
         let temp = self.claimable_upload(caller, s3ref)?;
-        let meta = self.check_not_expired(&s3ref.key).await?;
+        let (existing, event, meta) = tokio::join!(
+            self.existing(caller, file),
+            self.uploads().get_upload(&s3ref.key),
+            self.store().head(&s3ref.key),
+        );
+        let existing = existing?;
+        let meta = self.check_not_expired(event?, meta?)?;
         if temp.org == PUBLIC_UPLOADS {
             self.check_public_object(&s3ref.key, &meta).await?;
         }
@@ -88,38 +102,84 @@ impl<B: Backend> FileService<B> {
             .unwrap_or_else(|| temp.filename.to_owned());
         validate_filename(&filename)?;
         let file_id = existing.as_ref().map(|r| r.id).unwrap_or_else(Uuid::new_v4);
+        // A fresh key per attempt: no two saves ever write the same object.
         let key = version_key(&caller.org, file_id, Uuid::new_v4(), &filename);
 
-        // Copy first, then read what was copied: the uploader may still PUT to the temp
-        // key, so only the permanent object's metadata is the truth.
-        if !self.store().copy(&s3ref.key, &key).await? {
-            return Err(Error::not_found(
-                "nothing was uploaded to this s3ref (or the upload expired)",
-            ));
-        }
-        let result = self
-            .record_version(caller, file_id, &key, &filename, existing, fields)
-            .await;
-        match result {
-            Ok(record) => {
-                if let Err(e) = self.uploads().forget_upload(&s3ref.key).await {
-                    tracing::warn!(error = %e, key = %s3ref.key, "upload record not cleared");
-                }
-                if delete_temp_file {
-                    // The version is saved; a temp object left behind expires by lifecycle.
-                    if let Err(e) = self.store().delete(std::slice::from_ref(&s3ref.key)).await {
-                        tracing::warn!(error = %e, key = %s3ref.key, "temp object not deleted");
-                    }
-                }
-                Ok(record)
+        let etag = match self.store().copy(&s3ref.key, &key, Some(&meta.etag)).await {
+            Ok(CopyOutcome::Copied { etag }) => etag,
+            Ok(CopyOutcome::Missing) => {
+                return Err(Error::not_found(
+                    "nothing was uploaded to this s3ref (or the upload expired)",
+                ))
+            }
+            Ok(CopyOutcome::Changed) => {
+                return Err(Error::conflict(
+                    "the upload changed while it was being saved; save it again",
+                ))
             }
             Err(e) => {
-                // Leave nothing half-written: the copied object has no entity pointing at it.
-                if let Err(cleanup) = self.store().delete(std::slice::from_ref(&key)).await {
-                    tracing::error!(error = %cleanup, key, "orphaned version object not deleted");
-                }
-                Err(e)
+                // The copy may have landed before the failure: no entity points at it.
+                self.remove_unreferenced(&key).await;
+                return Err(e);
             }
+        };
+        let version = StoredVersion {
+            key: key.clone(),
+            filename: filename.clone(),
+            mime_type: stored_mime_type(&meta, fields.mime_type.as_deref(), &filename),
+            size_bytes: meta.size_bytes,
+            etag,
+            created_at: self.clock.now_rfc3339(),
+        };
+        let claim = UploadClaim {
+            upload_key: &s3ref.key,
+            file: file_id,
+        };
+        let written = self
+            .write_version(caller, file_id, existing, version, fields, claim)
+            .await;
+        let record = match written {
+            Ok(record) => record,
+            Err(e) => self.settle_failed_write(caller, file_id, &key, e).await?,
+        };
+        if delete_temp_file {
+            // The upload is consumed and can never be saved again; a temp object left
+            // behind expires by lifecycle.
+            if let Err(e) = self.store().delete(std::slice::from_ref(&s3ref.key)).await {
+                tracing::warn!(error = %e, key = %s3ref.key, "temp object not deleted");
+            }
+        }
+        Ok(record)
+    }
+
+    /// After a failed write of `key`'s version: refusals (the upload already saved, the
+    /// file gone) leave the copy unreferenced, so it goes. A fault may have hidden a write
+    /// that landed: the file is read to tell, and a landed version is a success.
+    async fn settle_failed_write(
+        &self,
+        caller: &Caller,
+        file_id: Uuid,
+        key: &str,
+        error: Error,
+    ) -> Result<FileRecord> {
+        if error.is_retryable() {
+            match self.owned(caller, file_id).await {
+                Ok(record) if record.versions.iter().any(|v| v.key == key) => return Ok(record),
+                Ok(_) => {}
+                Err(e) if e.code() == ErrorCode::NotFound => {}
+                // Unknown whether the version landed: keep its object rather than risk
+                // deleting a stored version's bytes. A retry saves again with a new key.
+                Err(_) => return Err(error),
+            }
+        }
+        self.remove_unreferenced(key).await;
+        Err(error)
+    }
+
+    /// Deletes an object no entity points at (best effort: it is never served).
+    async fn remove_unreferenced(&self, key: &str) {
+        if let Err(e) = self.store().delete(&[key.to_owned()]).await {
+            tracing::error!(error = %e, key, "unreferenced version object not deleted");
         }
     }
 
@@ -146,9 +206,13 @@ impl<B: Backend> FileService<B> {
             attributes,
             updated_at: self.clock.now_rfc3339(),
         };
-        self.files()
-            .update_file(record.id, caller.org.as_str(), &change)
-            .await
+        let stored = self
+            .files()
+            .update_file(record.id, caller.org.as_str(), &change, None)
+            .await?;
+        let mut record = record;
+        stored.apply_to(&mut record);
+        Ok(record)
     }
 
     /// An external file: an entity that points at a URL and stores no bytes.
@@ -184,13 +248,17 @@ impl<B: Backend> FileService<B> {
             attributes: fields.attributes.clone(),
             versions: Vec::new(),
         };
-        self.files().create(&record).await?;
+        self.files().create(&record, None).await?;
         Ok(record)
     }
 
     /// Keeps the promise: an upload can be saved for [`UNSAVED_UPLOAD_LIFETIME_MS`] after
     /// S3 stored it, and not after, even while lifecycle deletion has not caught up.
-    async fn check_not_expired(&self, key: &str) -> Result<ObjectMeta> {
+    fn check_not_expired(
+        &self,
+        event: Option<PendingUpload>,
+        meta: Option<ObjectMeta>,
+    ) -> Result<ObjectMeta> {
         let now = self.clock.now_millis();
         let expired = || {
             Error::new(
@@ -198,12 +266,10 @@ impl<B: Backend> FileService<B> {
                 "this upload was not saved within 24 hours and has expired; upload the file again",
             )
         };
-        if let Some(record) = self.uploads().get_upload(key).await? {
-            if record.state == UploadState::Present && record.expires_at_ms <= now {
-                return Err(expired());
-            }
+        if event.is_some_and(|e| e.state == UploadState::Present && e.expires_at_ms <= now) {
+            return Err(expired());
         }
-        let meta = self.store().head(key).await?.ok_or_else(|| {
+        let meta = meta.ok_or_else(|| {
             Error::not_found("nothing was uploaded to this s3ref (or the upload expired)")
         })?;
         match meta.last_modified_ms {
@@ -233,43 +299,36 @@ impl<B: Backend> FileService<B> {
         Ok(temp)
     }
 
-    async fn record_version(
+    /// Writes the version (a new file, or one more version of `existing`) together with
+    /// the upload's claim.
+    async fn write_version(
         &self,
         caller: &Caller,
         file_id: Uuid,
-        key: &str,
-        filename: &str,
         existing: Option<FileRecord>,
+        version: StoredVersion,
         fields: &FileFields,
+        claim: UploadClaim<'_>,
     ) -> Result<FileRecord> {
-        let meta = self.store().head(key).await?.ok_or_else(|| {
-            Error::storage("HeadObject", format!("copied object {key} is missing"))
-        })?;
-        let mime_type = stored_mime_type(&meta, fields.mime_type.as_deref(), filename);
-        let now = self.clock.now_rfc3339();
-        let version = StoredVersion {
-            key: key.to_owned(),
-            filename: filename.to_owned(),
-            mime_type: mime_type.clone(),
-            size_bytes: meta.size_bytes,
-            etag: meta.etag,
-            created_at: now.clone(),
-        };
+        let now = version.created_at.clone();
         match existing {
-            Some(record) => {
+            Some(mut record) => {
                 let mut attributes = record.attributes.clone();
                 attributes.extend(fields.attributes.clone());
                 let change = FileChange {
+                    filename: version.filename.clone(),
+                    mime_type: version.mime_type.clone(),
                     new_version: Some(version),
-                    filename: filename.to_owned(),
-                    mime_type,
                     access_control: fields.access_control.unwrap_or(record.access_control),
                     attributes,
                     updated_at: now,
                 };
-                self.files()
-                    .update_file(record.id, caller.org.as_str(), &change)
-                    .await
+                let stored = self
+                    .files()
+                    .update_file(record.id, caller.org.as_str(), &change, Some(claim))
+                    .await?;
+                stored.apply_to(&mut record);
+                Ok(record)
             }
             None => {
                 let record = FileRecord {
@@ -277,14 +336,14 @@ impl<B: Backend> FileService<B> {
                     org: caller.org.as_str().to_owned(),
                     created_at: now.clone(),
                     updated_at: now,
-                    filename: filename.to_owned(),
-                    mime_type,
+                    filename: version.filename.clone(),
+                    mime_type: version.mime_type.clone(),
                     access_control: fields.access_control.unwrap_or_default(),
                     custom_download_url: None,
                     attributes: fields.attributes.clone(),
                     versions: vec![version],
                 };
-                self.files().create(&record).await?;
+                self.files().create(&record, Some(claim)).await?;
                 Ok(record)
             }
         }

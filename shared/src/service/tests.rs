@@ -18,7 +18,6 @@ fn service() -> Service {
 fn caller(org: &str) -> Caller {
     Caller {
         org: OrgId::parse(org).unwrap(),
-        base_url: "https://api.example.com".into(),
     }
 }
 
@@ -78,23 +77,16 @@ async fn save_copies_out_of_temp_and_reads_metadata_from_the_store() {
 }
 
 #[tokio::test]
-async fn a_save_that_cannot_be_recorded_leaves_no_object_behind() {
+async fn a_save_into_a_file_being_deleted_leaves_no_object_behind() {
     let svc = service();
     let s3ref = uploaded(&svc, "org1", "a.txt", b"hello").await;
     let first = svc.save(&caller("org1"), save_of(s3ref)).await.unwrap();
     let id = first.id;
-    // The file disappears between the ownership check and the append.
+    // A delete has begun (and not finished) when a new version is saved.
     let second = uploaded(&svc, "org1", "b.txt", b"world").await;
-    let existing = svc.files().get(id).await.unwrap();
-    svc.files().delete(id, "org1", 1).await.unwrap();
+    svc.files().begin_delete(id, "org1").await.unwrap();
     let err = svc
-        .save_upload(
-            &caller("org1"),
-            &second,
-            true,
-            existing,
-            &FileFields::default(),
-        )
+        .save(&caller("org1"), save_into(Some(id), second.clone()))
         .await
         .unwrap_err();
     assert_eq!(err.status(), 404);
@@ -112,6 +104,30 @@ async fn a_save_that_cannot_be_recorded_leaves_no_object_behind() {
         svc.store().head(&second.key).await.unwrap().is_some(),
         "the upload is kept for a retry"
     );
+}
+
+#[tokio::test]
+async fn an_upload_is_consumed_by_one_save_only() {
+    let svc = service();
+    let s3ref = uploaded(&svc, "org1", "a.txt", b"once").await;
+    let keep = SaveRequest {
+        intent: SaveIntent::Upload {
+            file: None,
+            s3ref: s3ref.clone(),
+            delete_temp_file: false,
+        },
+        fields: FileFields::default(),
+    };
+    let first = svc.save(&caller("org1"), keep.clone()).await.unwrap();
+    let again = svc.save(&caller("org1"), keep).await.unwrap_err();
+    assert_eq!(again.status(), 409, "{again}");
+    let into_first = svc
+        .save(&caller("org1"), save_into(Some(first.id), s3ref))
+        .await
+        .unwrap_err();
+    assert_eq!(into_first.status(), 409);
+    let stored = svc.store().list("files/org1/").await.unwrap();
+    assert_eq!(stored.len(), 1, "one object for one upload: {stored:?}");
 }
 
 #[tokio::test]

@@ -5,11 +5,10 @@ use uuid::Uuid;
 
 use crate::domain::{AccessControl, OrgId, S3Ref};
 
-/// Who is asking, and where the API is served (for `public_url`).
+/// Who is asking: the organisation a verified token names.
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub org: OrgId,
-    pub base_url: String,
 }
 
 /// Body of uploadFileV2 and uploadFilePublic.

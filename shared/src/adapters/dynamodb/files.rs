@@ -1,20 +1,27 @@
 //! File entities on DynamoDB. Appending a version is one `UpdateItem` with
 //! `list_append`, so concurrent saves of new versions of one file all land.
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use uuid::Uuid;
 
 use super::item::{
-    attributes_json, file_key, item_to_record, list_key, record_to_item, version_to_item,
-    LIST_INDEX,
+    attributes_json, file_key, is_deleting, item_to_record, list_key, record_to_item, upload_pk,
+    version_to_item, CLAIM_LIFETIME_SECS, DELETING, LAST_VERSION_AT, LIST_INDEX,
 };
 use super::{n, s, DynamoFiles, Item};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
 use crate::domain::FileRecord;
 use crate::error::{Error, ErrorCode, Result};
-use crate::ports::{Cursor, FileChange, FileRepository, Page, PageRequest, MAX_PAGE_SIZE};
+use crate::ports::{
+    Cursor, FileChange, FileRepository, Page, PageRequest, UploadClaim, MAX_PAGE_SIZE,
+};
+use crate::time::later_than;
 
 /// BatchGetItem takes at most 100 keys.
 const BATCH_GET: usize = 100;
@@ -53,7 +60,10 @@ impl FileRepository for DynamoFiles {
             .send()
             .await
             .map_err(|e| sdk_error("GetItem", e))?;
-        out.item().map(item_to_record).transpose()
+        out.item()
+            .filter(|item| !is_deleting(item))
+            .map(item_to_record)
+            .transpose()
     }
 
     async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<FileRecord>> {
@@ -81,7 +91,7 @@ impl FileRepository for DynamoFiles {
                     .await
                     .map_err(|e| sdk_error("BatchGetItem", e))?;
                 if let Some(items) = out.responses().and_then(|r| r.get(&self.0.name)) {
-                    for item in items {
+                    for item in items.iter().filter(|item| !is_deleting(item)) {
                         records.push(item_to_record(item)?);
                     }
                 }
@@ -133,60 +143,103 @@ impl FileRepository for DynamoFiles {
         Ok(Page { items, next })
     }
 
-    async fn create(&self, record: &FileRecord) -> Result<()> {
-        let result = self
-            .0
-            .client
-            .put_item()
+    async fn create(&self, record: &FileRecord, claim: Option<UploadClaim<'_>>) -> Result<()> {
+        let condition = "attribute_not_exists(pk)";
+        let Some(claim) = claim else {
+            let result = self
+                .0
+                .client
+                .put_item()
+                .table_name(&self.0.name)
+                .set_item(Some(record_to_item(record)))
+                .condition_expression(condition)
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(()),
+                Err(e) if is_condition_failed(&e) => Err(taken(record.id)),
+                Err(e) => Err(sdk_error("PutItem", e)),
+            };
+        };
+        let put = Put::builder()
             .table_name(&self.0.name)
             .set_item(Some(record_to_item(record)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failed(&e) => Err(Error::conflict(format!(
-                "file {} already exists",
-                record.id
-            ))),
-            Err(e) => Err(sdk_error("PutItem", e)),
+            .condition_expression(condition)
+            .build()
+            .map_err(|e| Error::internal("TransactWriteItems request", e))?;
+        match self
+            .transact(TransactWriteItem::builder().put(put).build(), claim)
+            .await?
+        {
+            Written::Done => Ok(()),
+            Written::FileConditionFailed => Err(taken(record.id)),
         }
     }
 
-    async fn update_file(&self, id: Uuid, org: &str, change: &FileChange) -> Result<FileRecord> {
-        let mut update = self
+    async fn update_file(
+        &self,
+        id: Uuid,
+        org: &str,
+        change: &FileChange,
+        claim: Option<UploadClaim<'_>>,
+    ) -> Result<FileChange> {
+        let mut stored = change.clone();
+        for _ in 0..TIMESTAMP_ATTEMPTS {
+            let update = self.file_update(id, org, &stored);
+            let outcome = match claim {
+                None => match update.send().await {
+                    Ok(_) => Written::Done,
+                    Err(e) if is_condition_failed(&e) => Written::FileConditionFailed,
+                    Err(e) => return Err(sdk_error("UpdateItem", e)),
+                },
+                Some(claim) => {
+                    let update = update
+                        .as_input()
+                        .clone()
+                        .build()
+                        .map_err(|e| Error::internal("TransactWriteItems request", e))?;
+                    let update = as_transact_update(update)?;
+                    self.transact(TransactWriteItem::builder().update(update).build(), claim)
+                        .await?
+                }
+            };
+            if let Written::Done = outcome {
+                return Ok(stored);
+            }
+            // Gone, frozen for a delete, another organisation's, or a later version
+            // landed meanwhile: look, then give up or try again after that version.
+            let current = self.raw(id).await?;
+            let last = match &current {
+                Some(item) if !is_deleting(item) && owned_by(item, org) => item
+                    .get(LAST_VERSION_AT)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned(),
+                _ => return Err(Error::not_found(format!("file {id} not found"))),
+            };
+            if let Some(version) = &mut stored.new_version {
+                version.created_at = later_than(&version.created_at, last.as_deref());
+            }
+        }
+        Err(Error::storage(
+            "UpdateItem",
+            "versions kept landing ahead of this one; retry",
+        ))
+    }
+
+    async fn begin_delete(&self, id: Uuid, org: &str) -> Result<FileRecord> {
+        let result = self
             .0
             .client
             .update_item()
             .table_name(&self.0.name)
             .set_key(Some(file_key(id)))
-            .condition_expression("attribute_exists(pk) AND #org = :org");
-        const SET_METADATA: &str = "SET #filename = :filename, #mime = :mime, #access = :access, \
-                                    #attributes = :attributes, #updated = :updated";
-        update = match &change.new_version {
-            Some(version) => update
-                .update_expression(format!(
-                    "{SET_METADATA}, #versions = list_append(#versions, :version)"
-                ))
-                .expression_attribute_names("#versions", "versions")
-                .expression_attribute_values(
-                    ":version",
-                    AttributeValue::L(vec![version_to_item(version)]),
-                ),
-            None => update.update_expression(SET_METADATA),
-        };
-        let result = update
-            .expression_attribute_names("#filename", "filename")
-            .expression_attribute_names("#mime", "mime_type")
-            .expression_attribute_names("#access", "access_control")
-            .expression_attribute_names("#attributes", "attributes")
-            .expression_attribute_names("#updated", "updated_at")
+            // Hidden from the listing index at once; frozen for saves by the attribute.
+            .update_expression("SET #deleting = if_not_exists(#deleting, :now) REMOVE #list_key")
+            .condition_expression("attribute_exists(pk) AND #org = :org")
+            .expression_attribute_names("#deleting", DELETING)
+            .expression_attribute_names("#list_key", "list_key")
             .expression_attribute_names("#org", "org")
-            .expression_attribute_values(":filename", s(&change.filename))
-            .expression_attribute_values(":mime", s(&change.mime_type))
-            .expression_attribute_values(":access", s(change.access_control.as_str()))
-            .expression_attribute_values(":attributes", attributes_json(&change.attributes))
-            .expression_attribute_values(":updated", s(&change.updated_at))
+            .expression_attribute_values(":now", s(&crate::time::Clock::system().now_rfc3339()))
             .expression_attribute_values(":org", s(org))
             .return_values(ReturnValue::AllNew)
             .send()
@@ -203,7 +256,7 @@ impl FileRepository for DynamoFiles {
         }
     }
 
-    async fn delete(&self, id: Uuid, org: &str, expected_versions: usize) -> Result<()> {
+    async fn finish_delete(&self, id: Uuid, org: &str) -> Result<()> {
         let result = self
             .0
             .client
@@ -211,26 +264,176 @@ impl FileRepository for DynamoFiles {
             .table_name(&self.0.name)
             .set_key(Some(file_key(id)))
             .condition_expression(
-                "attribute_exists(pk) AND #org = :org AND size(#versions) = :count",
+                "attribute_not_exists(pk) OR (#org = :org AND attribute_exists(#deleting))",
             )
             .expression_attribute_names("#org", "org")
-            .expression_attribute_names("#versions", "versions")
+            .expression_attribute_names("#deleting", DELETING)
             .expression_attribute_values(":org", s(org))
-            .expression_attribute_values(":count", n(expected_versions))
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failed(&e) => {
-                // Tell "gone" from "changed meanwhile" by looking again.
-                match self.get(id).await? {
-                    Some(r) if r.org == org => Err(Error::conflict(format!(
-                        "file {id} changed while it was being deleted"
-                    ))),
-                    _ => Err(Error::not_found(format!("file {id} not found"))),
-                }
+                Err(Error::not_found(format!("file {id} not found")))
             }
             Err(e) => Err(sdk_error("DeleteItem", e)),
+        }
+    }
+}
+
+/// How a conditional write ended, when it did not fail outright.
+enum Written {
+    Done,
+    /// The file's own condition did not hold (the claim's failing is an error).
+    FileConditionFailed,
+}
+
+/// How often a version is re-stamped after versions landed ahead of it.
+const TIMESTAMP_ATTEMPTS: usize = 5;
+
+fn taken(id: Uuid) -> Error {
+    Error::conflict(format!("file {id} already exists"))
+}
+
+fn consumed() -> Error {
+    Error::conflict("this upload has already been saved; upload the file again to save it anew")
+}
+
+fn owned_by(item: &Item, org: &str) -> bool {
+    item.get("org")
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        == Some(org)
+}
+
+/// An `UpdateItem` request's parts, as a transaction's update.
+fn as_transact_update(input: UpdateItemInput) -> Result<Update> {
+    Update::builder()
+        .set_table_name(input.table_name)
+        .set_key(input.key)
+        .set_update_expression(input.update_expression)
+        .set_condition_expression(input.condition_expression)
+        .set_expression_attribute_names(input.expression_attribute_names)
+        .set_expression_attribute_values(input.expression_attribute_values)
+        .build()
+        .map_err(|e| Error::internal("TransactWriteItems request", e))
+}
+
+impl DynamoFiles {
+    /// The item as stored, tombstone or not.
+    async fn raw(&self, id: Uuid) -> Result<Option<Item>> {
+        let out = self
+            .0
+            .client
+            .get_item()
+            .table_name(&self.0.name)
+            .set_key(Some(file_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", e))?;
+        Ok(out.item)
+    }
+
+    /// The `UpdateItem` of a change: only on a visible file of `org`, and a new version
+    /// only after the latest one.
+    fn file_update(
+        &self,
+        id: Uuid,
+        org: &str,
+        change: &FileChange,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let mut update = self
+            .0
+            .client
+            .update_item()
+            .table_name(&self.0.name)
+            .set_key(Some(file_key(id)));
+        const SET_METADATA: &str = "SET #filename = :filename, #mime = :mime, #access = :access, \
+                                    #attributes = :attributes, #updated = :updated";
+        const VISIBLE: &str =
+            "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting)";
+        update = match &change.new_version {
+            Some(version) => update
+                .update_expression(format!(
+                    "{SET_METADATA}, #versions = list_append(#versions, :version), #last = :created"
+                ))
+                .condition_expression(format!(
+                    "{VISIBLE} AND (attribute_not_exists(#last) OR #last < :created)"
+                ))
+                .expression_attribute_names("#versions", "versions")
+                .expression_attribute_names("#last", LAST_VERSION_AT)
+                .expression_attribute_values(
+                    ":version",
+                    AttributeValue::L(vec![version_to_item(version)]),
+                )
+                .expression_attribute_values(":created", s(&version.created_at)),
+            None => update
+                .update_expression(SET_METADATA)
+                .condition_expression(VISIBLE),
+        };
+        update
+            .expression_attribute_names("#filename", "filename")
+            .expression_attribute_names("#mime", "mime_type")
+            .expression_attribute_names("#access", "access_control")
+            .expression_attribute_names("#attributes", "attributes")
+            .expression_attribute_names("#updated", "updated_at")
+            .expression_attribute_names("#org", "org")
+            .expression_attribute_names("#deleting", DELETING)
+            .expression_attribute_values(":filename", s(&change.filename))
+            .expression_attribute_values(":mime", s(&change.mime_type))
+            .expression_attribute_values(":access", s(change.access_control.as_str()))
+            .expression_attribute_values(":attributes", attributes_json(&change.attributes))
+            .expression_attribute_values(":updated", s(&change.updated_at))
+            .expression_attribute_values(":org", s(org))
+    }
+
+    /// The file write and the upload's claim in one transaction.
+    async fn transact(
+        &self,
+        file_write: TransactWriteItem,
+        claim: UploadClaim<'_>,
+    ) -> Result<Written> {
+        let now_secs = crate::time::Clock::system().now_millis() / 1000;
+        let claim_update = Update::builder()
+            .table_name(&self.0.name)
+            .key("pk", s(&upload_pk(claim.upload_key)))
+            .update_expression("SET #by = :file, #ttl = if_not_exists(#ttl, :ttl)")
+            .condition_expression("attribute_not_exists(#by)")
+            .expression_attribute_names("#by", "consumed_by")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":file", s(&claim.file.to_string()))
+            .expression_attribute_values(":ttl", n(now_secs + CLAIM_LIFETIME_SECS))
+            .build()
+            .map_err(|e| Error::internal("TransactWriteItems request", e))?;
+        let result = self
+            .0
+            .client
+            .transact_write_items()
+            .transact_items(file_write)
+            .transact_items(TransactWriteItem::builder().update(claim_update).build())
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(Written::Done),
+            Err(e) => e,
+        };
+        let failed = |index: usize| match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                cancelled
+                    .cancellation_reasons()
+                    .get(index)
+                    .and_then(|r| r.code())
+                    == Some("ConditionalCheckFailed")
+            }
+            _ => false,
+        };
+        if failed(1) {
+            Err(consumed())
+        } else if failed(0) {
+            Ok(Written::FileConditionFailed)
+        } else {
+            Err(sdk_error("TransactWriteItems", err))
         }
     }
 }

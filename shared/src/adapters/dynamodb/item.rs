@@ -25,6 +25,16 @@ pub fn upload_pk(key: &str) -> String {
     format!("UPLOAD#{key}")
 }
 
+/// The `created_at` of a file's latest version: each new one must be later.
+pub(super) const LAST_VERSION_AT: &str = "last_version_at";
+/// Set when a file's delete begins: the file is hidden and frozen from then on.
+pub(super) const DELETING: &str = "deleting";
+
+/// Whether a file item's delete has begun.
+pub(super) fn is_deleting(item: &Item) -> bool {
+    item.contains_key(DELETING)
+}
+
 pub(super) fn file_key(id: Uuid) -> Item {
     HashMap::from([("pk".to_owned(), s(&file_pk(id)))])
 }
@@ -56,26 +66,33 @@ fn number<T: std::str::FromStr>(item: &Item, field: &str, what: &'static str) ->
         .ok_or_else(|| malformed(what, field))
 }
 
-pub(super) fn upload_to_item(u: &PendingUpload) -> Item {
-    HashMap::from([
-        ("pk".to_owned(), s(&upload_pk(&u.key))),
-        ("kind".to_owned(), s("upload")),
-        ("key".to_owned(), s(&u.key)),
-        ("org".to_owned(), s(&u.org)),
-        ("state".to_owned(), s(u.state.as_str())),
-        ("created_at_ms".to_owned(), n(u.created_at_ms)),
-        ("expires_at_ms".to_owned(), n(u.expires_at_ms)),
-        ("sequencer".to_owned(), s(&u.sequencer)),
-        (
-            "ttl".to_owned(),
-            n(u.expires_at_ms / 1000 + UPLOAD_RECORD_GRACE_SECS),
-        ),
-    ])
+/// What an S3 event says of an upload, as the attributes of its record (which may
+/// also hold a save's claim, which these leave alone).
+pub(super) fn upload_attributes(u: &PendingUpload) -> Vec<(&'static str, AttributeValue)> {
+    vec![
+        ("kind", s("upload")),
+        ("key", s(&u.key)),
+        ("org", s(&u.org)),
+        ("state", s(u.state.as_str())),
+        ("created_at_ms", n(u.created_at_ms)),
+        ("expires_at_ms", n(u.expires_at_ms)),
+        ("sequencer", s(&u.sequencer)),
+        ("ttl", n(u.expires_at_ms / 1000 + UPLOAD_RECORD_GRACE_SECS)),
+    ]
 }
 
-pub(super) fn item_to_upload(item: &Item) -> Result<PendingUpload> {
+/// How long a claim is kept: longer than any temp object lives (the lifecycle rule
+/// removes them within two days), so a consumed upload is never saved again.
+pub(super) const CLAIM_LIFETIME_SECS: i64 = UPLOAD_RECORD_GRACE_SECS + 2 * 24 * 3600;
+
+/// The event record of an unsaved upload; `None` when no S3 event has been recorded, or
+/// a save consumed the upload (it is no longer pending).
+pub(super) fn item_to_upload(item: &Item) -> Result<Option<PendingUpload>> {
     const WHAT: &str = "decode upload item";
-    Ok(PendingUpload {
+    if !item.contains_key("sequencer") || item.contains_key("consumed_by") {
+        return Ok(None);
+    }
+    Ok(Some(PendingUpload {
         key: text(item, "key", WHAT)?,
         org: text(item, "org", WHAT)?,
         state: UploadState::parse(&text(item, "state", WHAT)?)
@@ -83,7 +100,7 @@ pub(super) fn item_to_upload(item: &Item) -> Result<PendingUpload> {
         created_at_ms: number(item, "created_at_ms", WHAT)?,
         expires_at_ms: number(item, "expires_at_ms", WHAT)?,
         sequencer: text(item, "sequencer", WHAT)?,
-    })
+    }))
 }
 
 pub(super) fn version_to_item(v: &StoredVersion) -> AttributeValue {
@@ -107,6 +124,9 @@ pub(super) fn record_to_item(r: &FileRecord) -> Item {
     item.insert("id".into(), s(&r.id.to_string()));
     item.insert("org".into(), s(&r.org));
     item.insert("list_key".into(), s(&list_key(&r.created_at, r.id)));
+    if let Some(latest) = r.latest() {
+        item.insert(LAST_VERSION_AT.into(), s(&latest.created_at));
+    }
     item.insert("created_at".into(), s(&r.created_at));
     item.insert("updated_at".into(), s(&r.updated_at));
     item.insert("filename".into(), s(&r.filename));

@@ -1,6 +1,6 @@
 //! Records of unsaved uploads on DynamoDB.
 
-use super::item::{item_to_upload, upload_pk, upload_to_item};
+use super::item::{item_to_upload, upload_attributes, upload_pk};
 use super::{s, DynamoUploads};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
 use crate::domain::PendingUpload;
@@ -19,38 +19,35 @@ impl UploadRecords for DynamoUploads {
             .send()
             .await
             .map_err(|e| sdk_error("GetItem", e))?;
-        out.item().map(item_to_upload).transpose()
+        Ok(out.item().map(item_to_upload).transpose()?.flatten())
     }
 
     async fn put_upload(&self, upload: &PendingUpload) -> Result<bool> {
-        let result = self
+        // An update, not a put: a save's claim on the same item must survive the event.
+        let attributes = upload_attributes(upload);
+        let assignments: Vec<String> = (0..attributes.len())
+            .map(|i| format!("#a{i} = :a{i}"))
+            .collect();
+        let mut update = self
             .0
             .client
-            .put_item()
+            .update_item()
             .table_name(&self.0.name)
-            .set_item(Some(upload_to_item(upload)))
+            .key("pk", s(&upload_pk(&upload.key)))
+            .update_expression(format!("SET {}", assignments.join(", ")))
             // Events arrive twice and out of order: only a later one replaces the record.
-            .condition_expression("attribute_not_exists(pk) OR #sequencer < :sequencer")
+            .condition_expression("attribute_not_exists(#sequencer) OR #sequencer < :sequencer")
             .expression_attribute_names("#sequencer", "sequencer")
-            .expression_attribute_values(":sequencer", s(&upload.sequencer))
-            .send()
-            .await;
-        match result {
+            .expression_attribute_values(":sequencer", s(&upload.sequencer));
+        for (i, (name, value)) in attributes.into_iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#a{i}"), name)
+                .expression_attribute_values(format!(":a{i}"), value);
+        }
+        match update.send().await {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failed(&e) => Ok(false),
-            Err(e) => Err(sdk_error("PutItem", e)),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
         }
-    }
-
-    async fn forget_upload(&self, key: &str) -> Result<()> {
-        self.0
-            .client
-            .delete_item()
-            .table_name(&self.0.name)
-            .key("pk", s(&upload_pk(key)))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DeleteItem", e))?;
-        Ok(())
     }
 }

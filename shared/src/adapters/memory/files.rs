@@ -1,18 +1,61 @@
-//! File entities in a map, listed as the DynamoDB index lists them.
+//! File entities in a map, listed as the DynamoDB index lists them; claims of consumed
+//! uploads under the same lock, so a write and its claim are one atomic step.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
 use super::lock;
 use crate::domain::FileRecord;
 use crate::error::{Error, ErrorCode, Result};
-use crate::ports::{Cursor, FileChange, FileRepository, Page, PageRequest, MAX_PAGE_SIZE};
+use crate::ports::{
+    Cursor, FileChange, FileRepository, Page, PageRequest, UploadClaim, MAX_PAGE_SIZE,
+};
+use crate::time::later_than;
 
 #[derive(Default)]
 pub struct MemoryFiles {
-    files: Mutex<HashMap<Uuid, FileRecord>>,
+    pub(super) state: Arc<Mutex<State>>,
+}
+
+#[derive(Default)]
+pub(super) struct State {
+    /// Each file, and whether its delete has begun.
+    files: HashMap<Uuid, (FileRecord, bool)>,
+    /// Consumed uploads: temp key to the file it became.
+    pub(super) claims: HashMap<String, Uuid>,
+}
+
+impl State {
+    /// A visible file.
+    fn visible(&self, id: &Uuid) -> Option<&FileRecord> {
+        self.files
+            .get(id)
+            .filter(|(_, deleting)| !deleting)
+            .map(|(r, _)| r)
+    }
+
+    fn check_claim(&self, claim: Option<UploadClaim<'_>>) -> Result<()> {
+        match claim {
+            Some(c) if self.claims.contains_key(c.upload_key) => Err(consumed()),
+            _ => Ok(()),
+        }
+    }
+
+    fn record_claim(&mut self, claim: Option<UploadClaim<'_>>) {
+        if let Some(c) = claim {
+            self.claims.insert(c.upload_key.to_owned(), c.file);
+        }
+    }
+}
+
+fn consumed() -> Error {
+    Error::conflict("this upload has already been saved; upload the file again to save it anew")
+}
+
+fn not_found(id: Uuid) -> Error {
+    Error::not_found(format!("file {id} not found"))
 }
 
 /// Where a file stands in its organisation's listing (newest first sorts these descending).
@@ -22,16 +65,16 @@ fn list_key(record: &FileRecord) -> String {
 
 impl FileRepository for MemoryFiles {
     async fn get(&self, id: Uuid) -> Result<Option<FileRecord>> {
-        Ok(lock(&self.files).get(&id).cloned())
+        Ok(lock(&self.state).visible(&id).cloned())
     }
 
     async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<FileRecord>> {
-        let files = lock(&self.files);
+        let state = lock(&self.state);
         let mut seen = HashSet::new();
         Ok(ids
             .iter()
             .filter(|id| seen.insert(**id))
-            .filter_map(|id| files.get(id).cloned())
+            .filter_map(|id| state.visible(id).cloned())
             .collect())
     }
 
@@ -48,10 +91,12 @@ impl FileRepository for MemoryFiles {
             ),
             None => None,
         };
-        let mut listed: Vec<(String, FileRecord)> = lock(&self.files)
+        let state = lock(&self.state);
+        let mut listed: Vec<(String, FileRecord)> = state
+            .files
             .values()
-            .filter(|r| r.org == org)
-            .map(|r| (list_key(r), r.clone()))
+            .filter(|(r, deleting)| r.org == org && !deleting)
+            .map(|(r, _)| (list_key(r), r.clone()))
             .filter(|(key, _)| after.as_ref().is_none_or(|after| key < after))
             .collect();
         listed.sort_by(|a, b| b.0.cmp(&a.0));
@@ -67,46 +112,60 @@ impl FileRepository for MemoryFiles {
         })
     }
 
-    async fn create(&self, record: &FileRecord) -> Result<()> {
-        let mut files = lock(&self.files);
-        if files.contains_key(&record.id) {
+    async fn create(&self, record: &FileRecord, claim: Option<UploadClaim<'_>>) -> Result<()> {
+        let mut state = lock(&self.state);
+        if state.files.contains_key(&record.id) {
             return Err(Error::conflict(format!(
                 "file {} already exists",
                 record.id
             )));
         }
-        files.insert(record.id, record.clone());
+        state.check_claim(claim)?;
+        state.record_claim(claim);
+        state.files.insert(record.id, (record.clone(), false));
         Ok(())
     }
 
-    async fn update_file(&self, id: Uuid, org: &str, change: &FileChange) -> Result<FileRecord> {
-        let mut files = lock(&self.files);
-        let record = files
-            .get_mut(&id)
-            .filter(|r| r.org == org)
-            .ok_or_else(|| Error::not_found(format!("file {id} not found")))?;
-        if let Some(version) = &change.new_version {
-            record.versions.push(version.clone());
+    async fn update_file(
+        &self,
+        id: Uuid,
+        org: &str,
+        change: &FileChange,
+        claim: Option<UploadClaim<'_>>,
+    ) -> Result<FileChange> {
+        let mut state = lock(&self.state);
+        let last = match state.files.get(&id) {
+            Some((r, false)) if r.org == org => r.latest().map(|v| v.created_at.clone()),
+            _ => return Err(not_found(id)),
+        };
+        state.check_claim(claim)?;
+        let mut stored = change.clone();
+        if let Some(version) = &mut stored.new_version {
+            version.created_at = later_than(&version.created_at, last.as_deref());
         }
-        record.filename = change.filename.clone();
-        record.mime_type = change.mime_type.clone();
-        record.access_control = change.access_control;
-        record.attributes = change.attributes.clone();
-        record.updated_at = change.updated_at.clone();
-        Ok(record.clone())
+        state.record_claim(claim);
+        if let Some((record, _)) = state.files.get_mut(&id) {
+            stored.apply_to(record);
+        }
+        Ok(stored)
     }
 
-    async fn delete(&self, id: Uuid, org: &str, expected_versions: usize) -> Result<()> {
-        let mut files = lock(&self.files);
-        match files.get(&id) {
-            Some(r) if r.org == org && r.versions.len() == expected_versions => {
-                files.remove(&id);
-                Ok(())
+    async fn begin_delete(&self, id: Uuid, org: &str) -> Result<FileRecord> {
+        let mut state = lock(&self.state);
+        match state.files.get_mut(&id) {
+            Some((record, deleting)) if record.org == org => {
+                *deleting = true;
+                Ok(record.clone())
             }
-            Some(r) if r.org == org => Err(Error::conflict(format!(
-                "file {id} changed while it was being deleted"
-            ))),
-            _ => Err(Error::not_found(format!("file {id} not found"))),
+            _ => Err(not_found(id)),
         }
+    }
+
+    async fn finish_delete(&self, id: Uuid, org: &str) -> Result<()> {
+        let mut state = lock(&self.state);
+        if matches!(state.files.get(&id), Some((r, true)) if r.org == org) {
+            state.files.remove(&id);
+        }
+        Ok(())
     }
 }

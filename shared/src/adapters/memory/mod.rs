@@ -18,10 +18,11 @@ pub type MemoryBackend = Stores<MemoryStore, MemoryFiles, MemoryUploads>;
 
 impl MemoryBackend {
     pub fn in_memory(bucket: &str) -> Self {
+        let files = MemoryFiles::default();
         Stores {
             store: MemoryStore::new(bucket),
-            files: MemoryFiles::default(),
-            uploads: MemoryUploads::default(),
+            uploads: MemoryUploads::beside(&files),
+            files,
         }
     }
 }

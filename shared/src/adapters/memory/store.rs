@@ -11,7 +11,8 @@ use uuid::Uuid;
 use super::lock;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{
-    MultipartStore, ObjectMeta, ObjectStore, PartTag, PutTerms, ResponseHeaders, MIN_PART_BYTES,
+    CopyOutcome, MultipartStore, ObjectMeta, ObjectStore, PartTag, PutTerms, ResponseHeaders,
+    MIN_PART_BYTES,
 };
 
 #[derive(Clone)]
@@ -105,13 +106,18 @@ impl ObjectStore for MemoryStore {
         Ok(lock(&self.objects).get(key).map(|o| o.meta.clone()))
     }
 
-    async fn copy(&self, from: &str, to: &str) -> Result<bool> {
+    async fn copy(&self, from: &str, to: &str, if_match: Option<&str>) -> Result<CopyOutcome> {
         let mut objects = lock(&self.objects);
-        let Some(source) = objects.get(from).cloned() else {
-            return Ok(false);
+        let Some(mut copy) = objects.get(from).cloned() else {
+            return Ok(CopyOutcome::Missing);
         };
-        objects.insert(to.into(), source);
-        Ok(true)
+        if if_match.is_some_and(|etag| etag != copy.meta.etag) {
+            return Ok(CopyOutcome::Changed);
+        }
+        copy.meta.last_modified_ms = Some(crate::time::Clock::system().now_millis());
+        let etag = copy.meta.etag.clone();
+        objects.insert(to.into(), copy);
+        Ok(CopyOutcome::Copied { etag })
     }
 
     async fn put(

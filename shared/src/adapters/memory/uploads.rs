@@ -1,20 +1,36 @@
 //! Records of unsaved uploads in a map.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use super::lock;
+use super::files::State;
+use super::{lock, MemoryFiles};
 use crate::domain::PendingUpload;
 use crate::error::Result;
 use crate::ports::UploadRecords;
 
+/// Event records; whether a save consumed an upload is the files' claims, shared.
 #[derive(Default)]
 pub struct MemoryUploads {
     uploads: Mutex<HashMap<String, PendingUpload>>,
+    files: Arc<Mutex<State>>,
+}
+
+impl MemoryUploads {
+    /// Records that see the claims `files` takes.
+    pub fn beside(files: &MemoryFiles) -> Self {
+        MemoryUploads {
+            uploads: Mutex::default(),
+            files: files.state.clone(),
+        }
+    }
 }
 
 impl UploadRecords for MemoryUploads {
     async fn get_upload(&self, key: &str) -> Result<Option<PendingUpload>> {
+        if lock(&self.files).claims.contains_key(key) {
+            return Ok(None);
+        }
         Ok(lock(&self.uploads).get(key).cloned())
     }
 
@@ -27,10 +43,5 @@ impl UploadRecords for MemoryUploads {
                 Ok(true)
             }
         }
-    }
-
-    async fn forget_upload(&self, key: &str) -> Result<()> {
-        lock(&self.uploads).remove(key);
-        Ok(())
     }
 }

@@ -10,9 +10,9 @@ use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::sdk::{is_not_found, sdk_error};
+use super::sdk::{is_condition_failed, is_not_found, sdk_error};
 use crate::error::{Error, Result};
-use crate::ports::{ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
+use crate::ports::{CopyOutcome, ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
 
 mod multipart;
 use crate::presign::{PresignRequest, Presigner, S3Endpoint, SigningCredentials};
@@ -211,7 +211,7 @@ impl ObjectStore for S3Store {
         }
     }
 
-    async fn copy(&self, from: &str, to: &str) -> Result<bool> {
+    async fn copy(&self, from: &str, to: &str, if_match: Option<&str>) -> Result<CopyOutcome> {
         let source = format!("{}/{}", self.bucket, utf8_percent_encode(from, COPY_SOURCE));
         match self
             .client
@@ -219,11 +219,19 @@ impl ObjectStore for S3Store {
             .bucket(&self.bucket)
             .key(to)
             .copy_source(source)
+            .set_copy_source_if_match(if_match.map(|etag| format!("\"{etag}\"")))
             .send()
             .await
         {
-            Ok(_) => Ok(true),
-            Err(e) if is_not_found(&e) => Ok(false),
+            Ok(out) => Ok(CopyOutcome::Copied {
+                etag: out
+                    .copy_object_result()
+                    .and_then(|r| r.e_tag())
+                    .map(unquote)
+                    .unwrap_or_default(),
+            }),
+            Err(e) if is_not_found(&e) => Ok(CopyOutcome::Missing),
+            Err(e) if is_condition_failed(&e) => Ok(CopyOutcome::Changed),
             Err(e) => Err(sdk_error("CopyObject", e)),
         }
     }

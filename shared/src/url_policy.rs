@@ -1,0 +1,220 @@
+//! Which URLs the service stores or fetches: only public web addresses, never an
+//! address inside the network the service runs in (its metadata endpoint, private
+//! ranges, loopback), so a stored link can never point a client, or the service, there.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use url::{Host, Url};
+
+use crate::config::optional;
+use crate::custom_url::{EXPIRES_PARAM, MAX_URL_BYTES, SIGNATURE_PARAM};
+use crate::error::{Error, ErrorCode, Result};
+
+/// Which custom URLs a save accepts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UrlPolicy {
+    /// `ALLOW_HTTP_LOOPBACK_URLS=true`: also `http://` to 127.0.0.1, localhost or [::1],
+    /// for local development. Never other private addresses.
+    pub allow_http_loopback: bool,
+}
+
+/// Whether an address is on the public internet: not loopback, private, link-local
+/// (the cloud metadata endpoint 169.254.169.254 among them), CGNAT, unique-local,
+/// multicast, unspecified, documentation or broadcast, also when IPv4-mapped in IPv6.
+pub fn is_public_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_ipv4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_ipv4(v4),
+            None => is_public_ipv6(v6),
+        },
+    }
+}
+
+fn is_public_ipv4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    let cgnat = a == 100 && (64..128).contains(&b);
+    let reserved = a == 0 || a >= 240;
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_multicast()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_unspecified()
+        || cgnat
+        || reserved)
+}
+
+fn is_public_ipv6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    let unique_local = first & 0xfe00 == 0xfc00;
+    let link_local = first & 0xffc0 == 0xfe80;
+    let documentation = first == 0x2001 && ip.segments()[1] == 0x0db8;
+    // 64:ff9b::/96 (NAT64) embeds an IPv4 address: judge that one.
+    let nat64 = ip.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+    if nat64 {
+        let [.., a, b, c, d] = ip.octets();
+        return is_public_ipv4(Ipv4Addr::new(a, b, c, d));
+    }
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || unique_local
+        || link_local
+        || documentation)
+}
+
+/// Whether a host is this machine: `localhost` (and `*.localhost`), 127.0.0.0/8, [::1].
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(name) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+impl UrlPolicy {
+    pub fn from_env() -> Self {
+        UrlPolicy {
+            allow_http_loopback: optional("ALLOW_HTTP_LOOPBACK_URLS").is_some_and(|v| v == "true"),
+        }
+    }
+
+    /// Checks a custom_download_url before it is stored; answers it normalised.
+    pub fn check(&self, raw: &str) -> Result<String> {
+        let fail =
+            |message: &'static str| Err(Error::new(ErrorCode::InvalidCustomDownloadUrl, message));
+        if raw.len() > MAX_URL_BYTES {
+            return fail("custom_download_url must be at most 2048 bytes");
+        }
+        // URL parsing silently drops tabs and line breaks; a URL that holds any is refused.
+        if raw.chars().any(|c| c.is_control()) {
+            return fail("custom_download_url must not contain control characters");
+        }
+        let Ok(url) = Url::parse(raw) else {
+            return fail("custom_download_url is not an absolute URL");
+        };
+        let Some(host) = url.host().filter(|h| !matches!(h, Host::Domain(""))) else {
+            return fail("custom_download_url must name a host");
+        };
+        let loopback = is_loopback(&host);
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_http_loopback && loopback => {}
+            _ => return fail("custom_download_url must be an https URL"),
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return fail("custom_download_url must not carry credentials");
+        }
+        let allowed_here = loopback && self.allow_http_loopback;
+        let public = match host {
+            Host::Domain(_) => !loopback,
+            Host::Ipv4(ip) => is_public_ip(IpAddr::V4(ip)),
+            Host::Ipv6(ip) => is_public_ip(IpAddr::V6(ip)),
+        };
+        if !public && !allowed_here {
+            return fail("custom_download_url must point to a public address, not a private, loopback or link-local one");
+        }
+        if url
+            .query_pairs()
+            .any(|(k, _)| k == SIGNATURE_PARAM || k == EXPIRES_PARAM)
+        {
+            return fail("custom_download_url must not have signature or expires_at parameters: they are added when it is downloaded");
+        }
+        Ok(url.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_urls_are_stored() {
+        let strict = UrlPolicy::default();
+        assert!(strict.check("https://external-url.io?fileID=42").is_ok());
+        for bad in [
+            "http://external-url.io/x",
+            "ftp://x.io/a",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "https://user:pw@x.io/a",
+            "https://user@x.io/a",
+            "https://x.io/a?signature=1",
+            "relative/path",
+            "",
+        ] {
+            assert!(strict.check(bad).is_err(), "{bad}");
+        }
+        assert!(strict.check("http://127.0.0.1:8080/f").is_err());
+        let local = UrlPolicy {
+            allow_http_loopback: true,
+        };
+        assert!(local.check("http://127.0.0.1:8080/f").is_ok());
+        assert!(local.check("http://localhost/f").is_ok());
+        assert!(local.check("http://example.com/f").is_err());
+    }
+
+    #[test]
+    fn addresses_inside_the_network_are_refused() {
+        let strict = UrlPolicy::default();
+        let local = UrlPolicy {
+            allow_http_loopback: true,
+        };
+        for bad in [
+            "https://169.254.169.254/latest/meta-data/",
+            "https://10.0.0.1/x",
+            "https://172.16.5.4/x",
+            "https://192.168.1.1/x",
+            "https://100.64.0.1/x",
+            "https://127.0.0.1/x",
+            "https://0.0.0.0/x",
+            "https://[::1]/x",
+            "https://[fd00::1]/x",
+            "https://[fe80::1]/x",
+            "https://[::ffff:10.0.0.1]/x",
+            "https://[::ffff:169.254.169.254]/x",
+            "https://[64:ff9b::a9fe:a9fe]/x",
+            "https://localhost/x",
+            "https://metadata.localhost/x",
+            "https://2130706433/x",
+            "https://0x7f.1/x",
+            "https://224.0.0.1/x",
+        ] {
+            assert!(strict.check(bad).is_err(), "{bad} accepted");
+        }
+        // The development setting opens loopback only.
+        assert!(local.check("https://127.0.0.1/x").is_ok());
+        for bad in [
+            "https://10.0.0.1/x",
+            "https://169.254.169.254/x",
+            "http://192.168.1.1/x",
+        ] {
+            assert!(local.check(bad).is_err(), "{bad} accepted locally");
+        }
+        for good in [
+            "https://8.8.8.8/x",
+            "https://[2606:4700::1111]/x",
+            "https://example.com/x",
+        ] {
+            assert!(strict.check(good).is_ok(), "{good} refused");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused_not_stripped() {
+        let strict = UrlPolicy::default();
+        for bad in [
+            "https://example.com/a\r\nb",
+            "https://exam\tple.com/a",
+            "https://example.com/\u{0}",
+            "https://example.com/a\nSet-Cookie: x",
+        ] {
+            assert!(strict.check(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}
