@@ -7,13 +7,16 @@
 //!    emulator next to the bare SDK calls each one needs (the overhead as a ratio);
 //! 3. presigned URLs per second: ours, the Rust SDK's, and the JavaScript SDK v3's on
 //!    Node.js (`bench/node`);
-//! 4. peak memory (VmHWM) of each function binary serving 1,000 requests.
+//! 4. peak memory (VmHWM) of each function binary serving 1,000 requests;
+//! 5. round trips on the wire per operation, with a fixed delay added to every AWS call.
 //!
 //! Needs the function binaries built with `--release` beside this one and, for 2 and 4,
 //! the emulator at `AWS_ENDPOINT_URL` with the local bucket and table (`make bench`
-//! does both). `--quick` runs fewer rounds; `--skip-node` leaves out Node.js.
+//! does both). `--quick` runs fewer rounds; `--skip-node` leaves out Node.js; `--only N`
+//! runs section N alone (5 needs neither the binaries nor the emulator).
 
 mod alloc;
+mod roundtrips;
 mod runtime_api;
 mod warm;
 
@@ -45,6 +48,8 @@ const SAMPLE_SIGNED_URL: &str = "https://archive.example.com/contracts/2024/cont
 pub struct Options {
     pub quick: bool,
     pub skip_node: bool,
+    /// Run only this section.
+    pub only: Option<u8>,
 }
 
 /// min / median / max of repeated measurements.
@@ -107,6 +112,11 @@ fn main() {
     let options = Options {
         quick: args.iter().any(|a| a == "--quick"),
         skip_node: args.iter().any(|a| a == "--skip-node"),
+        only: args
+            .iter()
+            .position(|a| a == "--only")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|n| n.parse().ok()),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -119,15 +129,28 @@ fn main() {
 
 async fn run(options: &Options) -> Vec<Row> {
     let mut rows = Vec::new();
-    eprintln!("== 1. cold init");
-    rows.extend(cold_init(options).await);
-    eprintln!("== 2. warm cost per request");
-    rows.extend(warm::in_memory(options).await);
-    rows.extend(warm::against_emulator(options).await);
-    eprintln!("== 3. presigning");
-    rows.extend(warm::presigning(options).await);
-    eprintln!("== 4. peak memory");
-    rows.extend(peak_memory(options).await);
+    let runs = |n: u8| options.only.is_none_or(|only| only == n);
+    if runs(1) {
+        eprintln!("== 1. cold init");
+        rows.extend(cold_init(options).await);
+    }
+    if runs(2) {
+        eprintln!("== 2. warm cost per request");
+        rows.extend(warm::in_memory(options).await);
+        rows.extend(warm::against_emulator(options).await);
+    }
+    if runs(3) {
+        eprintln!("== 3. presigning");
+        rows.extend(warm::presigning(options).await);
+    }
+    if runs(4) {
+        eprintln!("== 4. peak memory");
+        rows.extend(peak_memory(options).await);
+    }
+    if runs(5) {
+        eprintln!("== 5. round trips");
+        rows.extend(roundtrips::round_trips(options).await);
+    }
     rows
 }
 
@@ -162,6 +185,8 @@ fn spawn(function: &str, api: &RuntimeApi) -> Child {
             "AWS_ENDPOINT_URL",
             env_or("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
         )
+        .env("AWS_ENDPOINT_URL_S3", warm::s3_endpoint())
+        .env("AWS_ENDPOINT_URL_DYNAMODB", warm::dynamodb_endpoint())
         .env("FILES_BUCKET", env_or("FILES_BUCKET", "file-service-local"))
         .env("FILES_TABLE", env_or("FILES_TABLE", "file-service-local"))
         .env("CUSTOM_URL_SIGNING_KEY", SIGNING_KEY)

@@ -135,31 +135,41 @@ impl<B: Backend> FileService<B> {
             upload_key: &s3ref.key,
             file: file_id,
         };
-        let written = self
-            .write_version(caller, file_id, existing, version, fields, claim)
-            .await;
-        let record = match written {
-            Ok(record) => record,
-            Err(e) => self.settle_failed_write(caller, file_id, &key, e).await?,
-        };
-        if delete_temp_file {
-            // The upload is consumed and can never be saved again; a temp object left
-            // behind expires by lifecycle.
-            if let Err(e) = self.store().delete(std::slice::from_ref(&s3ref.key)).await {
+        let write = self.write_version(caller, file_id, existing, version, fields, claim);
+        // The temp object goes while the transaction runs (its third round trip, not a
+        // fourth): once the upload is consumed nothing can save it again, and if the
+        // write fails the upload is put back from the copy.
+        let (written, temp_removed) = if delete_temp_file {
+            let temp = std::slice::from_ref(&s3ref.key);
+            let (written, removed) = tokio::join!(write, self.store().delete(temp));
+            if let Err(e) = &removed {
                 tracing::warn!(error = %e, key = %s3ref.key, "temp object not deleted");
             }
+            (written, removed.is_ok())
+        } else {
+            (write.await, false)
+        };
+        match written {
+            Ok(record) => Ok(record),
+            Err(e) => {
+                let upload = temp_removed.then_some(s3ref.key.as_str());
+                self.settle_failed_write(caller, file_id, &key, upload, e)
+                    .await
+            }
         }
-        Ok(record)
     }
 
-    /// After a failed write of `key`'s version: refusals (the upload already saved, the
-    /// file gone) leave the copy unreferenced, so it goes. A fault may have hidden a write
-    /// that landed: the file is read to tell, and a landed version is a success.
+    /// After a failed write of `key`'s version. A fault may have hidden a write that
+    /// landed: the file is read to tell, and a landed version is a success. Otherwise the
+    /// copy is unreferenced and goes, and a removed upload (`removed_upload`) is put back
+    /// from it, so that a retry, or a save into another file, still finds it; unless the
+    /// upload was consumed by another save, when nothing may save it again.
     async fn settle_failed_write(
         &self,
         caller: &Caller,
         file_id: Uuid,
         key: &str,
+        removed_upload: Option<&str>,
         error: Error,
     ) -> Result<FileRecord> {
         if error.is_retryable() {
@@ -170,6 +180,12 @@ impl<B: Backend> FileService<B> {
                 // Unknown whether the version landed: keep its object rather than risk
                 // deleting a stored version's bytes. A retry saves again with a new key.
                 Err(_) => return Err(error),
+            }
+        }
+        if let Some(upload) = removed_upload.filter(|_| error.code() != ErrorCode::Conflict) {
+            // If this fails too, the client learns on its retry that it must upload again.
+            if let Err(e) = self.store().copy(key, upload, None).await {
+                tracing::error!(error = %e, key = upload, "upload not put back after a failed save");
             }
         }
         self.remove_unreferenced(key).await;
