@@ -33,7 +33,7 @@ emulator-stop: ## stop the emulators `make emulator` started
 infra-check: venv ## compare the emulators' bucket and table with template.yaml
 	. .local/endpoints.env && .venv/bin/python scripts/local_infra.py check
 
-dev: ## emulator + local API on http://127.0.0.1:3000 until Ctrl-C
+dev: ## emulators + local API on 127.0.0.1, port PORT (default 3000), until Ctrl-C
 	scripts/dev.sh
 
 test: ## emulator, cargo fmt --check, clippy -D warnings, cargo test (what CI runs)

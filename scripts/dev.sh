@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make dev`: the local stack and the local API on http://127.0.0.1:3000.
+# `make dev`: the local stack and the local API on http://127.0.0.1:$PORT (default 3000).
 # Starts (or reuses) the emulator, applies template.yaml's bucket and table to it,
 # then runs `cargo run -p local-api -- serve` until Ctrl-C. On exit it stops the local
 # API, and the emulator too if this run started it.
@@ -42,7 +42,8 @@ scripts/emulator.sh ensure --owner "$owner"
 . .local/endpoints.env
 .venv/bin/python scripts/local_infra.py apply
 
-echo "dev: local API on http://127.0.0.1:3000 (token: make token); Ctrl-C stops it"
-cargo run -p local-api -- serve &
+port="${PORT:-3000}"
+echo "dev: local API on http://127.0.0.1:$port (token: make token); Ctrl-C stops it"
+cargo run -q -p local-api -- serve --addr "127.0.0.1:$port" &
 api_pid=$!
 wait "$api_pid"

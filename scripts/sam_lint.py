@@ -4,7 +4,7 @@ transform that CloudFormation runs on deploy (aws-sam-translator), so errors tha
 the generated resources show (an invalid event, a circular dependency between the
 bucket's notifications and a function) fail here rather than in a deploy.
 
-    sam_lint.py [--transformed-only] [TEMPLATE]    default: $TEMPLATE_PATH or template.yaml
+    sam_lint.py [--transformed-only | --print] [TEMPLATE]    default: $TEMPLATE_PATH or template.yaml
 
 Exit status: 0 when both are clean, else non-zero. No AWS access is needed: CodeUri is
 replaced by a placeholder S3 location, parameters without a Default get sample values.
@@ -25,11 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(argv: list[str]) -> int:
     args = argv[1:]
     transformed_only = "--transformed-only" in args
-    args = [a for a in args if a != "--transformed-only"]
+    # --print: write the transformed template to stdout (for tests), lint nothing.
+    print_only = "--print" in args
+    args = [a for a in args if a not in ("--transformed-only", "--print")]
     source = Path(args[0] if args else os.environ.get("TEMPLATE_PATH") or ROOT / "template.yaml")
     cfn_lint = [str(Path(sys.executable).with_name("cfn-lint"))]
 
-    if not transformed_only:
+    if not transformed_only and not print_only:
         first = subprocess.run([*cfn_lint, "--", str(source)])
         if first.returncode != 0:
             return first.returncode
@@ -64,6 +66,9 @@ def main(argv: list[str]) -> int:
             print(f"  {cause.message}", file=sys.stderr)
         return 1
 
+    if print_only:
+        print(json.dumps(translated, default=str))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"{source.stem}.transformed.json"
         out.write_text(json.dumps(translated, indent=1, default=str), encoding="utf-8")

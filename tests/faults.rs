@@ -11,7 +11,7 @@ use shared::adapters::dynamodb::{DynamoFiles, DynamoUploads};
 use shared::adapters::s3::S3Store;
 use shared::domain::{FileRecord, OrgId, S3Ref};
 use shared::ports::{FileRepository, ObjectStore, Stores, UploadRecords};
-use shared::service::{Caller, FileFields, FileService, SaveIntent, SaveRequest, UploadRequest};
+use shared::service::{Caller, FileService, SaveRequest, UploadRequest};
 use shared::testing::{faulty, FailMode, Faults, Faulty};
 use shared::time::Clock;
 use uuid::Uuid;
@@ -53,14 +53,7 @@ async fn uploaded(svc: &Service, org: &str, body: &[u8]) -> S3Ref {
 }
 
 fn save_of(file: Option<Uuid>, s3ref: S3Ref) -> SaveRequest {
-    SaveRequest {
-        intent: SaveIntent::Upload {
-            file,
-            s3ref,
-            delete_temp_file: true,
-        },
-        fields: FileFields::default(),
-    }
+    SaveRequest::upload(file, s3ref)
 }
 
 /// The organisation's files as storage holds them (read without faults).

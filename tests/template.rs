@@ -319,3 +319,237 @@ fn public_url_comes_from_a_parameter_never_from_the_request() {
     );
     assert_eq!(template["Parameters"]["PublicBaseUrl"]["Default"], "");
 }
+
+/// The template as CloudFormation receives it, after the SAM transform.
+fn transformed() -> Value {
+    let out = run(Command::new(tool("python")).args(["scripts/sam_lint.py", "--print"]));
+    serde_json::from_str(&out).expect("the transformed template as JSON")
+}
+
+fn resources_of<'a>(template: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
+    template["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+/// `AlarmActions`/`OKActions` as every alarm has them: the topic if one is given.
+fn notifies_the_topic(actions: &Value) -> bool {
+    *actions
+        == serde_json::json!({"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]})
+}
+
+#[test]
+fn alarms_watch_the_dead_letter_queue_errors_throttles_5xx_and_event_age() {
+    let template = template();
+    let alarms = resources_of(&template, "AWS::CloudWatch::Alarm");
+    assert!(alarms.len() >= 4, "{} alarms", alarms.len());
+    for (name, alarm) in &alarms {
+        let props = &alarm["Properties"];
+        assert!(
+            notifies_the_topic(&props["AlarmActions"]),
+            "{name} alarm actions"
+        );
+        assert!(notifies_the_topic(&props["OKActions"]), "{name} OK actions");
+    }
+    let watching = |metric: &str, dimension: Value| {
+        alarms.iter().any(|(_, a)| {
+            let p = &a["Properties"];
+            p["MetricName"] == metric && p["Dimensions"][0]["Value"] == dimension
+        })
+    };
+    for (resource, _) in functions(&template) {
+        for metric in ["Errors", "Throttles"] {
+            assert!(
+                watching(metric, serde_json::json!({"Ref": resource})),
+                "{metric} of {resource}"
+            );
+        }
+    }
+    assert!(watching(
+        "ApproximateNumberOfMessagesVisible",
+        serde_json::json!({"Fn::GetAtt": ["ExpireDeadLetterQueue", "QueueName"]})
+    ));
+    assert!(watching(
+        "AsyncEventAge",
+        serde_json::json!({"Ref": "ExpireFunction"})
+    ));
+    let api_5xx = alarms.iter().any(|(_, a)| {
+        a["Properties"]["Metrics"].as_array().is_some_and(|m| {
+            m.iter()
+                .any(|q| q["MetricStat"]["Metric"]["MetricName"] == "5xx")
+        })
+    });
+    assert!(api_5xx, "an alarm on the API's 5xx rate");
+    assert_eq!(template["Parameters"]["AlarmTopicArn"]["Default"], "");
+}
+
+#[test]
+fn every_function_logs_json_to_its_own_group_kept_for_a_parameter() {
+    let template = transformed();
+    let groups = resources_of(&template, "AWS::Logs::LogGroup");
+    let retention = |name: &str| {
+        template["Resources"][name]["Properties"]["RetentionInDays"]
+            == serde_json::json!({"Ref": "LogRetentionDays"})
+    };
+    let mut seen = BTreeSet::new();
+    for (name, function) in resources_of(&template, "AWS::Lambda::Function") {
+        let logging = &function["Properties"]["LoggingConfig"];
+        assert_eq!(logging["LogFormat"], "JSON", "{name}");
+        let group = logging["LogGroup"]["Ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: a group"));
+        assert!(
+            groups.iter().any(|(g, _)| *g == group),
+            "{name}: {group} is a log group"
+        );
+        assert!(retention(group), "{group} is kept LogRetentionDays");
+        assert!(seen.insert(group.to_owned()), "{group} serves one function");
+    }
+    assert_eq!(template["Parameters"]["LogRetentionDays"]["Default"], 30);
+    // The API's access log, in JSON.
+    let (_, stage) = resources_of(&template, "AWS::ApiGatewayV2::Stage")[0];
+    let access = &stage["Properties"]["AccessLogSettings"];
+    assert_eq!(
+        access["DestinationArn"],
+        serde_json::json!({"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]})
+    );
+    assert!(retention("ApiAccessLogGroup"));
+    let format: Value = serde_json::from_str(access["Format"].as_str().unwrap()).expect("JSON");
+    for field in ["requestId", "route", "status", "ip"] {
+        assert!(format.get(field).is_some(), "access log field {field}");
+    }
+}
+
+#[test]
+fn tracing_and_reserved_concurrency_are_parameters() {
+    let template = transformed();
+    for (name, function) in resources_of(&template, "AWS::Lambda::Function") {
+        let props = &function["Properties"];
+        assert_eq!(
+            props["TracingConfig"]["Mode"],
+            serde_json::json!({"Fn::If": ["TracingOn", "Active", "PassThrough"]}),
+            "{name}"
+        );
+        assert_eq!(
+            props["ReservedConcurrentExecutions"],
+            serde_json::json!({"Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}),
+            "{name}"
+        );
+    }
+    assert_eq!(template["Parameters"]["TracingEnabled"]["Default"], "false");
+    assert_eq!(template["Parameters"]["ReservedConcurrency"]["Default"], 0);
+}
+
+#[test]
+fn the_stage_and_every_route_without_a_token_are_throttled() {
+    let template = template();
+    let api = &template["Resources"]["FilesApi"]["Properties"];
+    assert_eq!(
+        api["DefaultRouteSettings"]["ThrottlingRateLimit"],
+        serde_json::json!({"Ref": "DefaultRateLimit"})
+    );
+    assert_eq!(
+        api["DefaultRouteSettings"]["ThrottlingBurstLimit"],
+        serde_json::json!({"Ref": "DefaultBurstLimit"})
+    );
+    for route in ROUTES.iter().filter(|r| r.public) {
+        let key = format!("{} {}", route.method, route.path);
+        let settings = &api["RouteSettings"][&key];
+        assert!(
+            settings["ThrottlingRateLimit"].is_object(),
+            "{key} has a rate limit"
+        );
+        assert!(
+            settings["ThrottlingBurstLimit"].is_object(),
+            "{key} has a burst limit"
+        );
+    }
+}
+
+#[test]
+fn cors_allows_only_what_the_routes_use_and_exposes_what_browsers_read() {
+    let template = template();
+    let cors = &template["Resources"]["FilesApi"]["Properties"]["CorsConfiguration"];
+    let listed = |v: &Value| -> BTreeSet<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_ascii_lowercase())
+            .collect()
+    };
+    let used: BTreeSet<String> = ROUTES
+        .iter()
+        .map(|r| r.method.to_ascii_lowercase())
+        .collect();
+    assert_eq!(listed(&cors["AllowMethods"]), used, "the API's methods");
+    let exposed = listed(&cors["ExposeHeaders"]);
+    for header in ["etag", "content-disposition", "retry-after"] {
+        assert!(exposed.contains(header), "the API exposes {header}");
+    }
+    let bucket =
+        &template["Resources"]["FilesBucket"]["Properties"]["CorsConfiguration"]["CorsRules"][0];
+    let allowed = listed(&bucket["AllowedHeaders"]);
+    assert!(
+        !allowed.contains("*"),
+        "the bucket names its allowed headers"
+    );
+    assert!(allowed.contains("content-type"));
+    assert!(
+        listed(&bucket["ExposedHeaders"]).contains("etag"),
+        "multipart clients read ETag"
+    );
+    // The local API answers preflights as the template configures the HTTP API.
+    let local: BTreeSet<String> = local_api::cors::ALLOW_METHODS
+        .split(',')
+        .map(|m| m.to_ascii_lowercase())
+        .collect();
+    assert_eq!(
+        local, used,
+        "the local API's preflight allows the same methods"
+    );
+    assert_eq!(
+        local_api::cors::EXPOSE_HEADERS,
+        cors["ExposeHeaders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+}
+
+#[test]
+fn the_table_is_protected_and_every_function_sized_for_its_work() {
+    let template = template();
+    assert_eq!(
+        template["Resources"]["FilesTable"]["Properties"]["DeletionProtectionEnabled"],
+        true
+    );
+    for (name, function) in functions(&template) {
+        let props = &function["Properties"];
+        assert!(props["MemorySize"].is_number(), "{name} sets its memory");
+        assert!(props["Timeout"].is_number(), "{name} sets its timeout");
+    }
+    let save = functions(&template)
+        .into_iter()
+        .find(|(_, f)| binary(f) == "save")
+        .unwrap()
+        .1;
+    assert!(
+        save["Properties"]["Timeout"].as_u64().unwrap() >= 60,
+        "a save copying 5 GiB has the time it needs"
+    );
+    let (_, listing) = allowed(&template, "save")
+        .into_iter()
+        .find(|(a, _)| a == "s3:ListBucket")
+        .unwrap();
+    assert_eq!(
+        listing["Condition"]["StringLike"]["s3:prefix"],
+        serde_json::json!(["temp/*", "files/*"]),
+        "save lists only its prefixes"
+    );
+}

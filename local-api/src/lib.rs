@@ -12,7 +12,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, ORIGIN};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
@@ -23,6 +23,7 @@ use shared::service::FileService;
 use shared::{Error, ErrorCode};
 use tokio::net::TcpListener;
 
+pub mod cors;
 pub mod jwt;
 mod malformed;
 mod throttle;
@@ -94,15 +95,12 @@ impl<B: Backend> LocalApi<B> {
         let path = request.uri().path().to_owned();
         let origin = request.headers().get(ORIGIN).cloned();
         let mut response = if method == Method::OPTIONS {
-            preflight()
+            cors::preflight()
         } else {
             self.route(request, peer).await
         };
         if origin.is_some() {
-            // Mirrors the HTTP API's CORS configuration (AllowOrigins defaults to "*").
-            response
-                .headers_mut()
-                .insert("access-control-allow-origin", HeaderValue::from_static("*"));
+            cors::allow(&mut response);
         }
         tracing::info!(
             "{method} {path} -> {} ({} ms)",
@@ -275,22 +273,6 @@ fn now_millis() -> i64 {
 
 fn uuid_like(now: i64) -> String {
     format!("local-{now:x}-{:x}", std::process::id())
-}
-
-fn preflight() -> HttpResponse {
-    let mut response = Response::new(Full::new(Bytes::new()));
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    let headers = response.headers_mut();
-    headers.insert(
-        "access-control-allow-methods",
-        HeaderValue::from_static("GET,POST,PUT,DELETE,OPTIONS"),
-    );
-    headers.insert(
-        "access-control-allow-headers",
-        HeaderValue::from_static("authorization,content-type"),
-    );
-    headers.insert("access-control-max-age", HeaderValue::from_static("3600"));
-    response
 }
 
 fn from_lambda(response: lambda_http::Response<lambda_http::Body>) -> HttpResponse {

@@ -39,7 +39,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 .config
                 .public_base_url
                 .get_or_insert_with(|| format!("http://{addr}"));
-            let listener = tokio::net::TcpListener::bind(&addr).await?;
+            let listener = match tokio::net::TcpListener::bind(&addr).await {
+                Ok(listener) => listener,
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                    eprintln!("local-api: {addr} is already in use; choose another port, e.g. PORT=3001 make dev");
+                    std::process::exit(1);
+                }
+                Err(e) => return Err(format!("local-api: cannot listen on {addr}: {e}").into()),
+            };
             eprintln!(
                 "File API on http://{addr} (bucket {}, table {}); get a token with: make token ORG=123",
                 service.config.bucket, service.config.table

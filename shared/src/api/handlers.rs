@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
+use tracing::{Instrument, Span};
 
 use super::parse::{self, file_id};
 use super::respond::{error_response, Reply};
@@ -16,16 +17,42 @@ use crate::error::{Error, Result};
 use crate::ports::{Backend, ObjectStore};
 use crate::service::{Caller, FileService};
 
-/// Serves one request for `function`; never fails: errors become JSON answers.
+/// Serves one request for `function`; never fails: errors become JSON answers. Every
+/// log line written meanwhile carries the request id, the route and the organisation.
 pub async fn handle<B: Backend>(
     service: &FileService<B>,
     function: Function,
     request: Request,
 ) -> Response<Body> {
-    match dispatch(service, function, &request).await {
-        Ok(reply) => reply.into_response(),
-        Err(e) => error_response(&e),
+    let span = request_span(&request);
+    async {
+        let response = match dispatch(service, function, &request).await {
+            Ok(reply) => reply.into_response(),
+            Err(e) => error_response(&e),
+        };
+        tracing::info!(status = response.status().as_u16(), "answered");
+        response
     }
+    .instrument(span)
+    .await
+}
+
+/// The span of one request: API Gateway's request id now, the route and the
+/// organisation once they are known.
+fn request_span(request: &Request) -> Span {
+    let request_id = request
+        .request_context_ref()
+        .and_then(|c| match c {
+            lambda_http::request::RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        route = tracing::field::Empty,
+        org = tracing::field::Empty,
+    )
 }
 
 /// A request and what routing found in it.
@@ -41,6 +68,7 @@ async fn dispatch<B: Backend>(
     request: &Request,
 ) -> Result<Reply> {
     let (def, id) = find_route(request.method().as_str(), parse::request_path(request))?;
+    Span::current().record("route", format!("{} {}", def.method, def.path));
     if def.function != function {
         return Err(Error::not_found(format!(
             "{} {} is not served by the {} function",
@@ -70,7 +98,9 @@ async fn dispatch<B: Backend>(
 
 /// The caller of a route that needs a token: 401 without one.
 fn caller<B>(service: &FileService<B>, input: &Input<'_>) -> Result<Caller> {
-    parse::caller(&service.config, input.request)
+    let caller = parse::caller(&service.config, input.request)?;
+    Span::current().record("org", caller.org.as_str());
+    Ok(caller)
 }
 
 /// The File entity of `record`, with links to this API.

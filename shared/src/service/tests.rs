@@ -42,18 +42,11 @@ async fn uploaded(svc: &Service, org: &str, name: &str, body: &[u8]) -> S3Ref {
 }
 
 fn save_of(s3ref: S3Ref) -> SaveRequest {
-    save_into(None, s3ref)
+    SaveRequest::upload(None, s3ref)
 }
 
 fn save_into(file: Option<Uuid>, s3ref: S3Ref) -> SaveRequest {
-    SaveRequest {
-        intent: SaveIntent::Upload {
-            file,
-            s3ref,
-            delete_temp_file: true,
-        },
-        fields: FileFields::default(),
-    }
+    SaveRequest::upload(file, s3ref)
 }
 
 #[tokio::test]

@@ -74,6 +74,21 @@ pub struct SaveRequest {
     pub fields: FileFields,
 }
 
+impl SaveRequest {
+    /// An upload saved as a new file (or a new version of `file`), its temp object
+    /// removed, every other field as the upload has it.
+    pub fn upload(file: Option<Uuid>, s3ref: S3Ref) -> Self {
+        SaveRequest {
+            intent: SaveIntent::Upload {
+                file,
+                s3ref,
+                delete_temp_file: true,
+            },
+            fields: FileFields::default(),
+        }
+    }
+}
+
 /// One item of downloadFiles.
 #[derive(Debug, Clone, Copy)]
 pub struct DownloadItem {

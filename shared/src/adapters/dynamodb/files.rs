@@ -50,18 +50,10 @@ fn start_key(org: &str, cursor: &Cursor) -> Result<Item> {
 
 impl FileRepository for DynamoFiles {
     async fn get(&self, id: Uuid) -> Result<Option<FileRecord>> {
-        let out = self
-            .0
-            .client
-            .get_item()
-            .table_name(&self.0.name)
-            .set_key(Some(file_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", e))?;
-        out.item()
+        self.raw(id)
+            .await?
             .filter(|item| !is_deleting(item))
+            .as_ref()
             .map(item_to_record)
             .transpose()
     }
