@@ -36,7 +36,7 @@ infra-check: venv ## compare the emulators' bucket and table with template.yaml
 dev: ## emulators + local API on 127.0.0.1, port PORT (default 3000), until Ctrl-C
 	scripts/dev.sh
 
-test: ## emulator, cargo fmt --check, clippy -D warnings, cargo test (what CI runs)
+test: ## emulators, template lint, cargo fmt --check, clippy -D warnings, cargo test (what CI runs)
 	scripts/test.sh
 
 token: ## a development JWT for organisation $(ORG)
@@ -49,5 +49,5 @@ lint-template: venv ## cfn-lint template.yaml, as written and after the SAM tran
 package: ## Lambda zips of every function (ARCH=arm64 for Graviton), sizes; fails over 5 MB
 	scripts/package.sh
 
-bench: ## benchmarks (cold init, warm cost, presigning vs Node.js, peak memory); see BENCHMARKS.md
+bench: ## benchmarks (cold init, warm cost, presigning vs Node.js, peak memory, round trips); see BENCHMARKS.md
 	scripts/bench.sh $(BENCH_ARGS)
