@@ -2,11 +2,12 @@
 //! compiles, for both Lambda architectures, and this holds it to one HTTP stack (hyper 1,
 //! one rustls on ring), no OpenSSL or aws-lc, and the Lambda event types the functions need.
 //!
-//! The graph is the one `sam build` (BuildMethod rust-cargolambda) and `make package`
-//! compile: `cargo lambda build --release --bin <function>` at the workspace root resolves
-//! features over every workspace member (local-api, the tests, ...), so this reads `cargo
-//! tree --workspace` and each function's subtree of it, not `cargo tree -p <function>`,
-//! which resolves the function alone and can show fewer crates and features than get built.
+//! The graph is at least the one `sam build` (BuildMethod rust-cargolambda) and `make
+//! package` compile: `cargo lambda build --release --bin <function>` at the workspace root
+//! resolves features over the workspace's default members (shared, the functions,
+//! local-api), so this reads `cargo tree --workspace` (those and the tests and the bench)
+//! and each function's subtree of it, not `cargo tree -p <function>`, which resolves the
+//! function alone and can show fewer crates and features than get built.
 //!
 //! Only `cargo tree` runs (from the lockfile, nothing is compiled): about a second.
 
@@ -61,11 +62,19 @@ fn functions() -> BTreeSet<String> {
 
 /// `cargo tree --workspace` for `target`, one node a line with its depth in front.
 fn cargo_tree(target: &str, args: &[&str]) -> Graph {
+    cargo_tree_of(&["--workspace"], target, args)
+}
+
+/// `cargo tree` of the packages `selection` names (`--workspace`, or nothing: the
+/// default members, what a build at the root without `-p` selects).
+fn cargo_tree_of(selection: &[&str], target: &str, args: &[&str]) -> Graph {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(root())
-        .args(["tree", "--workspace", "--locked", "--target", target])
+        .arg("tree")
+        .args(selection)
+        .args(["--locked", "--target", target])
         .args(["--prefix", "depth", "--format", "{p}"])
         .args(args);
     let output = command
@@ -333,5 +342,35 @@ fn lambda_http_handles_only_http_api_requests() {
             BTreeSet::from(["apigw_http", "tracing"]),
             "lambda_http's features ({target})"
         );
+    }
+}
+
+/// The features of `shared` a build of `selection` turns on.
+fn shared_features(selection: &[&str], target: &str) -> BTreeSet<String> {
+    let graph = cargo_tree_of(
+        selection,
+        target,
+        &["--edges", "features", "--invert", "shared"],
+    );
+    graph
+        .roots
+        .iter()
+        .flat_map(|root| graph.children(root).iter())
+        .filter_map(|n| feature(n).map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn test_only_code_never_reaches_a_lambda_binary() {
+    for target in TARGETS {
+        // What `cargo lambda build --bin <function>` at the root selects: the default members.
+        let built = shared_features(&[], target);
+        assert!(
+            !built.contains("conformance"),
+            "the conformance checks and the fault-injecting backend would be built into the \
+             functions ({target}): {built:?}"
+        );
+        // The tests do turn it on: the check above can see the feature.
+        assert!(shared_features(&["--workspace"], target).contains("conformance"));
     }
 }
