@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::domain::{AccessControl, FileRecord, StoredVersion};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// What a save changes on an existing file: a new version, or only its metadata.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +41,13 @@ pub struct UploadClaim<'a> {
     pub upload_key: &'a str,
     /// The file it became (or became a version of).
     pub file: Uuid,
+}
+
+impl UploadClaim<'_> {
+    /// What every adapter answers when the upload was consumed before.
+    pub fn consumed() -> Error {
+        Error::conflict("this upload has already been saved; upload the file again to save it anew")
+    }
 }
 
 /// Most items one page may hold.

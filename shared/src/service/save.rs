@@ -206,27 +206,50 @@ impl<B: Backend> FileService<B> {
         record: FileRecord,
         fields: &FileFields,
     ) -> Result<FileRecord> {
+        let now = self.clock.now_rfc3339();
+        self.change_file(caller, record, fields, None, now, None)
+            .await
+    }
+
+    /// Stores a change of an existing file: `fields` over what it has (attributes merged),
+    /// and a new version if one is given (its name and type become the file's), with the
+    /// claim of the upload it came from. Answers the record as the change leaves it.
+    async fn change_file(
+        &self,
+        caller: &Caller,
+        mut record: FileRecord,
+        fields: &FileFields,
+        new_version: Option<StoredVersion>,
+        updated_at: String,
+        claim: Option<UploadClaim<'_>>,
+    ) -> Result<FileRecord> {
         let mut attributes = record.attributes.clone();
         attributes.extend(fields.attributes.clone());
+        let (filename, mime_type) = match &new_version {
+            Some(v) => (v.filename.clone(), v.mime_type.clone()),
+            None => (
+                fields
+                    .filename
+                    .clone()
+                    .unwrap_or_else(|| record.filename.clone()),
+                fields
+                    .mime_type
+                    .clone()
+                    .unwrap_or_else(|| record.mime_type.clone()),
+            ),
+        };
         let change = FileChange {
-            new_version: None,
-            filename: fields
-                .filename
-                .clone()
-                .unwrap_or_else(|| record.filename.clone()),
-            mime_type: fields
-                .mime_type
-                .clone()
-                .unwrap_or_else(|| record.mime_type.clone()),
+            new_version,
+            filename,
+            mime_type,
             access_control: fields.access_control.unwrap_or(record.access_control),
             attributes,
-            updated_at: self.clock.now_rfc3339(),
+            updated_at,
         };
         let stored = self
             .files()
-            .update_file(record.id, caller.org.as_str(), &change, None)
+            .update_file(record.id, caller.org.as_str(), &change, claim)
             .await?;
-        let mut record = record;
         stored.apply_to(&mut record);
         Ok(record)
     }
@@ -328,23 +351,9 @@ impl<B: Backend> FileService<B> {
     ) -> Result<FileRecord> {
         let now = version.created_at.clone();
         match existing {
-            Some(mut record) => {
-                let mut attributes = record.attributes.clone();
-                attributes.extend(fields.attributes.clone());
-                let change = FileChange {
-                    filename: version.filename.clone(),
-                    mime_type: version.mime_type.clone(),
-                    new_version: Some(version),
-                    access_control: fields.access_control.unwrap_or(record.access_control),
-                    attributes,
-                    updated_at: now,
-                };
-                let stored = self
-                    .files()
-                    .update_file(record.id, caller.org.as_str(), &change, Some(claim))
-                    .await?;
-                stored.apply_to(&mut record);
-                Ok(record)
+            Some(record) => {
+                self.change_file(caller, record, fields, Some(version), now, Some(claim))
+                    .await
             }
             None => {
                 let record = FileRecord {

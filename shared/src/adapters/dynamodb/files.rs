@@ -287,10 +287,6 @@ fn taken(id: Uuid) -> Error {
     Error::conflict(format!("file {id} already exists"))
 }
 
-fn consumed() -> Error {
-    Error::conflict("this upload has already been saved; upload the file again to save it anew")
-}
-
 fn owned_by(item: &Item, org: &str) -> bool {
     item.get("org")
         .and_then(|v| v.as_s().ok())
@@ -421,7 +417,7 @@ impl DynamoFiles {
             _ => false,
         };
         if failed(1) {
-            Err(consumed())
+            Err(UploadClaim::consumed())
         } else if failed(0) {
             Ok(Written::FileConditionFailed)
         } else {

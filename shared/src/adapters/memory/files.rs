@@ -38,7 +38,7 @@ impl State {
 
     fn check_claim(&self, claim: Option<UploadClaim<'_>>) -> Result<()> {
         match claim {
-            Some(c) if self.claims.contains_key(c.upload_key) => Err(consumed()),
+            Some(c) if self.claims.contains_key(c.upload_key) => Err(UploadClaim::consumed()),
             _ => Ok(()),
         }
     }
@@ -48,10 +48,6 @@ impl State {
             self.claims.insert(c.upload_key.to_owned(), c.file);
         }
     }
-}
-
-fn consumed() -> Error {
-    Error::conflict("this upload has already been saved; upload the file again to save it anew")
 }
 
 fn not_found(id: Uuid) -> Error {
