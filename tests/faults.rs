@@ -61,6 +61,7 @@ async fn files_of(svc: &Service, org: &str) -> Vec<FileRecord> {
     let page = shared::ports::PageRequest {
         limit: 100,
         after: None,
+        now: svc.clock.now_rfc3339(),
     };
     svc.backend
         .files

@@ -362,6 +362,7 @@ pub async fn presigning(options: &Options) -> Vec<Row> {
         ),
         s3_endpoint: None,
         dynamodb_endpoint: None,
+        lambda_endpoint: None,
     });
     let store = shared::adapters::s3::S3Store::new(
         clients.s3.clone(),
@@ -518,7 +519,9 @@ impl Fixtures {
                 size_bytes: 10,
                 etag: "bench".into(),
                 created_at: now,
+                checksum_sha256: None,
             }],
+            ..FileRecord::default()
         };
         self.repo.create(&record, None).await.expect("PutItem");
         record

@@ -17,7 +17,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use serde_json::json;
-use shared::api::{error_response, find_route, handle, Operation};
+use shared::api::{direct, error_response, find_route, handle, Operation};
+use shared::ingest::{BackgroundQueue, Fetcher};
 use shared::ports::Backend;
 use shared::service::FileService;
 use shared::{Error, ErrorCode};
@@ -60,6 +61,16 @@ pub struct LocalApi<B> {
 }
 
 type HttpResponse = Response<Full<Bytes>>;
+
+/// `service` with fetches from a URL run in this process's background, by `worker` (a
+/// service over the same storage): the local stand-in for the ingest function.
+pub fn with_background_ingest<B: Backend + 'static>(
+    service: FileService<B>,
+    worker: FileService<B>,
+) -> shared::Result<FileService<B>> {
+    let fetcher = Fetcher::new(worker.config.url_policy, worker.config.fetch_limits)?;
+    Ok(service.with_ingest(Arc::new(BackgroundQueue::start(worker, fetcher))))
+}
 
 /// Accepts connections until the task is dropped.
 pub async fn serve<B: Backend + 'static>(
@@ -149,6 +160,14 @@ impl<B: Backend> LocalApi<B> {
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
             return close(too_large());
+        }
+        // A direct upload over its own limit, likewise (on AWS the function refuses it
+        // once API Gateway has passed the body on).
+        if def.operation == Operation::SaveFile && direct::is_direct_upload(&parts.headers) {
+            let max = self.service.config.direct_upload_max_bytes;
+            if let Err(e) = direct::check_declared_length(&parts.headers, max) {
+                return close(from_lambda(error_response(&e)));
+            }
         }
         let read = tokio::time::timeout(
             self.timeouts.body,

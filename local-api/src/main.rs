@@ -33,7 +33,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Some("serve") => {
             lambda_http::tracing::init_default_subscriber();
             let addr = flag(&args, "--addr").unwrap_or_else(|| "127.0.0.1:3000".into());
-            let mut service = shared::aws_service_from_env()?;
+            let mut service = local_api::with_background_ingest(
+                shared::aws_service_from_env()?,
+                shared::aws_service_from_env()?,
+            )?;
             // Links back to the API (public_url) name where it listens, unless configured.
             service
                 .config

@@ -16,6 +16,8 @@ use crate::error::{Error, Result};
 pub struct AwsClients {
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// Invokes the ingest function (the save function's only use of it).
+    pub lambda: aws_sdk_lambda::Client,
     /// The clients' credentials, for signing without the SDK (see `crate::presign`).
     pub credentials: SharedCredentialsProvider,
 }
@@ -27,6 +29,7 @@ pub struct AwsSettings {
     pub credentials: Credentials,
     pub s3_endpoint: Option<String>,
     pub dynamodb_endpoint: Option<String>,
+    pub lambda_endpoint: Option<String>,
 }
 
 impl AwsSettings {
@@ -38,7 +41,9 @@ impl AwsSettings {
                 .unwrap_or_else(|| "us-east-1".into()),
             credentials: credentials_from_env()?,
             s3_endpoint: optional("AWS_ENDPOINT_URL_S3").or_else(|| general_endpoint.clone()),
-            dynamodb_endpoint: optional("AWS_ENDPOINT_URL_DYNAMODB").or(general_endpoint),
+            dynamodb_endpoint: optional("AWS_ENDPOINT_URL_DYNAMODB")
+                .or_else(|| general_endpoint.clone()),
+            lambda_endpoint: optional("AWS_ENDPOINT_URL_LAMBDA").or(general_endpoint),
         })
     }
 
@@ -49,6 +54,7 @@ impl AwsSettings {
             credentials: Credentials::new("test", "test", None, None, "emulator"),
             s3_endpoint: Some(endpoint.into()),
             dynamodb_endpoint: Some(endpoint.into()),
+            lambda_endpoint: Some(endpoint.into()),
         }
     }
 }
@@ -78,6 +84,15 @@ impl AwsClients {
             s3 = s3.endpoint_url(endpoint).force_path_style(true);
         }
 
+        let mut lambda = aws_sdk_lambda::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(region.clone())
+            .credentials_provider(credentials.clone())
+            .http_client(http_client.clone());
+        if let Some(endpoint) = settings.lambda_endpoint {
+            lambda = lambda.endpoint_url(endpoint);
+        }
+
         let mut dynamodb = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(region)
@@ -90,6 +105,7 @@ impl AwsClients {
         AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+            lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
             credentials,
         }
     }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::custom_url::SigningKeys;
 use crate::error::{Error, Result};
+use crate::ingest::FetchLimits;
 use crate::url_policy::UrlPolicy;
 
 /// Settings every function shares. Names are the environment variables that
@@ -34,6 +35,45 @@ pub struct Config {
     pub public_url_ttl: Duration,
     /// `PUBLIC_UPLOAD_*`: what an upload without a token may be.
     pub public_uploads: PublicUploadLimits,
+    /// `INGEST_WAIT_SECONDS` (default 5, at most 25: below API Gateway's 30 s): how long a
+    /// save from a URL waits for the fetch before it answers 202 with the file pending.
+    pub ingest_wait: Duration,
+    /// `SOURCE_CONNECT_TIMEOUT_SECONDS` (10), `SOURCE_TIMEOUT_SECONDS` (840, inside the
+    /// ingest function's 900 s), `SOURCE_MAX_BYTES` (5 GiB): the bounds of one fetch.
+    pub fetch_limits: FetchLimits,
+    /// `DIRECT_UPLOAD_MAX_BYTES` (default 4 MiB; a body is base64 in Lambda's 6 MB
+    /// payload): the largest direct upload through the API.
+    pub direct_upload_max_bytes: u64,
+}
+
+pub const DEFAULT_DIRECT_UPLOAD_MAX_BYTES: u64 = 4 * 1024 * 1024;
+/// Lambda's synchronous payload is 6 MB and a binary body arrives base64 (4/3 larger).
+const MAX_DIRECT_UPLOAD_BYTES: u64 = 4_400_000;
+pub const DEFAULT_SOURCE_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+impl FetchLimits {
+    pub fn from_env() -> Result<Self> {
+        Ok(FetchLimits {
+            connect: Duration::from_secs(whole_number(
+                "SOURCE_CONNECT_TIMEOUT_SECONDS",
+                10,
+                60,
+                "seconds",
+            )?),
+            total: Duration::from_secs(whole_number(
+                "SOURCE_TIMEOUT_SECONDS",
+                840,
+                890,
+                "seconds",
+            )?),
+            max_bytes: whole_number(
+                "SOURCE_MAX_BYTES",
+                DEFAULT_SOURCE_MAX_BYTES,
+                crate::domain::MAX_UPLOAD_BYTES,
+                "bytes",
+            )?,
+        })
+    }
 }
 
 /// The tighter limits of uploadFilePublic (no token).
@@ -128,6 +168,19 @@ impl Config {
             url_policy: UrlPolicy::from_env(),
             public_url_ttl: seconds("PUBLIC_URL_TTL_SECONDS", 60)?,
             public_uploads: PublicUploadLimits::from_env()?,
+            ingest_wait: Duration::from_secs(whole_number(
+                "INGEST_WAIT_SECONDS",
+                5,
+                25,
+                "seconds",
+            )?),
+            fetch_limits: FetchLimits::from_env()?,
+            direct_upload_max_bytes: whole_number(
+                "DIRECT_UPLOAD_MAX_BYTES",
+                DEFAULT_DIRECT_UPLOAD_MAX_BYTES,
+                MAX_DIRECT_UPLOAD_BYTES,
+                "bytes",
+            )?,
         })
     }
 
@@ -150,6 +203,13 @@ impl Config {
             },
             public_url_ttl: Duration::from_secs(60),
             public_uploads: PublicUploadLimits::default(),
+            ingest_wait: Duration::from_secs(5),
+            fetch_limits: FetchLimits {
+                connect: Duration::from_secs(5),
+                total: Duration::from_secs(60),
+                max_bytes: DEFAULT_SOURCE_MAX_BYTES,
+            },
+            direct_upload_max_bytes: DEFAULT_DIRECT_UPLOAD_MAX_BYTES,
         }
     }
 }

@@ -55,6 +55,20 @@ impl SigningKeys {
         })
     }
 
+    /// Keys for another purpose, derived from these (current first): one secret to
+    /// configure and rotate, never the same key used for two things.
+    pub fn derived(&self, purpose: &str) -> Vec<[u8; 32]> {
+        std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .map(|key| {
+                let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+                    .expect("HMAC takes a key of any length");
+                mac.update(purpose.as_bytes());
+                mac.finalize().into_bytes().into()
+            })
+            .collect()
+    }
+
     /// `CUSTOM_URL_SIGNING_KEY` and, during a rotation, `CUSTOM_URL_SIGNING_KEY_PREVIOUS`.
     pub fn from_env() -> Result<Option<Self>> {
         match optional("CUSTOM_URL_SIGNING_KEY") {

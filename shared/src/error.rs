@@ -19,6 +19,8 @@ pub enum ErrorCode {
     InvalidAccessControl,
     InvalidS3Ref,
     InvalidCustomDownloadUrl,
+    InvalidSourceUrl,
+    InvalidTtl,
     InvalidRequest,
     TooManyItems,
     SizeRequired,
@@ -29,9 +31,13 @@ pub enum ErrorCode {
     MethodNotAllowed,
     RequestTimeout,
     Conflict,
+    /// The file's bytes are not there (yet): a fetch from a URL is pending or failed.
+    NotReady,
     UploadExpired,
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// A source URL answered an error, was too large or too slow.
+    SourceFailed,
     RateLimited,
     /// A bug or a misconfiguration: retrying the same request will not help.
     Internal,
@@ -55,6 +61,8 @@ impl ErrorCode {
             InvalidAccessControl => "invalid_access_control",
             InvalidS3Ref => "invalid_s3ref",
             InvalidCustomDownloadUrl => "invalid_custom_download_url",
+            InvalidSourceUrl => "invalid_source_url",
+            InvalidTtl => "invalid_ttl",
             InvalidRequest => "invalid_request",
             TooManyItems => "too_many_items",
             SizeRequired => "size_required",
@@ -65,6 +73,8 @@ impl ErrorCode {
             MethodNotAllowed => "method_not_allowed",
             RequestTimeout => "request_timeout",
             Conflict => "conflict",
+            NotReady => "not_ready",
+            SourceFailed => "source_failed",
             UploadExpired => "upload_expired",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
@@ -89,6 +99,8 @@ impl ErrorCode {
             | InvalidAccessControl
             | InvalidS3Ref
             | InvalidCustomDownloadUrl
+            | InvalidSourceUrl
+            | InvalidTtl
             | InvalidRequest
             | TooManyItems
             | SizeRequired
@@ -98,10 +110,11 @@ impl ErrorCode {
             NotFound => 404,
             MethodNotAllowed => 405,
             RequestTimeout => 408,
-            Conflict => 409,
+            Conflict | NotReady => 409,
             UploadExpired => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
+            SourceFailed => 422,
             RateLimited => 429,
             Internal => 500,
             StorageUnavailable => 503,

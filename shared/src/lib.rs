@@ -11,9 +11,11 @@ pub mod custom_url;
 pub mod domain;
 pub mod error;
 pub mod expiry;
+pub mod ingest;
 pub mod ports;
 pub mod presign;
 pub mod service;
+pub mod sweep;
 #[cfg(any(test, feature = "conformance"))]
 pub mod testing;
 pub mod time;
@@ -32,11 +34,21 @@ pub type AwsBackend = Stores<S3Store, DynamoFiles, DynamoUploads>;
 pub type AwsFileService = service::FileService<AwsBackend>;
 
 /// Reads configuration and builds the AWS clients: once per cold start, no network calls.
+/// With `INGEST_FUNCTION` set (the save function's), fetches from a URL are handed to
+/// that function.
 pub fn aws_service_from_env() -> Result<AwsFileService> {
-    Ok(aws_service(
-        config::Config::from_env()?,
-        aws::AwsClients::from_env()?,
-    ))
+    let config = config::Config::from_env()?;
+    let clients = aws::AwsClients::from_env()?;
+    let ingest = config::optional("INGEST_FUNCTION").map(|function| ingest::lambda::LambdaQueue {
+        client: clients.lambda.clone(),
+        function,
+        seal: config.custom_url_keys.as_ref().map(ingest::HeaderSeal::new),
+    });
+    let service = aws_service(config, clients);
+    Ok(match ingest {
+        Some(queue) => service.with_ingest(std::sync::Arc::new(queue)),
+        None => service,
+    })
 }
 
 /// The upload records alone, for the S3-event function (it needs no bucket).

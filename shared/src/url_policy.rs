@@ -129,9 +129,107 @@ impl UrlPolicy {
     }
 }
 
+/// Most bytes a source URL may have.
+pub const MAX_SOURCE_URL_BYTES: usize = 4096;
+
+impl UrlPolicy {
+    /// Checks a URL the service is asked to fetch (`source_url`, and every redirect):
+    /// http or https, no credentials, and a host that is not an address inside the
+    /// network. A name is checked again once resolved ([`UrlPolicy::allows_address`]).
+    pub fn check_source(&self, raw: &str) -> Result<Url> {
+        let fail = |message: &'static str| Err(Error::new(ErrorCode::InvalidSourceUrl, message));
+        if raw.len() > MAX_SOURCE_URL_BYTES {
+            return fail("source_url must be at most 4096 bytes");
+        }
+        if raw.chars().any(|c| c.is_control()) {
+            return fail("source_url must not contain control characters");
+        }
+        let Ok(url) = Url::parse(raw) else {
+            return fail("source_url is not an absolute URL");
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            return fail("source_url must be an http or https URL");
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return fail("source_url must not carry credentials; send them in source_headers");
+        }
+        let Some(host) = url.host().filter(|h| !matches!(h, Host::Domain(""))) else {
+            return fail("source_url must name a host");
+        };
+        let allowed = match host {
+            Host::Domain(_) => !is_loopback(&host) || self.allow_http_loopback,
+            Host::Ipv4(ip) => self.allows_address(IpAddr::V4(ip)),
+            Host::Ipv6(ip) => self.allows_address(IpAddr::V6(ip)),
+        };
+        if !allowed {
+            return fail("source_url must point to a public address, not a private, loopback, link-local or metadata one");
+        }
+        Ok(url)
+    }
+
+    /// Whether the service may connect to `ip`: a public address, or loopback with the
+    /// local-development setting (never another private range).
+    pub fn allows_address(&self, ip: IpAddr) -> bool {
+        is_public_ip(ip) || (self.allow_http_loopback && ip.is_loopback())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_urls_are_http_or_https_to_public_hosts() {
+        let strict = UrlPolicy::default();
+        let local = UrlPolicy {
+            allow_http_loopback: true,
+        };
+        for good in [
+            "https://example.com/a.pdf",
+            "http://example.com/a",
+            "https://8.8.8.8/x",
+        ] {
+            assert!(strict.check_source(good).is_ok(), "{good} refused");
+        }
+        for bad in [
+            "file:///etc/passwd",
+            "ftp://example.com/a",
+            "gopher://example.com/",
+            "https://user:pw@example.com/a",
+            "https://user@example.com/a",
+            "http://127.0.0.1:9/x",
+            "http://localhost/x",
+            "http://10.1.2.3/x",
+            "http://172.16.0.1/x",
+            "http://192.168.0.1/x",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://100.64.0.1/x",
+            "http://224.0.0.1/x",
+            "http://0.0.0.0/x",
+            "http://[::1]/x",
+            "http://[fc00::1]/x",
+            "http://[fe80::1]/x",
+            "http://[ff02::1]/x",
+            "http://[::ffff:127.0.0.1]/x",
+            "http://[::ffff:169.254.169.254]/x",
+            "not a url",
+        ] {
+            let refused = strict.check_source(bad).unwrap_err();
+            assert_eq!(refused.code(), ErrorCode::InvalidSourceUrl, "{bad}");
+        }
+        assert!(local.check_source("http://127.0.0.1:9/x").is_ok());
+        assert!(local.check_source("http://localhost:9/x").is_ok());
+        for bad in [
+            "http://10.1.2.3/x",
+            "http://169.254.169.254/",
+            "http://[::ffff:127.0.0.1]/",
+        ] {
+            assert!(local.check_source(bad).is_err(), "{bad} accepted locally");
+        }
+        assert!(local.allows_address("127.0.0.1".parse().unwrap()));
+        assert!(!strict.allows_address("127.0.0.1".parse().unwrap()));
+        assert!(!local.allows_address("192.168.1.1".parse().unwrap()));
+    }
 
     #[test]
     fn only_https_urls_are_stored() {

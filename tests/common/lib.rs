@@ -137,6 +137,10 @@ async fn build_stack(config: Config, clock: shared::time::Clock, options: Option
     config.public_base_url = Some(base.clone());
     let mut api_service = shared::aws_service(config.clone(), clients());
     api_service.clock = clock.clone();
+    let mut worker = shared::aws_service(config.clone(), clients());
+    worker.clock = clock.clone();
+    let api_service =
+        local_api::with_background_ingest(api_service, worker).expect("ingest worker");
     let api = Arc::new(LocalApi {
         service: api_service,
         jwt: jwt(),

@@ -6,16 +6,19 @@ use std::collections::HashMap;
 use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::{Instrument, Span};
 
+use super::direct;
 use super::parse::{self, file_id};
 use super::respond::{error_response, Reply};
 use super::routes::{find_route, Function, Operation};
 use super::wire::{
-    BatchLinkJson, DeletedJson, DownloadLinkJson, FileEntity, UploadTicketJson, VerificationJson,
+    BatchLinkJson, DeletedJson, DownloadLinkJson, FileEntity, UploadTicketJson, UploadedFileJson,
+    VerificationJson,
 };
-use crate::domain::FileRecord;
+use crate::domain::{FileRecord, FileStatus};
 use crate::error::{Error, Result};
 use crate::ports::{Backend, ObjectStore};
 use crate::service::{Caller, FileService};
+use lambda_http::http::StatusCode;
 
 /// Serves one request for `function`; never fails: errors become JSON answers. Every
 /// log line written meanwhile carries the request id, the route and the organisation.
@@ -128,12 +131,27 @@ async fn upload_file_public<B: Backend>(s: &FileService<B>, input: &Input<'_>) -
 
 async fn save_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
     let caller = caller(s, input)?;
+    if direct::is_direct_upload(input.request.headers()) {
+        let max_bytes = s.config.direct_upload_max_bytes;
+        let request = direct::direct_upload(input.request, &input.query, max_bytes)?;
+        let record = s.save(&caller, request).await?;
+        let url = s.link(&record).await?;
+        return Reply::created(&UploadedFileJson {
+            entity: entity(s, input, &record)?,
+            download_url: &url,
+        });
+    }
     let body = parse::json_body(input.request)?;
     let delete_temp_file = parse::bool_param(&input.query, "delete_temp_file", true)?;
     let record = s
         .save(&caller, parse::save_request(body, delete_temp_file)?)
         .await?;
-    Reply::created(&entity(s, input, &record)?)
+    // A fetch from a URL that goes on after the answer: 202, the file pending.
+    let status = match record.status {
+        FileStatus::Pending => StatusCode::ACCEPTED,
+        _ => StatusCode::CREATED,
+    };
+    Reply::json(status, &entity(s, input, &record)?)
 }
 
 async fn get_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {

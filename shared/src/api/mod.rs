@@ -6,6 +6,8 @@
 //! requests into the service's types, `wire` its answers into JSON, `respond` makes
 //! the HTTP responses (errors in one place).
 
+pub mod direct;
+mod form;
 mod handlers;
 mod lambda;
 mod parse;

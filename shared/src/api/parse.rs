@@ -9,8 +9,10 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::domain::{AccessControl, OrgId, S3Ref};
 use crate::error::{Error, ErrorCode, Result};
+use crate::ingest::fetch::check_source_header;
 use crate::service::{
-    Caller, DownloadItem, FileFields, SaveIntent, SaveRequest, SourceUrl, UploadRequest,
+    Caller, DownloadItem, FileFields, SaveIntent, SaveRequest, SourceMethod, SourceRequest,
+    UploadRequest, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
 };
 
 /// The path without an API Gateway stage prefix.
@@ -153,6 +155,11 @@ const COMPUTED_FIELDS: &[&str] = &[
     "etag",
     "public_url",
     "versions",
+    "status",
+    "status_reason",
+    "expires_at",
+    "checksum_sha256",
+    "download_url",
 ];
 
 /// saveFileV2's body: which kind of save it is, and the fields it sets.
@@ -169,39 +176,16 @@ pub(super) fn save_request(body: Value, delete_temp_file: bool) -> Result<SaveRe
         Some(_) => return Err(invalid_body("s3ref must be an object {bucket, key}")),
     };
     let custom_download_url = optional_string(&body, "custom_download_url")?;
-    let file = optional_string(&body, "_id")?
-        .map(|id| file_id(Some(&id)))
-        .transpose()?;
-    let mut fields = FileFields {
-        filename: optional_string(&body, "filename")?,
-        mime_type: optional_string(&body, "mime_type")?,
-        access_control: optional_string(&body, "access_control")?
-            .map(|a| AccessControl::parse(&a))
-            .transpose()?,
-        attributes: Map::new(),
-    };
-    for known in [
-        "custom_download_url",
-        "_id",
-        "filename",
-        "mime_type",
-        "access_control",
-    ] {
-        body.remove(known);
-    }
-    // Clients that save an entity they fetched send its computed fields back: the
-    // service computes them itself, so they are dropped rather than refused.
-    for computed in COMPUTED_FIELDS {
-        body.remove(*computed);
-    }
-    let source = body.remove("source_url");
+    body.remove("custom_download_url");
+    let source = source_request(&mut body)?;
+    let (file, fields) = file_fields(body)?;
     let intent = match (s3ref, custom_download_url, source) {
-        (_, _, Some(url)) => SaveIntent::FromSource {
-            file,
-            source: SourceUrl {
-                url: url.as_str().unwrap_or_default().to_owned(),
-            },
-        },
+        (None, None, Some(source)) => SaveIntent::FromSource { file, source },
+        (_, _, Some(_)) => {
+            return Err(invalid_body(
+                "give one of s3ref, custom_download_url and source_url",
+            ))
+        }
         (Some(_), Some(_), None) => {
             return Err(invalid_body(
                 "give either s3ref or custom_download_url, not both",
@@ -223,8 +207,125 @@ pub(super) fn save_request(body: Value, delete_temp_file: bool) -> Result<SaveRe
             }
         },
     };
-    fields.attributes = body;
     Ok(SaveRequest { intent, fields })
+}
+
+/// The file a save names (`_id`) and the fields it sets; what is left of `body` (but
+/// the computed fields a client may send back) are its extra attributes.
+pub(super) fn file_fields(mut body: Map<String, Value>) -> Result<(Option<Uuid>, FileFields)> {
+    let file = optional_string(&body, "_id")?
+        .map(|id| file_id(Some(&id)))
+        .transpose()?;
+    let fields = FileFields {
+        filename: optional_string(&body, "filename")?,
+        mime_type: optional_string(&body, "mime_type")?,
+        access_control: optional_string(&body, "access_control")?
+            .map(|a| AccessControl::parse(&a))
+            .transpose()?,
+        attributes: Map::new(),
+        ttl_seconds: ttl_seconds(body.get("ttl_seconds"))?,
+    };
+    for known in [
+        "_id",
+        "filename",
+        "mime_type",
+        "access_control",
+        "ttl_seconds",
+    ] {
+        body.remove(known);
+    }
+    // Clients that save an entity they fetched send its computed fields back: the
+    // service computes them itself, so they are dropped rather than refused.
+    for computed in COMPUTED_FIELDS {
+        body.remove(*computed);
+    }
+    Ok((
+        file,
+        FileFields {
+            attributes: body,
+            ..fields
+        },
+    ))
+}
+
+/// `ttl_seconds`: a whole number from [`MIN_TTL_SECONDS`] to [`MAX_TTL_SECONDS`]; a
+/// string of digits too (form fields and query parameters are strings).
+pub(super) fn ttl_seconds(value: Option<&Value>) -> Result<Option<u64>> {
+    let ttl = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        Some(_) => None,
+    };
+    match ttl {
+        Some(ttl) if (MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl) => Ok(Some(ttl)),
+        _ => Err(Error::new(
+            ErrorCode::InvalidTtl,
+            format!(
+                "ttl_seconds must be a whole number from {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}"
+            ),
+        )),
+    }
+}
+
+/// Most headers, and most bytes of them, a save may have sent to its source.
+const MAX_SOURCE_HEADERS: usize = 50;
+const MAX_SOURCE_HEADER_BYTES: usize = 16 * 1024;
+
+/// `source_url`, `source_method` and `source_headers`, taken out of the body.
+fn source_request(body: &mut Map<String, Value>) -> Result<Option<SourceRequest>> {
+    let url = optional_string(body, "source_url")?;
+    let method = optional_string(body, "source_method")?;
+    let headers = body.remove("source_headers");
+    body.remove("source_url");
+    body.remove("source_method");
+    let Some(url) = url else {
+        if method.is_some() || !matches!(headers, None | Some(Value::Null)) {
+            return Err(invalid_body(
+                "source_method and source_headers need a source_url",
+            ));
+        }
+        return Ok(None);
+    };
+    let method = match method.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        None | Some("GET") => SourceMethod::Get,
+        Some("POST") => SourceMethod::Post,
+        Some(_) => return Err(invalid_body("source_method must be GET or POST")),
+    };
+    let headers = match headers {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(map)) => {
+            if map.len() > MAX_SOURCE_HEADERS {
+                return Err(invalid_body(format!(
+                    "source_headers may have at most {MAX_SOURCE_HEADERS} headers"
+                )));
+            }
+            let mut headers = Vec::with_capacity(map.len());
+            let mut bytes = 0;
+            for (name, value) in map {
+                let Value::String(value) = value else {
+                    return Err(invalid_body(format!(
+                        "source_headers: {name} must be a string"
+                    )));
+                };
+                check_source_header(&name, &value)?;
+                bytes += name.len() + value.len();
+                headers.push((name, value));
+            }
+            if bytes > MAX_SOURCE_HEADER_BYTES {
+                return Err(invalid_body(
+                    "source_headers are too large (at most 16 KiB)",
+                ));
+            }
+            headers
+        }
+        Some(_) => return Err(invalid_body("source_headers must be an object of strings")),
+    };
+    Ok(Some(SourceRequest {
+        url,
+        method,
+        headers,
+    }))
 }
 
 pub(super) fn download_items(body: &Value) -> Result<Vec<DownloadItem>> {

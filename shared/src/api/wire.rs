@@ -40,6 +40,22 @@ pub struct FileEntity<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     custom_download_url: Option<&'a str>,
     versions: Vec<VersionJson<'a>>,
+    /// `ready`, or `pending`/`failed` for a fetch from a URL.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checksum_sha256: Option<&'a str>,
+}
+
+/// A direct upload's answer: the entity and a link to its bytes.
+#[derive(Serialize)]
+pub struct UploadedFileJson<'a> {
+    #[serde(flatten)]
+    pub entity: FileEntity<'a>,
+    pub download_url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -57,6 +73,8 @@ struct VersionJson<'a> {
     readable_size: String,
     etag: &'a str,
     created_at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checksum_sha256: Option<&'a str>,
 }
 
 impl<'a> FileEntity<'a> {
@@ -96,8 +114,13 @@ impl<'a> FileEntity<'a> {
                     readable_size: readable_size(v.size_bytes),
                     etag: &v.etag,
                     created_at: &v.created_at,
+                    checksum_sha256: v.checksum_sha256.as_deref(),
                 })
                 .collect(),
+            status: record.status.as_str(),
+            status_reason: record.status_reason.as_deref(),
+            expires_at: record.expires_at.as_deref(),
+            checksum_sha256: latest.and_then(|v| v.checksum_sha256.as_deref()),
         }
     }
 }

@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use serde_json::{json, Map};
 use uuid::Uuid;
 
-use crate::domain::{AccessControl, FileRecord, StoredVersion};
+use crate::domain::{AccessControl, FileRecord, FileStatus, StoredVersion};
 use crate::error::ErrorCode;
-use crate::ports::{FileChange, FileRepository, PageRequest, UploadClaim};
+use crate::ports::{FileChange, FileRepository, IngestStep, PageRequest, UploadClaim};
 
 fn version(n: usize) -> StoredVersion {
     StoredVersion {
@@ -18,6 +18,7 @@ fn version(n: usize) -> StoredVersion {
         size_bytes: 10 + n as u64,
         etag: format!("etag{n}"),
         created_at: format!("2026-01-01T00:00:0{}.000Z", n % 10),
+        checksum_sha256: Some(format!("sum{n}")),
     }
 }
 
@@ -36,6 +37,18 @@ fn record(org: &str) -> FileRecord {
         custom_download_url: None,
         attributes,
         versions: vec![version(1)],
+        ..FileRecord::default()
+    }
+}
+
+/// When the listings below are read: after every record's `created_at`.
+const NOW: &str = "2026-06-01T00:00:00.000Z";
+
+fn page(limit: usize) -> PageRequest {
+    PageRequest {
+        limit,
+        after: None,
+        now: NOW.into(),
     }
 }
 
@@ -47,6 +60,8 @@ fn change(n: usize) -> FileChange {
         access_control: AccessControl::PublicRead,
         attributes: Map::new(),
         updated_at: "2026-01-02T00:00:00.000Z".into(),
+        expires_at: None,
+        ingest: None,
     }
 }
 
@@ -211,16 +226,7 @@ pub async fn a_file_being_deleted_is_hidden_and_frozen<R: FileRepository>(repo: 
         repo.get_many(&[first.id]).await.unwrap().is_empty(),
         "and from get_many"
     );
-    let listed = repo
-        .list(
-            org,
-            &PageRequest {
-                limit: 100,
-                after: None,
-            },
-        )
-        .await
-        .unwrap();
+    let listed = repo.list(org, &page(100)).await.unwrap();
     assert!(
         listed.items.iter().all(|r| r.id != first.id),
         "and from the listing"
@@ -306,17 +312,14 @@ pub async fn list_pages_newest_first_without_gaps_or_repeats<R: FileRepository>(
 
     stored.sort_by(|a, b| (&b.created_at, b.id).cmp(&(&a.created_at, a.id)));
     let mut seen = Vec::new();
-    let mut page = PageRequest {
-        limit: 3,
-        after: None,
-    };
+    let mut request = page(3);
     for round in 0.. {
         assert!(round < 5, "the listing ends");
-        let answer = repo.list(org, &page).await.unwrap();
+        let answer = repo.list(org, &request).await.unwrap();
         assert!(answer.items.len() <= 3, "a page holds at most its limit");
         seen.extend(answer.items.into_iter().map(|r| r.id));
         match answer.next {
-            Some(cursor) => page.after = Some(cursor),
+            Some(cursor) => request.after = Some(cursor),
             None => break,
         }
     }
@@ -325,17 +328,147 @@ pub async fn list_pages_newest_first_without_gaps_or_repeats<R: FileRepository>(
         seen, expected,
         "every file once, newest first, none of another organisation"
     );
-    let all = repo
-        .list(
-            org,
-            &PageRequest {
-                limit: 1000,
-                after: None,
-            },
-        )
-        .await
-        .unwrap();
+    let all = repo.list(org, &page(1000)).await.unwrap();
     assert_eq!(all.items.len(), 7);
     assert_eq!(all.items[0], stored[0], "listed records are whole");
     assert!(all.next.is_none(), "one page holds them all");
+}
+
+pub async fn a_fetch_is_ended_only_by_its_own_job<R: FileRepository>(repo: &R, org: &str) {
+    let job = Uuid::new_v4();
+    let mut pending = record(org);
+    pending.versions.clear();
+    pending.status = FileStatus::Pending;
+    pending.ingest_job = Some(job);
+    pending.expires_at = Some("2026-03-01T00:00:00.000Z".into());
+    repo.create(&pending, None).await.unwrap();
+    assert_eq!(
+        repo.get(pending.id).await.unwrap().as_ref(),
+        Some(&pending),
+        "round trip"
+    );
+    let finish = |job, failure: Option<&str>| FileChange {
+        ingest: Some(IngestStep::Finish {
+            job,
+            failure: failure.map(str::to_owned),
+        }),
+        ..change(1)
+    };
+    assert_eq!(
+        code(
+            repo.update_file(pending.id, org, &finish(Uuid::new_v4(), None), None)
+                .await
+        ),
+        ErrorCode::Conflict,
+        "another job cannot end the fetch"
+    );
+    let still = repo.get(pending.id).await.unwrap().unwrap();
+    assert_eq!(
+        (still.status, still.versions.len()),
+        (FileStatus::Pending, 0)
+    );
+    repo.update_file(pending.id, org, &finish(job, None), None)
+        .await
+        .unwrap();
+    let ready = repo.get(pending.id).await.unwrap().unwrap();
+    assert_eq!(ready.status, FileStatus::Ready);
+    assert_eq!(
+        (ready.ingest_job, ready.status_reason.as_deref()),
+        (None, None)
+    );
+    assert_eq!(ready.versions.len(), 1);
+    assert_eq!(ready.versions[0].checksum_sha256.as_deref(), Some("sum1"));
+    assert_eq!(ready.expires_at, pending.expires_at, "kept");
+    assert_eq!(
+        code(
+            repo.update_file(pending.id, org, &finish(job, None), None)
+                .await
+        ),
+        ErrorCode::Conflict,
+        "a fetch ends once"
+    );
+    // A new fetch of the same file, which fails: the versions stay.
+    let second = Uuid::new_v4();
+    let begin = FileChange {
+        new_version: None,
+        ingest: Some(IngestStep::Begin { job: second }),
+        expires_at: Some("2026-04-01T00:00:00.000Z".into()),
+        ..change(2)
+    };
+    repo.update_file(pending.id, org, &begin, None)
+        .await
+        .unwrap();
+    let refetching = repo.get(pending.id).await.unwrap().unwrap();
+    assert_eq!(refetching.status, FileStatus::Pending);
+    assert_eq!(refetching.ingest_job, Some(second));
+    assert_eq!(
+        refetching.expires_at.as_deref(),
+        Some("2026-04-01T00:00:00.000Z")
+    );
+    let failed = FileChange {
+        new_version: None,
+        ..finish(second, Some("the source answered 404 Not Found"))
+    };
+    repo.update_file(pending.id, org, &failed, None)
+        .await
+        .unwrap();
+    let after = repo.get(pending.id).await.unwrap().unwrap();
+    assert_eq!(after.status, FileStatus::Failed);
+    assert_eq!(
+        after.status_reason.as_deref(),
+        Some("the source answered 404 Not Found")
+    );
+    assert_eq!((after.ingest_job, after.versions.len()), (None, 1));
+    // A metadata change leaves the fetch's status alone.
+    repo.update_file(
+        pending.id,
+        org,
+        &FileChange {
+            new_version: None,
+            ..change(3)
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        repo.get(pending.id).await.unwrap().unwrap().status,
+        FileStatus::Failed
+    );
+}
+
+pub async fn lists_hold_only_files_with_bytes_that_have_not_ended<R: FileRepository>(
+    repo: &R,
+    org: &str,
+) {
+    let mut pending = record(org);
+    pending.versions.clear();
+    pending.status = FileStatus::Pending;
+    pending.ingest_job = Some(Uuid::new_v4());
+    let mut ended = record(org);
+    ended.expires_at = Some("2026-05-31T23:59:59.999Z".into());
+    let mut ending_later = record(org);
+    ending_later.expires_at = Some("2026-06-01T00:00:00.001Z".into());
+    let mut external = record(org);
+    external.versions.clear();
+    external.custom_download_url = Some("https://example.com/a.pdf".into());
+    let plain = record(org);
+    for r in [&pending, &ended, &ending_later, &external, &plain] {
+        repo.create(r, None).await.unwrap();
+    }
+    let mut listed: Vec<Uuid> = Vec::new();
+    let mut request = page(2);
+    loop {
+        let answer = repo.list(org, &request).await.unwrap();
+        assert!(answer.items.len() <= 2);
+        listed.extend(answer.items.iter().map(|r| r.id));
+        match answer.next {
+            Some(cursor) => request.after = Some(cursor),
+            None => break,
+        }
+    }
+    let mut expected = vec![ending_later.id, external.id, plain.id];
+    expected.sort();
+    listed.sort();
+    assert_eq!(listed, expected, "no pending file, none past its end");
 }

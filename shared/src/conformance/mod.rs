@@ -90,6 +90,8 @@ macro_rules! file_repository_conformance {
                 a_file_being_deleted_is_hidden_and_frozen,
                 a_claimed_upload_is_consumed_once,
                 list_pages_newest_first_without_gaps_or_repeats,
+                a_fetch_is_ended_only_by_its_own_job,
+                lists_hold_only_files_with_bytes_that_have_not_ended,
             ]
         );
     };

@@ -22,10 +22,44 @@ pub struct StoredVersion {
     pub size_bytes: u64,
     pub etag: String,
     pub created_at: String,
+    /// SHA-256 of the bytes, base64 as S3 writes checksums; where the service computed or
+    /// verified it (older versions have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_sha256: Option<String>,
+}
+
+/// Whether a file's bytes are there: a fetch from a URL leaves it `Pending` until the
+/// bytes are stored (`Ready`) or the fetch gives up (`Failed`, with a reason).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    #[default]
+    Ready,
+    Pending,
+    Failed,
+}
+
+impl FileStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Ready => "ready",
+            FileStatus::Pending => "pending",
+            FileStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "ready" => Some(FileStatus::Ready),
+            "pending" => Some(FileStatus::Pending),
+            "failed" => Some(FileStatus::Failed),
+            _ => None,
+        }
+    }
 }
 
 /// A file entity as the repository keeps it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
     pub id: Uuid,
     pub org: String,
@@ -39,9 +73,27 @@ pub struct FileRecord {
     /// Extra attributes the client sent with a save, kept as they are.
     pub attributes: Map<String, Value>,
     pub versions: Vec<StoredVersion>,
+    /// How the latest fetch from a URL stands (`Ready` for every other file).
+    pub status: FileStatus,
+    /// Why the latest fetch failed.
+    pub status_reason: Option<String>,
+    /// The fetch that may still finish this file: only it may store its outcome.
+    pub ingest_job: Option<Uuid>,
+    /// When the file ends (`ttl_seconds`): from then on it is gone everywhere.
+    pub expires_at: Option<String>,
 }
 
 impl FileRecord {
+    /// Whether the file has ended by `now` (RFC 3339, fixed width: strings compare as instants).
+    pub fn has_expired(&self, now: &str) -> bool {
+        self.expires_at.as_deref().is_some_and(|at| at <= now)
+    }
+
+    /// Whether a listing shows the file: it has bytes (or is external) and has not ended.
+    pub fn is_listed(&self, now: &str) -> bool {
+        (!self.versions.is_empty() || self.custom_download_url.is_some()) && !self.has_expired(now)
+    }
+
     pub fn latest(&self) -> Option<&StoredVersion> {
         self.versions.last()
     }

@@ -150,9 +150,114 @@ pub fn content_disposition(filename: &str, attachment: bool) -> String {
     format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{exact}")
 }
 
+/// The filename a `Content-Disposition` header gives (`filename*=UTF-8''…` before
+/// `filename="…"`), if it is a valid filename; the last path segment only.
+pub fn filename_from_disposition(header: &str) -> Option<String> {
+    let extended = header_param(header, "filename*").and_then(|value| {
+        let (charset, rest) = value.split_once('\'')?;
+        let (_, encoded) = rest.split_once('\'')?;
+        charset
+            .eq_ignore_ascii_case("utf-8")
+            .then(|| percent_encoding::percent_decode_str(encoded))?
+            .decode_utf8()
+            .ok()
+            .map(|d| d.into_owned())
+    });
+    extended
+        .or_else(|| header_param(header, "filename"))
+        .map(|name| {
+            name.rsplit(['/', '\\'])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .filter(|name| super::validate_filename(name).is_ok())
+}
+
+/// A parameter of a header such as `Content-Disposition` or `Content-Type`
+/// (`name=value` or `name="quoted \"value\""`), its name matched without case.
+pub fn header_param(header: &str, name: &str) -> Option<String> {
+    split_params(header).into_iter().skip(1).find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        if !key.trim().eq_ignore_ascii_case(name) {
+            return None;
+        }
+        let value = value.trim();
+        Some(
+            match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                Some(quoted) => {
+                    let mut out = String::with_capacity(quoted.len());
+                    let mut chars = quoted.chars();
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '\\' => out.extend(chars.next()),
+                            c => out.push(c),
+                        }
+                    }
+                    out
+                }
+                None => value.to_owned(),
+            },
+        )
+    })
+}
+
+/// A header's `;`-separated parts, with `;` inside quotes kept.
+fn split_params(header: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in header.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                parts.push(&header[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&header[start..]);
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filenames_are_read_from_content_disposition() {
+        let read = filename_from_disposition;
+        assert_eq!(
+            read("attachment; filename=\"a b.pdf\"").as_deref(),
+            Some("a b.pdf")
+        );
+        assert_eq!(
+            read("inline; filename=plain.txt").as_deref(),
+            Some("plain.txt")
+        );
+        assert_eq!(
+            read("attachment; filename=\"fallback.txt\"; filename*=UTF-8''%C3%BCber%20x.txt")
+                .as_deref(),
+            Some("über x.txt")
+        );
+        assert_eq!(
+            read("attachment; filename=\"a;b.txt\"").as_deref(),
+            Some("a;b.txt")
+        );
+        assert_eq!(
+            read("attachment; filename=\"../../etc/passwd\"").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(read("attachment").as_deref(), None);
+        assert_eq!(read("attachment; filename=\"\"").as_deref(), None);
+        // The round trip with what downloads send.
+        assert_eq!(
+            read(&content_disposition("Ünïcode \"q\".txt", true)).as_deref(),
+            Some("Ünïcode \"q\".txt")
+        );
+    }
 
     #[test]
     fn types_come_from_mime_and_extension() {

@@ -8,9 +8,11 @@ mod org;
 mod upload;
 mod validate;
 
-pub use entity::{FileRecord, S3Ref, StoredVersion};
+pub use entity::{FileRecord, FileStatus, S3Ref, StoredVersion};
 pub use keys::{temp_key, version_key, TempKey, FILES_PREFIX, TEMP_PREFIX};
-pub use mime::{content_disposition, file_type, guess_mime_type};
+pub use mime::{
+    content_disposition, file_type, filename_from_disposition, guess_mime_type, header_param,
+};
 pub use org::{AccessControl, OrgId};
 pub use upload::{
     padded_sequencer, PendingUpload, UploadState, MAX_UPLOAD_BYTES, UNSAVED_UPLOAD_LIFETIME_MS,

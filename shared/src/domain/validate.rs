@@ -71,6 +71,14 @@ pub const RESERVED_ATTRIBUTES: &[&str] = &[
     "versions",
     "custom_download_url",
     "source_url",
+    "source_method",
+    "source_headers",
+    "status",
+    "status_reason",
+    "expires_at",
+    "ttl_seconds",
+    "checksum_sha256",
+    "download_url",
 ];
 
 /// Checks the extra attributes of a save: scalar values (or lists of scalars), sane keys.

@@ -5,7 +5,7 @@ use std::future::Future;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::domain::{AccessControl, FileRecord, StoredVersion};
+use crate::domain::{AccessControl, FileRecord, FileStatus, StoredVersion};
 use crate::error::{Error, Result};
 
 /// What a save changes on an existing file: a new version, or only its metadata.
@@ -17,6 +17,20 @@ pub struct FileChange {
     pub access_control: AccessControl,
     pub attributes: Map<String, Value>,
     pub updated_at: String,
+    /// A new end of the file (`ttl_seconds`); `None` leaves it as it is.
+    pub expires_at: Option<String>,
+    /// A fetch from a URL that this change starts or ends; `None` leaves the status alone.
+    pub ingest: Option<IngestStep>,
+}
+
+/// Where a fetch from a URL is, as a file records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IngestStep {
+    /// A fetch starts: the file turns pending, and only `job` may end it.
+    Begin { job: Uuid },
+    /// `job` ends: the file turns ready (the change brings the version), or failed with
+    /// the reason. Written only while `job` is the file's fetch: `Conflict` otherwise.
+    Finish { job: Uuid, failure: Option<String> },
 }
 
 impl FileChange {
@@ -24,6 +38,25 @@ impl FileChange {
     pub fn apply_to(&self, record: &mut FileRecord) {
         if let Some(version) = &self.new_version {
             record.versions.push(version.clone());
+        }
+        if let Some(at) = &self.expires_at {
+            record.expires_at = Some(at.clone());
+        }
+        match &self.ingest {
+            Some(IngestStep::Begin { job }) => {
+                record.status = FileStatus::Pending;
+                record.status_reason = None;
+                record.ingest_job = Some(*job);
+            }
+            Some(IngestStep::Finish { failure, .. }) => {
+                record.status = match failure {
+                    Some(_) => FileStatus::Failed,
+                    None => FileStatus::Ready,
+                };
+                record.status_reason.clone_from(failure);
+                record.ingest_job = None;
+            }
+            None => {}
         }
         record.filename.clone_from(&self.filename);
         record.mime_type.clone_from(&self.mime_type);
@@ -58,11 +91,20 @@ pub const MAX_PAGE_SIZE: usize = 1000;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cursor(pub String);
 
-/// Which page to read: at most `limit` items (1 to [`MAX_PAGE_SIZE`]) after `after`.
+/// Which page to read: at most `limit` items (1 to [`MAX_PAGE_SIZE`]) after `after`,
+/// of the files listed at `now` ([`FileRecord::is_listed`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageRequest {
     pub limit: usize,
     pub after: Option<Cursor>,
+    pub now: String,
+}
+
+/// What a fetch that is not its file's fetch any more answers.
+pub fn superseded_fetch(id: Uuid) -> Error {
+    Error::conflict(format!(
+        "file {id} is no longer waiting for this fetch (another fetch or a delete came first)"
+    ))
 }
 
 /// One page of a listing; `next` is absent on the last page.
@@ -81,7 +123,7 @@ pub trait FileRepository: Send + Sync {
     /// The files that exist among `ids`, in no particular order.
     fn get_many(&self, ids: &[Uuid]) -> impl Future<Output = Result<Vec<FileRecord>>> + Send;
 
-    /// An organisation's files, newest first (by `created_at`, then id), a page at a time.
+    /// An organisation's listed files, newest first (by `created_at`, then id), a page at a time.
     fn list(
         &self,
         org: &str,

@@ -10,7 +10,8 @@ mod object_store;
 mod uploads;
 
 pub use files::{
-    Cursor, FileChange, FileRepository, Page, PageRequest, UploadClaim, MAX_PAGE_SIZE,
+    superseded_fetch, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest,
+    UploadClaim, MAX_PAGE_SIZE,
 };
 pub use multipart::{put_stream, MultipartStore, PartTag, MIN_PART_BYTES};
 pub use object_store::{CopyOutcome, ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};

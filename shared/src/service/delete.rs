@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::{Caller, FileService};
 use crate::domain::FILES_PREFIX;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ports::{Backend, FileRepository, ObjectStore};
 
 impl<B: Backend> FileService<B> {
@@ -13,9 +13,11 @@ impl<B: Backend> FileService<B> {
     /// file's prefix is listed for anything else under it (a save's copy that never
     /// became a version); last the entity and those strays. A failure at any step
     /// answers a retryable error with the file hidden; a retry goes on where it stopped.
+    /// A file past its end is removed too, but answers 404 like everywhere else.
     pub async fn delete(&self, caller: &Caller, id: Uuid) -> Result<()> {
         let org = caller.org.as_str();
         let record = self.files().begin_delete(id, org).await?;
+        let expired = !self.is_live(&record);
         let keys: Vec<String> = record.versions.iter().map(|v| v.key.clone()).collect();
         let prefix = format!("{FILES_PREFIX}{org}/{id}/");
         let (deleted, listed) =
@@ -30,6 +32,10 @@ impl<B: Backend> FileService<B> {
             self.store().delete(&strays),
         );
         finished?;
-        swept
+        swept?;
+        if expired {
+            return Err(Error::not_found(format!("file {id} not found")));
+        }
+        Ok(())
     }
 }

@@ -6,9 +6,10 @@ use uuid::Uuid;
 
 use super::{BatchLink, Caller, DownloadItem, FileService, MAX_BATCH};
 use crate::custom_url::SigningKeys;
-use crate::domain::{content_disposition, AccessControl, FileRecord};
+use crate::domain::{content_disposition, AccessControl, FileRecord, FileStatus};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{Backend, FileRepository, ObjectStore, ResponseHeaders};
+use crate::time::parse_rfc3339;
 
 impl<B: Backend> FileService<B> {
     /// downloadFile: a presigned GET for one version (0 = latest).
@@ -21,6 +22,11 @@ impl<B: Backend> FileService<B> {
     ) -> Result<String> {
         let record = self.owned(caller, id).await?;
         self.download_url(&record, version, attachment, None).await
+    }
+
+    /// A presigned GET of `record`'s latest version, as downloadFile answers it.
+    pub async fn link(&self, record: &FileRecord) -> Result<String> {
+        self.download_url(record, 0, true, None).await
     }
 
     /// downloadFiles: presigned GETs for several files, all or nothing.
@@ -41,7 +47,7 @@ impl<B: Backend> FileService<B> {
         for item in items {
             let record = records
                 .iter()
-                .find(|r| r.id == item.id && r.org == caller.org.as_str())
+                .find(|r| r.id == item.id && r.org == caller.org.as_str() && self.is_live(r))
                 .ok_or_else(|| Error::not_found(format!("file {} not found", item.id)))?;
             let url = self.download_url(record, item.version, true, None).await?;
             links.push(BatchLink { id: item.id, url });
@@ -56,6 +62,7 @@ impl<B: Backend> FileService<B> {
             .files()
             .get(id)
             .await?
+            .filter(|r| self.is_live(r))
             .ok_or_else(|| Error::not_found(format!("file {id} not found")))?;
         if record.access_control != AccessControl::PublicRead {
             return Err(Error::new(ErrorCode::Forbidden, "this file is not public"));
@@ -82,6 +89,7 @@ impl<B: Backend> FileService<B> {
         attachment: bool,
         ttl: Option<Duration>,
     ) -> Result<String> {
+        let capped = |ttl: Duration| self.capped_lifetime(record, ttl);
         if let Some(url) = &record.custom_download_url {
             if version > 1 {
                 return Err(Error::not_found(format!(
@@ -89,7 +97,7 @@ impl<B: Backend> FileService<B> {
                     record.id
                 )));
             }
-            let ttl = ttl.unwrap_or(self.config.custom_url_ttl);
+            let ttl = capped(ttl.unwrap_or(self.config.custom_url_ttl))?;
             return crate::custom_url::sign(
                 self.signing_keys()?,
                 &record.org,
@@ -97,6 +105,15 @@ impl<B: Backend> FileService<B> {
                 self.clock.now_millis(),
                 ttl,
             );
+        }
+        if record.versions.is_empty() && record.status != FileStatus::Ready {
+            return Err(Error::new(
+                ErrorCode::NotReady,
+                match &record.status_reason {
+                    Some(reason) => format!("the file has no bytes: its fetch failed ({reason})"),
+                    None => "the file's bytes are still being fetched; try again shortly".into(),
+                },
+            ));
         }
         let stored = record.version(version).ok_or_else(|| {
             Error::not_found(format!(
@@ -113,9 +130,22 @@ impl<B: Backend> FileService<B> {
             .presign_get(
                 &stored.key,
                 &headers,
-                ttl.unwrap_or(self.config.download_url_ttl),
+                capped(ttl.unwrap_or(self.config.download_url_ttl))?,
             )
             .await
+    }
+
+    /// A link's lifetime, never past the file's end: a link handed out before the file
+    /// expires stops working when it does.
+    fn capped_lifetime(&self, record: &FileRecord, ttl: Duration) -> Result<Duration> {
+        let Some(end) = record.expires_at.as_deref().and_then(parse_rfc3339) else {
+            return Ok(ttl);
+        };
+        let left_secs = (end - self.clock.now_millis()).div_euclid(1000);
+        match u64::try_from(left_secs) {
+            Ok(left) if left >= 1 => Ok(ttl.min(Duration::from_secs(left))),
+            _ => Err(Error::not_found(format!("file {} not found", record.id))),
+        }
     }
 
     fn signing_keys(&self) -> Result<&SigningKeys> {

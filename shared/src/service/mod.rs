@@ -3,20 +3,25 @@
 
 mod delete;
 mod download;
+mod ingest;
 mod save;
 mod types;
 mod upload;
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
+pub use ingest::{sha256_base64, FETCH_PART_BYTES};
 pub use types::{
-    BatchLink, Caller, DownloadItem, FileFields, SaveIntent, SaveRequest, SourceUrl, UploadRequest,
-    UploadTicket,
+    BatchLink, Caller, DownloadItem, FileFields, SaveIntent, SaveRequest, SourceMethod,
+    SourceRequest, UploadRequest, UploadTicket, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
 };
 
 use crate::config::Config;
 use crate::domain::{guess_mime_type, FileRecord};
 use crate::error::{Error, Result};
+use crate::ingest::IngestQueue;
 use crate::ports::{Backend, FileRepository, ObjectMeta};
 use crate::time::Clock;
 
@@ -30,6 +35,8 @@ pub struct FileService<B> {
     pub backend: B,
     pub config: Config,
     pub clock: Clock,
+    /// Where fetches from a URL run; without one, `source_url` is refused.
+    pub ingest: Option<Arc<dyn IngestQueue>>,
 }
 
 impl<B: Backend> FileService<B> {
@@ -38,7 +45,14 @@ impl<B: Backend> FileService<B> {
             backend,
             config,
             clock,
+            ingest: None,
         }
+    }
+
+    /// The service with fetches from a URL handed to `queue`.
+    pub fn with_ingest(mut self, queue: Arc<dyn IngestQueue>) -> Self {
+        self.ingest = Some(queue);
+        self
     }
 
     pub fn store(&self) -> &B::Store {
@@ -53,13 +67,19 @@ impl<B: Backend> FileService<B> {
         self.backend.uploads()
     }
 
-    /// The file `id` if it belongs to the caller's organisation; 404 otherwise.
+    /// The file `id` if it belongs to the caller's organisation and has not ended; 404
+    /// otherwise.
     async fn owned(&self, caller: &Caller, id: Uuid) -> Result<FileRecord> {
         self.files()
             .get(id)
             .await?
-            .filter(|r| r.org == caller.org.as_str())
+            .filter(|r| r.org == caller.org.as_str() && self.is_live(r))
             .ok_or_else(|| Error::not_found(format!("file {id} not found")))
+    }
+
+    /// Whether a file has not reached its `expires_at`.
+    fn is_live(&self, record: &FileRecord) -> bool {
+        !record.has_expired(&self.clock.now_rfc3339())
     }
 
     /// getFile.

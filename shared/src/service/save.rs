@@ -11,9 +11,10 @@ use crate::domain::{
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{
-    Backend, CopyOutcome, FileChange, FileRepository, ObjectMeta, ObjectStore, UploadClaim,
-    UploadRecords,
+    Backend, CopyOutcome, FileChange, FileRepository, IngestStep, ObjectMeta, ObjectStore,
+    UploadClaim, UploadRecords,
 };
+use crate::time::rfc3339;
 
 impl<B: Backend> FileService<B> {
     pub async fn save(&self, caller: &Caller, request: SaveRequest) -> Result<FileRecord> {
@@ -46,22 +47,41 @@ impl<B: Backend> FileService<B> {
                 let record = self.owned(caller, file).await?;
                 self.save_metadata(caller, record, &fields).await
             }
-            SaveIntent::FromSource { .. } => Err(Error::new(
-                ErrorCode::Unsupported,
-                "source_url (upload from a URL) is not supported yet",
-            )),
-            SaveIntent::DirectBody { .. } => Err(Error::new(
-                ErrorCode::Unsupported,
-                "a direct upload through the API is not supported yet",
-            )),
+            SaveIntent::FromSource { file, source } => {
+                self.save_from_source(caller, file, source, &fields).await
+            }
+            SaveIntent::DirectBody { file, body } => {
+                self.save_direct(caller, file, body, &fields).await
+            }
         }
     }
 
-    async fn existing(&self, caller: &Caller, file: Option<Uuid>) -> Result<Option<FileRecord>> {
+    pub(super) async fn existing(
+        &self,
+        caller: &Caller,
+        file: Option<Uuid>,
+    ) -> Result<Option<FileRecord>> {
         match file {
             Some(id) => self.owned(caller, id).await.map(Some),
             None => Ok(None),
         }
+    }
+
+    /// `ttl_seconds` from now, as the end of a file.
+    pub(super) fn expires_at(&self, fields: &FileFields) -> Option<String> {
+        fields
+            .ttl_seconds
+            .map(|ttl| rfc3339(self.clock.now_millis() + ttl as i64 * 1000))
+    }
+
+    /// An existing file that is about to get stored versions: not an external one.
+    pub(super) fn check_can_store(existing: Option<&FileRecord>) -> Result<()> {
+        if existing.is_some_and(|r| r.custom_download_url.is_some()) {
+            return Err(Error::conflict(
+                "this file is external (custom_download_url); it cannot get stored versions",
+            ));
+        }
+        Ok(())
     }
 
     /// An upload becomes a file or a version: three round trips on the wire. First
@@ -88,14 +108,7 @@ impl<B: Backend> FileService<B> {
         if temp.org == PUBLIC_UPLOADS {
             self.check_public_object(&s3ref.key, &meta).await?;
         }
-        if existing
-            .as_ref()
-            .is_some_and(|r| r.custom_download_url.is_some())
-        {
-            return Err(Error::conflict(
-                "this file is external (custom_download_url); it cannot get stored versions",
-            ));
-        }
+        Self::check_can_store(existing.as_ref())?;
         let filename = fields
             .filename
             .clone()
@@ -130,12 +143,13 @@ impl<B: Backend> FileService<B> {
             size_bytes: meta.size_bytes,
             etag,
             created_at: self.clock.now_rfc3339(),
+            checksum_sha256: None,
         };
         let claim = UploadClaim {
             upload_key: &s3ref.key,
             file: file_id,
         };
-        let write = self.write_version(caller, file_id, existing, version, fields, claim);
+        let write = self.write_version(caller, file_id, existing, version, fields, Some(claim));
         // The temp object goes while the transaction runs (its third round trip, not a
         // fourth): once the upload is consumed nothing can save it again, and if the
         // write fails the upload is put back from the copy.
@@ -164,7 +178,7 @@ impl<B: Backend> FileService<B> {
     /// copy is unreferenced and goes, and a removed upload (`removed_upload`) is put back
     /// from it, so that a retry, or a save into another file, still finds it; unless the
     /// upload was consumed by another save, when nothing may save it again.
-    async fn settle_failed_write(
+    pub(super) async fn settle_failed_write(
         &self,
         caller: &Caller,
         file_id: Uuid,
@@ -193,7 +207,7 @@ impl<B: Backend> FileService<B> {
     }
 
     /// Deletes an object no entity points at (best effort: it is never served).
-    async fn remove_unreferenced(&self, key: &str) {
+    pub(super) async fn remove_unreferenced(&self, key: &str) {
         if let Err(e) = self.store().delete(&[key.to_owned()]).await {
             tracing::error!(error = %e, key, "unreferenced version object not deleted");
         }
@@ -206,23 +220,27 @@ impl<B: Backend> FileService<B> {
         record: FileRecord,
         fields: &FileFields,
     ) -> Result<FileRecord> {
-        let now = self.clock.now_rfc3339();
-        self.change_file(caller, record, fields, None, now, None)
+        self.change_file(caller, record, fields, None, None, None)
             .await
     }
 
-    /// Stores a change of an existing file: `fields` over what it has (attributes merged),
-    /// and a new version if one is given (its name and type become the file's), with the
-    /// claim of the upload it came from. Answers the record as the change leaves it.
-    async fn change_file(
+    /// Stores a change of an existing file: `fields` over what it has (attributes merged,
+    /// `ttl_seconds` a new end), and a new version if one is given (its name and type
+    /// become the file's), with the claim of the upload it came from, or the step of a
+    /// fetch. Answers the record as the change leaves it.
+    pub(super) async fn change_file(
         &self,
         caller: &Caller,
         mut record: FileRecord,
         fields: &FileFields,
         new_version: Option<StoredVersion>,
-        updated_at: String,
         claim: Option<UploadClaim<'_>>,
+        ingest: Option<IngestStep>,
     ) -> Result<FileRecord> {
+        let updated_at = match &new_version {
+            Some(v) => v.created_at.clone(),
+            None => self.clock.now_rfc3339(),
+        };
         let mut attributes = record.attributes.clone();
         attributes.extend(fields.attributes.clone());
         let (filename, mime_type) = match &new_version {
@@ -245,6 +263,8 @@ impl<B: Backend> FileService<B> {
             access_control: fields.access_control.unwrap_or(record.access_control),
             attributes,
             updated_at,
+            expires_at: self.expires_at(fields),
+            ingest,
         };
         let stored = self
             .files()
@@ -285,7 +305,8 @@ impl<B: Backend> FileService<B> {
             access_control: fields.access_control.unwrap_or_default(),
             custom_download_url: Some(url),
             attributes: fields.attributes.clone(),
-            versions: Vec::new(),
+            expires_at: self.expires_at(fields),
+            ..FileRecord::default()
         };
         self.files().create(&record, None).await?;
         Ok(record)
@@ -339,20 +360,20 @@ impl<B: Backend> FileService<B> {
     }
 
     /// Writes the version (a new file, or one more version of `existing`) together with
-    /// the upload's claim.
-    async fn write_version(
+    /// the claim of the upload it came from.
+    pub(super) async fn write_version(
         &self,
         caller: &Caller,
         file_id: Uuid,
         existing: Option<FileRecord>,
         version: StoredVersion,
         fields: &FileFields,
-        claim: UploadClaim<'_>,
+        claim: Option<UploadClaim<'_>>,
     ) -> Result<FileRecord> {
         let now = version.created_at.clone();
         match existing {
             Some(record) => {
-                self.change_file(caller, record, fields, Some(version), now, Some(claim))
+                self.change_file(caller, record, fields, Some(version), claim, None)
                     .await
             }
             None => {
@@ -367,8 +388,10 @@ impl<B: Backend> FileService<B> {
                     custom_download_url: None,
                     attributes: fields.attributes.clone(),
                     versions: vec![version],
+                    expires_at: self.expires_at(fields),
+                    ..FileRecord::default()
                 };
-                self.files().create(&record, Some(claim)).await?;
+                self.files().create(&record, claim).await?;
                 Ok(record)
             }
         }

@@ -1,5 +1,7 @@
 //! What the operations take and answer.
 
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -37,12 +39,58 @@ pub struct FileFields {
     pub mime_type: Option<String>,
     pub access_control: Option<AccessControl>,
     pub attributes: Map<String, Value>,
+    /// `ttl_seconds`: the file ends this long after the save ([`MIN_TTL_SECONDS`] to
+    /// [`MAX_TTL_SECONDS`]).
+    pub ttl_seconds: Option<u64>,
 }
 
-/// Where the bytes of a fetch-from-URL save come from.
-#[derive(Clone, Debug)]
-pub struct SourceUrl {
+/// Shortest and longest time to live of a file.
+pub const MIN_TTL_SECONDS: u64 = 60;
+pub const MAX_TTL_SECONDS: u64 = 7 * 24 * 3600;
+
+/// How a source URL is asked for its bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SourceMethod {
+    #[default]
+    Get,
+    Post,
+}
+
+impl SourceMethod {
+    pub fn as_http(self) -> reqwest::Method {
+        match self {
+            SourceMethod::Get => reqwest::Method::GET,
+            SourceMethod::Post => reqwest::Method::POST,
+        }
+    }
+}
+
+/// Where the bytes of a fetch-from-URL save come from. The headers are secrets of the
+/// client's (a token for its source): sent to the source and nowhere else, so `Debug`
+/// shows only their names.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SourceRequest {
     pub url: String,
+    pub method: SourceMethod,
+    pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for SourceRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceRequest")
+            .field("url", &self.url)
+            .field("method", &self.method)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 /// What a save does, parsed at the edge: each case names exactly what it needs.
@@ -58,13 +106,13 @@ pub enum SaveIntent {
     External { file: Option<Uuid>, url: String },
     /// New access control, filename or attributes for `file`; its versions stay.
     Metadata { file: Uuid },
-    /// Bytes fetched from a URL (not served yet).
+    /// Bytes fetched from a URL, as a new file or a new version of `file`.
     FromSource {
         file: Option<Uuid>,
-        source: SourceUrl,
+        source: SourceRequest,
     },
-    /// Bytes sent in the request itself (not served yet).
-    DirectBody { file: Option<Uuid>, body: Vec<u8> },
+    /// Bytes sent in the request itself, as a new file or a new version of `file`.
+    DirectBody { file: Option<Uuid>, body: Bytes },
 }
 
 /// saveFileV2, parsed.

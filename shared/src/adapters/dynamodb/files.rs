@@ -11,15 +11,17 @@ use base64::Engine;
 use uuid::Uuid;
 
 use super::item::{
-    attributes_json, file_key, is_deleting, item_to_record, list_key, record_to_item, upload_pk,
-    version_to_item, CLAIM_LIFETIME_SECS, DELETING, LAST_VERSION_AT, LIST_INDEX,
+    attributes_json, file_key, is_deleting, item_to_record, record_to_item, ttl_of, upload_pk,
+    version_to_item, CLAIM_LIFETIME_SECS, DELETING, EXPIRES_AT, INGEST_JOB, LAST_VERSION_AT,
+    LIST_INDEX, STATUS, STATUS_REASON,
 };
 use super::{n, s, DynamoFiles, Item};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
-use crate::domain::FileRecord;
+use crate::domain::{FileRecord, FileStatus};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{
-    Cursor, FileChange, FileRepository, Page, PageRequest, UploadClaim, MAX_PAGE_SIZE,
+    superseded_fetch, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest,
+    UploadClaim, MAX_PAGE_SIZE,
 };
 use crate::time::later_than;
 
@@ -105,33 +107,51 @@ impl FileRepository for DynamoFiles {
 
     async fn list(&self, org: &str, page: &PageRequest) -> Result<Page<FileRecord>> {
         let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
-        let start = page.after.as_ref().map(|c| start_key(org, c)).transpose()?;
-        let out = self
-            .0
-            .client
-            .query()
-            .table_name(&self.0.name)
-            .index_name(LIST_INDEX)
-            .key_condition_expression("#org = :org")
-            .expression_attribute_names("#org", "org")
-            .expression_attribute_values(":org", s(org))
-            .scan_index_forward(false)
-            .limit(limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| sdk_error("Query", e))?;
-        let items = out
-            .items()
-            .iter()
-            .map(item_to_record)
-            .collect::<Result<Vec<_>>>()?;
+        let mut start = page.after.as_ref().map(|c| start_key(org, c)).transpose()?;
+        let mut items = Vec::with_capacity(limit);
+        // Files without bytes yet (pending, failed) or past their end are filtered out
+        // after the read, so a page may take more than one Query; each reads only as
+        // many items as are still missing.
+        loop {
+            let out = self
+                .0
+                .client
+                .query()
+                .table_name(&self.0.name)
+                .index_name(LIST_INDEX)
+                .key_condition_expression("#org = :org")
+                .filter_expression(
+                    "(size(#versions) > :zero OR attribute_exists(#external)) \
+                     AND (attribute_not_exists(#expires) OR #expires > :now)",
+                )
+                .expression_attribute_names("#org", "org")
+                .expression_attribute_names("#versions", "versions")
+                .expression_attribute_names("#external", "custom_download_url")
+                .expression_attribute_names("#expires", EXPIRES_AT)
+                .expression_attribute_values(":org", s(org))
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":now", s(&page.now))
+                .scan_index_forward(false)
+                .limit((limit - items.len()) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", e))?;
+            for item in out.items() {
+                items.push(item_to_record(item)?);
+            }
+            start = out.last_evaluated_key().cloned();
+            if items.len() >= limit || start.is_none() {
+                break;
+            }
+        }
         // DynamoDB may answer a full page with a LastEvaluatedKey and nothing after it;
         // the next (empty) page then ends the listing.
-        let next = match (out.last_evaluated_key(), items.last()) {
-            (Some(_), Some(last)) => Some(encode_cursor(&list_key(&last.created_at, last.id))),
-            _ => None,
-        };
+        let next = start
+            .as_ref()
+            .and_then(|key| key.get("list_key"))
+            .and_then(|v| v.as_s().ok())
+            .map(|key| encode_cursor(key));
         Ok(Page { items, next })
     }
 
@@ -202,10 +222,17 @@ impl FileRepository for DynamoFiles {
             // landed meanwhile: look, then give up or try again after that version.
             let current = self.raw(id).await?;
             let last = match &current {
-                Some(item) if !is_deleting(item) && owned_by(item, org) => item
-                    .get(LAST_VERSION_AT)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned(),
+                Some(item) if !is_deleting(item) && owned_by(item, org) => {
+                    if let Some(IngestStep::Finish { job, .. }) = &change.ingest {
+                        let current_job = item.get(INGEST_JOB).and_then(|v| v.as_s().ok());
+                        if current_job != Some(&job.to_string()) {
+                            return Err(superseded_fetch(id));
+                        }
+                    }
+                    item.get(LAST_VERSION_AT)
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                }
                 _ => return Err(Error::not_found(format!("file {id} not found"))),
             };
             if let Some(version) = &mut stored.new_version {
@@ -323,8 +350,8 @@ impl DynamoFiles {
         Ok(out.item)
     }
 
-    /// The `UpdateItem` of a change: only on a visible file of `org`, and a new version
-    /// only after the latest one.
+    /// The `UpdateItem` of a change: only on a visible file of `org`, a new version only
+    /// after the latest one, the end of a fetch only while it is the file's fetch.
     fn file_update(
         &self,
         id: Uuid,
@@ -336,31 +363,7 @@ impl DynamoFiles {
             .client
             .update_item()
             .table_name(&self.0.name)
-            .set_key(Some(file_key(id)));
-        const SET_METADATA: &str = "SET #filename = :filename, #mime = :mime, #access = :access, \
-                                    #attributes = :attributes, #updated = :updated";
-        const VISIBLE: &str =
-            "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting)";
-        update = match &change.new_version {
-            Some(version) => update
-                .update_expression(format!(
-                    "{SET_METADATA}, #versions = list_append(#versions, :version), #last = :created"
-                ))
-                .condition_expression(format!(
-                    "{VISIBLE} AND (attribute_not_exists(#last) OR #last < :created)"
-                ))
-                .expression_attribute_names("#versions", "versions")
-                .expression_attribute_names("#last", LAST_VERSION_AT)
-                .expression_attribute_values(
-                    ":version",
-                    AttributeValue::L(vec![version_to_item(version)]),
-                )
-                .expression_attribute_values(":created", s(&version.created_at)),
-            None => update
-                .update_expression(SET_METADATA)
-                .condition_expression(VISIBLE),
-        };
-        update
+            .set_key(Some(file_key(id)))
             .expression_attribute_names("#filename", "filename")
             .expression_attribute_names("#mime", "mime_type")
             .expression_attribute_names("#access", "access_control")
@@ -373,7 +376,83 @@ impl DynamoFiles {
             .expression_attribute_values(":access", s(change.access_control.as_str()))
             .expression_attribute_values(":attributes", attributes_json(&change.attributes))
             .expression_attribute_values(":updated", s(&change.updated_at))
-            .expression_attribute_values(":org", s(org))
+            .expression_attribute_values(":org", s(org));
+        let mut sets = vec!["#filename = :filename, #mime = :mime, #access = :access, \
+             #attributes = :attributes, #updated = :updated"
+            .to_owned()];
+        let mut removes = Vec::new();
+        let mut conditions =
+            vec!["attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting)"];
+        if let Some(version) = &change.new_version {
+            sets.push("#versions = list_append(#versions, :version), #last = :created".into());
+            conditions.push("(attribute_not_exists(#last) OR #last < :created)");
+            update = update
+                .expression_attribute_names("#versions", "versions")
+                .expression_attribute_names("#last", LAST_VERSION_AT)
+                .expression_attribute_values(
+                    ":version",
+                    AttributeValue::L(vec![version_to_item(version)]),
+                )
+                .expression_attribute_values(":created", s(&version.created_at));
+        }
+        if let Some(at) = &change.expires_at {
+            sets.push("#expires = :expires".into());
+            update = update
+                .expression_attribute_names("#expires", EXPIRES_AT)
+                .expression_attribute_values(":expires", s(at));
+            if let Some(ttl) = ttl_of(at) {
+                sets.push("#ttl = :ttl".into());
+                update = update
+                    .expression_attribute_names("#ttl", "ttl")
+                    .expression_attribute_values(":ttl", ttl);
+            }
+        }
+        if let Some(step) = &change.ingest {
+            update = update
+                .expression_attribute_names("#status", STATUS)
+                .expression_attribute_names("#reason", STATUS_REASON)
+                .expression_attribute_names("#job", INGEST_JOB);
+            match step {
+                IngestStep::Begin { job } => {
+                    sets.push("#status = :status, #job = :job".into());
+                    removes.push("#reason");
+                    update = update
+                        .expression_attribute_values(":status", s(FileStatus::Pending.as_str()))
+                        .expression_attribute_values(":job", s(&job.to_string()));
+                }
+                IngestStep::Finish { job, failure } => {
+                    conditions.push("#job = :job");
+                    removes.push("#job");
+                    update = update.expression_attribute_values(":job", s(&job.to_string()));
+                    update = match failure {
+                        Some(reason) => {
+                            sets.push("#status = :status, #reason = :reason".into());
+                            update
+                                .expression_attribute_values(
+                                    ":status",
+                                    s(FileStatus::Failed.as_str()),
+                                )
+                                .expression_attribute_values(":reason", s(reason))
+                        }
+                        None => {
+                            sets.push("#status = :status".into());
+                            removes.push("#reason");
+                            update.expression_attribute_values(
+                                ":status",
+                                s(FileStatus::Ready.as_str()),
+                            )
+                        }
+                    };
+                }
+            }
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        update
+            .update_expression(expression)
+            .condition_expression(conditions.join(" AND "))
     }
 
     /// The file write and the upload's claim in one transaction.

@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{n, s, Item};
-use crate::domain::{AccessControl, FileRecord, PendingUpload, StoredVersion, UploadState};
+use crate::domain::{
+    AccessControl, FileRecord, FileStatus, PendingUpload, StoredVersion, UploadState,
+};
 use crate::error::{Error, Result};
 
 /// The index that lists an organisation's files by creation: partition `org`, sort
@@ -29,6 +31,17 @@ pub fn upload_pk(key: &str) -> String {
 pub(super) const LAST_VERSION_AT: &str = "last_version_at";
 /// Set when a file's delete begins: the file is hidden and frozen from then on.
 pub(super) const DELETING: &str = "deleting";
+/// The fetch from a URL that may still end a file, and how the latest one stands.
+pub(super) const INGEST_JOB: &str = "ingest_job";
+pub(super) const STATUS: &str = "status";
+pub(super) const STATUS_REASON: &str = "status_reason";
+pub(super) const EXPIRES_AT: &str = "expires_at";
+
+/// The table's TTL attribute for a file that ends at `expires_at`: DynamoDB removes the
+/// item soon after, and the stream of that removal drives the sweeper.
+pub(super) fn ttl_of(expires_at: &str) -> Option<AttributeValue> {
+    crate::time::parse_rfc3339(expires_at).map(|ms| n(ms.div_euclid(1000) + 1))
+}
 
 /// Whether a file item's delete has begun.
 pub(super) fn is_deleting(item: &Item) -> bool {
@@ -104,14 +117,18 @@ pub(super) fn item_to_upload(item: &Item) -> Result<Option<PendingUpload>> {
 }
 
 pub(super) fn version_to_item(v: &StoredVersion) -> AttributeValue {
-    AttributeValue::M(HashMap::from([
+    let mut item = HashMap::from([
         ("key".to_owned(), s(&v.key)),
         ("filename".to_owned(), s(&v.filename)),
         ("mime_type".to_owned(), s(&v.mime_type)),
         ("size_bytes".to_owned(), n(v.size_bytes)),
         ("etag".to_owned(), s(&v.etag)),
         ("created_at".to_owned(), s(&v.created_at)),
-    ]))
+    ]);
+    if let Some(sum) = &v.checksum_sha256 {
+        item.insert("checksum_sha256".to_owned(), s(sum));
+    }
+    AttributeValue::M(item)
 }
 
 pub(super) fn attributes_json(attributes: &Map<String, Value>) -> AttributeValue {
@@ -140,7 +157,24 @@ pub(super) fn record_to_item(r: &FileRecord) -> Item {
         "versions".into(),
         AttributeValue::L(r.versions.iter().map(version_to_item).collect()),
     );
+    item.insert(STATUS.into(), s(r.status.as_str()));
+    if let Some(reason) = &r.status_reason {
+        item.insert(STATUS_REASON.into(), s(reason));
+    }
+    if let Some(job) = r.ingest_job {
+        item.insert(INGEST_JOB.into(), s(&job.to_string()));
+    }
+    if let Some(at) = &r.expires_at {
+        item.insert(EXPIRES_AT.into(), s(at));
+        if let Some(ttl) = ttl_of(at) {
+            item.insert("ttl".into(), ttl);
+        }
+    }
     item
+}
+
+fn optional_text(item: &Item, field: &str) -> Option<String> {
+    item.get(field).and_then(|v| v.as_s().ok()).cloned()
 }
 
 /// Reads an item back; a malformed item is the service's fault, not the client's.
@@ -160,6 +194,7 @@ pub(super) fn item_to_record(item: &Item) -> Result<FileRecord> {
                 size_bytes: number(m, "size_bytes", WHAT)?,
                 etag: text(m, "etag", WHAT)?,
                 created_at: text(m, "created_at", WHAT)?,
+                checksum_sha256: optional_text(m, "checksum_sha256"),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -176,11 +211,18 @@ pub(super) fn item_to_record(item: &Item) -> Result<FileRecord> {
         mime_type: text(item, "mime_type", WHAT)?,
         access_control: AccessControl::parse(&text(item, "access_control", WHAT)?)
             .map_err(|_| malformed(WHAT, "access_control"))?,
-        custom_download_url: item
-            .get("custom_download_url")
-            .and_then(|v| v.as_s().ok())
-            .cloned(),
+        custom_download_url: optional_text(item, "custom_download_url"),
         attributes,
         versions,
+        // Items written before fetches existed have no status: they are ready.
+        status: match optional_text(item, STATUS) {
+            Some(status) => FileStatus::parse(&status).ok_or_else(|| malformed(WHAT, STATUS))?,
+            None => FileStatus::Ready,
+        },
+        status_reason: optional_text(item, STATUS_REASON),
+        ingest_job: optional_text(item, INGEST_JOB)
+            .map(|job| Uuid::parse_str(&job).map_err(|_| malformed(WHAT, INGEST_JOB)))
+            .transpose()?,
+        expires_at: optional_text(item, EXPIRES_AT),
     })
 }

@@ -10,7 +10,8 @@ use super::lock;
 use crate::domain::FileRecord;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{
-    Cursor, FileChange, FileRepository, Page, PageRequest, UploadClaim, MAX_PAGE_SIZE,
+    superseded_fetch, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest,
+    UploadClaim, MAX_PAGE_SIZE,
 };
 use crate::time::later_than;
 
@@ -91,7 +92,7 @@ impl FileRepository for MemoryFiles {
         let mut listed: Vec<(String, FileRecord)> = state
             .files
             .values()
-            .filter(|(r, deleting)| r.org == org && !deleting)
+            .filter(|(r, deleting)| r.org == org && !deleting && r.is_listed(&page.now))
             .map(|(r, _)| (list_key(r), r.clone()))
             .filter(|(key, _)| after.as_ref().is_none_or(|after| key < after))
             .collect();
@@ -130,10 +131,17 @@ impl FileRepository for MemoryFiles {
         claim: Option<UploadClaim<'_>>,
     ) -> Result<FileChange> {
         let mut state = lock(&self.state);
-        let last = match state.files.get(&id) {
-            Some((r, false)) if r.org == org => r.latest().map(|v| v.created_at.clone()),
+        let (last, job) = match state.files.get(&id) {
+            Some((r, false)) if r.org == org => {
+                (r.latest().map(|v| v.created_at.clone()), r.ingest_job)
+            }
             _ => return Err(not_found(id)),
         };
+        if let Some(IngestStep::Finish { job: finishing, .. }) = &change.ingest {
+            if job != Some(*finishing) {
+                return Err(superseded_fetch(id));
+            }
+        }
         state.check_claim(claim)?;
         let mut stored = change.clone();
         if let Some(version) = &mut stored.new_version {

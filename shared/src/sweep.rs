@@ -1,0 +1,118 @@
+//! The sweeper's logic: when DynamoDB's TTL removes a file whose `expires_at` passed,
+//! the stream of that removal brings the item as it was, and its objects go (every key
+//! under the file's prefix, so copies that never became versions go too). Reads answer
+//! 404 from `expires_at` on; this only frees the bytes, soon after.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::{OrgId, FILES_PREFIX};
+use crate::error::{Error, Result};
+use crate::expiry::EventReport;
+use crate::ports::ObjectStore;
+
+/// A DynamoDB stream event, as much of it as the sweeper reads.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct StreamEvent {
+    #[serde(rename = "Records", default)]
+    pub records: Vec<StreamRecord>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct StreamRecord {
+    #[serde(rename = "eventName", default)]
+    pub event_name: String,
+    #[serde(rename = "userIdentity", default)]
+    pub user_identity: Option<UserIdentity>,
+    #[serde(default)]
+    pub dynamodb: StreamData,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct UserIdentity {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(rename = "principalId", default)]
+    pub principal_id: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct StreamData {
+    /// The item as it was, in DynamoDB's JSON (`{"S": "..."}`, `{"L": [...]}`).
+    #[serde(rename = "OldImage", default)]
+    pub old_image: HashMap<String, Value>,
+}
+
+/// The file a record's removal expired: only removals by DynamoDB's TTL (a delete by
+/// the API removes its objects itself), only of file items.
+fn expired_file(record: &StreamRecord) -> Option<(OrgId, Uuid, Vec<String>)> {
+    let by_ttl = record
+        .user_identity
+        .as_ref()
+        .is_some_and(|u| u.kind == "Service" && u.principal_id == "dynamodb.amazonaws.com");
+    if record.event_name != "REMOVE" || !by_ttl {
+        return None;
+    }
+    let image = &record.dynamodb.old_image;
+    let text = |name: &str| image.get(name)?.get("S")?.as_str();
+    if text("kind") != Some("file") {
+        return None;
+    }
+    let id = Uuid::parse_str(text("id")?).ok()?;
+    let org = OrgId::parse(text("org")?).ok()?;
+    let versions = image
+        .get("versions")
+        .and_then(|v| v.get("L"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|v| v.get("M")?.get("key")?.get("S")?.as_str())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((org, id, versions))
+}
+
+/// Deletes the objects of every file the event's TTL removals expired. A storage fault
+/// fails the invocation, so Lambda retries the batch (deleting twice does no harm).
+pub async fn sweep_expired<S: ObjectStore>(store: &S, event: &StreamEvent) -> Result<EventReport> {
+    let mut report = EventReport::default();
+    let mut retry: Option<Error> = None;
+    for record in &event.records {
+        let Some((org, id, mut keys)) = expired_file(record) else {
+            report.ignored += 1;
+            continue;
+        };
+        let prefix = format!("{FILES_PREFIX}{}/{id}/", org.as_str());
+        let swept = async {
+            for key in store.list(&prefix).await? {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+            store.delete(&keys).await
+        };
+        match swept.await {
+            Ok(()) => {
+                tracing::info!(file = %id, objects = keys.len(), "expired file swept");
+                report.applied += 1;
+            }
+            Err(e) if e.is_retryable() => {
+                tracing::error!(error = %e, file = %id, "expired file not swept; will retry");
+                retry = Some(e);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, file = %id, "expired file not swept");
+                report.failed += 1;
+            }
+        }
+    }
+    match retry {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
