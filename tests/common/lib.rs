@@ -2,6 +2,8 @@
 //! front of the same handler code the Lambda functions run, backed by the
 //! emulator at `AWS_ENDPOINT_URL` (moto or LocalStack; `make test` starts one).
 
+pub mod source;
+
 use std::sync::Arc;
 use std::time::Duration;
 
