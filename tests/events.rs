@@ -22,6 +22,8 @@ const API_EVENTS: &[&str] = &[
     "save-external.json",
     "verify-custom-url.json",
     "public-file.json",
+    "save-direct.json",
+    "save-from-url.json",
 ];
 /// The custom URL inside `verify-custom-url.json`, replaced by a freshly signed one.
 const SAMPLE_SIGNED_URL: &str = "https://archive.example.com/contracts/2024/contract.pdf?tenant=acme&expires_at=1795338900000&signature=REPLACE_WITH_THE_SIGNATURE_FROM_DOWNLOAD";
@@ -245,4 +247,142 @@ async fn a_function_refuses_routes_that_belong_to_another() {
     let (_, request) = request("get.json", &[]);
     let response = handle(&svc, Function::Delete, request).await;
     assert_eq!(response.status().as_u16(), 404);
+}
+
+/// An ingest queue that keeps the jobs it is handed, as Lambda keeps async events.
+#[derive(Default)]
+struct KeptJobs(std::sync::Mutex<Vec<shared::ingest::IngestJob>>);
+
+impl shared::ingest::IngestQueue for KeptJobs {
+    fn submit(
+        &self,
+        job: shared::ingest::IngestJob,
+    ) -> futures::future::BoxFuture<'_, shared::Result<()>> {
+        self.0.lock().unwrap().push(job);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test]
+async fn sample_events_drive_a_direct_upload_and_a_fetch_through_the_ingest_function() {
+    use integration_tests::source::{pattern, SourceServer};
+    use shared::ingest::lambda::{handle_event, IngestEvent};
+    use std::sync::Arc;
+
+    let s = stack().await;
+    let (status, direct) = invoke(&service(), "save-direct.json", &[]).await;
+    assert_eq!(status, 201, "{direct}");
+    assert_eq!(direct["filename"], "notes.txt");
+    assert!(direct["expires_at"].is_string());
+    let url = direct["download_url"].as_str().unwrap();
+    assert_eq!(s.fetch(url).await.2, b"hello from a direct upload\n");
+
+    // The save hands the job over and answers 202 when it does not end in time.
+    let source = SourceServer::start().await;
+    let kept = Arc::new(KeptJobs::default());
+    let mut config = integration_tests::config();
+    config.ingest_wait = std::time::Duration::from_millis(100);
+    let saving =
+        shared::aws_service(config, integration_tests::clients()).with_ingest(kept.clone());
+    let source_url = source.url("/bytes/4096/q3-report.pdf");
+    let sample_url = "https://downloads.example.com/reports/q3-report.pdf";
+    let (status, pending) =
+        invoke(&saving, "save-from-url.json", &[(sample_url, &source_url)]).await;
+    assert_eq!(status, 202, "{pending}");
+    assert_eq!(pending["status"], "pending");
+    let job = kept.0.lock().unwrap().pop().expect("a job was handed over");
+    assert_eq!(
+        job.source.headers[0].0, "Authorization",
+        "the headers travel with the job"
+    );
+
+    // The ingest function's event, as Lambda delivers it: the job, its headers sealed.
+    let seal = shared::ingest::HeaderSeal::new(saving.config.custom_url_keys.as_ref().unwrap());
+    let text = event_text("ingest.json")
+        .replace(SAMPLE_ID, pending["_id"].as_str().unwrap())
+        .replace("9d3c1b7e-6f5a-4e2d-8c1b-0a9f8e7d6c5b", &job.job.to_string())
+        .replace(sample_url, &source_url);
+    let mut event: IngestEvent =
+        serde_json::from_str(&text).expect("ingest.json is an IngestEvent");
+    event.sealed_headers = IngestEvent::seal(job.clone(), Some(&seal))
+        .unwrap()
+        .sealed_headers;
+    assert!(
+        !serde_json::to_string(&event).unwrap().contains("Bearer"),
+        "sealed in the event"
+    );
+    let fetcher =
+        shared::ingest::Fetcher::new(saving.config.url_policy, saving.config.fetch_limits).unwrap();
+    handle_event(&saving, &fetcher, Some(&seal), event.clone())
+        .await
+        .unwrap();
+    let (status, ready) = invoke(
+        &saving,
+        "get.json",
+        &[(SAMPLE_ID, pending["_id"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(
+        (status, ready["status"].as_str()),
+        (200, Some("ready")),
+        "{ready}"
+    );
+    assert_eq!(ready["size_bytes"], 4096);
+    // Delivered again (Lambda retries): the job has ended, nothing changes.
+    handle_event(&saving, &fetcher, Some(&seal), event)
+        .await
+        .unwrap();
+    let (_, again) = invoke(
+        &saving,
+        "get.json",
+        &[(SAMPLE_ID, pending["_id"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(again["versions"].as_array().unwrap().len(), 1);
+    let url = s
+        .download_url("123", pending["_id"].as_str().unwrap(), "")
+        .await;
+    assert_eq!(s.fetch(&url).await.2, pattern(4096));
+}
+
+#[tokio::test]
+async fn the_sweep_event_deletes_an_expired_files_objects_and_nothing_else() {
+    use shared::ports::ObjectStore;
+    use shared::sweep::{sweep_expired, StreamEvent};
+
+    let svc = service();
+    let (status, direct) = invoke(&svc, "save-direct.json", &[]).await;
+    assert_eq!(status, 201, "{direct}");
+    let id = direct["_id"].as_str().unwrap().to_owned();
+    let key = direct["s3ref"]["key"].as_str().unwrap().to_owned();
+    // A stray under the file's prefix (a copy that never became a version) goes too.
+    let stray = format!("files/123/{id}/stray/left.bin");
+    svc.store().put(&stray, b"x".to_vec(), None).await.unwrap();
+    let sample_key = "files/123/4ffdc191-f32c-404a-8520-c403b7408afa/0b7b1c3e-2f4a-4d5e-9c8b-7a6f5e4d3c2b/example.pdf";
+    let text = event_text("sweep-ttl-remove.json")
+        .replace(sample_key, &key)
+        .replace(SAMPLE_ID, &id);
+    // A removal by a user (a delete through the API) is not the sweeper's.
+    let by_user: StreamEvent =
+        serde_json::from_str(&text.replace("\"type\": \"Service\"", "\"type\": \"User\"")).unwrap();
+    let report = sweep_expired(svc.store(), &by_user).await.unwrap();
+    assert_eq!((report.applied, report.ignored), (0, 1));
+    assert!(
+        svc.store().head(&key).await.unwrap().is_some(),
+        "left alone"
+    );
+
+    let event: StreamEvent = serde_json::from_str(&text).expect("a stream event");
+    let report = sweep_expired(svc.store(), &event).await.unwrap();
+    assert_eq!(report.applied, 1);
+    assert!(
+        svc.store().head(&key).await.unwrap().is_none(),
+        "the version is gone"
+    );
+    assert!(
+        svc.store().head(&stray).await.unwrap().is_none(),
+        "and the stray"
+    );
+    // Delivered again: nothing left to delete, no error.
+    assert_eq!(sweep_expired(svc.store(), &event).await.unwrap().applied, 1);
 }
