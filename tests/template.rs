@@ -274,18 +274,47 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
         names.sort();
         names
     };
-    // Save: reads, the copy, the entity and the upload's claim in one transaction.
+    // Save: reads, the copy, the entity and the upload's claim in one transaction; a
+    // direct upload's PUT; the ingest function's invocation, and the removal of a new
+    // file whose fetch failed within the wait.
     assert_eq!(
         names("save"),
         [
+            "dynamodb:DeleteItem",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
+            "lambda:InvokeFunction",
             "s3:DeleteObject",
             "s3:GetObject",
             "s3:ListBucket",
             "s3:PutObject"
         ]
+    );
+    let (_, invoke) = allowed(&template, "save")
+        .into_iter()
+        .find(|(a, _)| a == "lambda:InvokeFunction")
+        .unwrap();
+    assert_eq!(
+        invoke["Resource"],
+        serde_json::json!({"Fn::GetAtt": ["IngestFunction", "Arn"]}),
+        "save invokes the ingest function only"
+    );
+    // Ingest: the multipart upload of a version (and its abort), the fetch's record.
+    assert_eq!(
+        names("ingest"),
+        [
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "s3:AbortMultipartUpload",
+            "s3:DeleteObject",
+            "s3:PutObject"
+        ]
+    );
+    // Sweep: a look under an expired file's prefix, its objects, the failures kept.
+    assert_eq!(
+        names("sweep"),
+        ["s3:DeleteObject", "s3:ListBucket", "sqs:SendMessage"]
     );
     // Delete: freeze (UpdateItem), the objects, a look under the file's prefix, the entity.
     assert_eq!(

@@ -8,7 +8,9 @@
 //! 3. presigned URLs per second: ours, the Rust SDK's, and the JavaScript SDK v3's on
 //!    Node.js (`bench/node`);
 //! 4. peak memory (VmHWM) of each function binary serving 1,000 requests;
-//! 5. round trips on the wire per operation, with a fixed delay added to every AWS call.
+//! 5. round trips on the wire per operation, with a fixed delay added to every AWS call;
+//! 6. streaming a large source into S3 (the ingest path) beside the AWS SDK's own
+//!    multipart upload of the same bytes: throughput and peak RSS growth.
 //!
 //! Needs the function binaries built with `--release` beside this one and, for 2 and 4,
 //! the emulator at `AWS_ENDPOINT_URL` with the local bucket and table (`make bench`
@@ -16,6 +18,7 @@
 //! runs section N alone (5 needs neither the binaries nor the emulator).
 
 mod alloc;
+mod ingest;
 mod roundtrips;
 mod runtime_api;
 mod warm;
@@ -39,6 +42,8 @@ pub const FUNCTIONS: &[&str] = &[
     "verify-custom-url",
     "expire",
 ];
+/// Functions without sample work for section 4: started for their cold init only.
+pub const INIT_ONLY_FUNCTIONS: &[&str] = &["ingest", "sweep"];
 pub const SIGNING_KEY: &str = "benchmark-signing-key-0123456789abcdef";
 pub const ORG: &str = "123";
 const SAMPLE_ID: &str = "4ffdc191-f32c-404a-8520-c403b7408afa";
@@ -109,6 +114,14 @@ pub fn env_or(name: &str, default: &str) -> String {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("ingest-child") {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        runtime.block_on(ingest::child(args.get(1).expect("a source URL")));
+        return;
+    }
     let options = Options {
         quick: args.iter().any(|a| a == "--quick"),
         skip_node: args.iter().any(|a| a == "--skip-node"),
@@ -150,6 +163,10 @@ async fn run(options: &Options) -> Vec<Row> {
     if runs(5) {
         eprintln!("== 5. round trips");
         rows.extend(roundtrips::round_trips(options).await);
+    }
+    if runs(6) {
+        eprintln!("== 6. streaming a source into S3");
+        rows.extend(ingest::streaming(options).await);
     }
     rows
 }
@@ -207,7 +224,7 @@ async fn cold_init(options: &Options) -> Vec<Row> {
     let runs = if options.quick { 5 } else { 20 };
     let api = RuntimeApi::start().await.expect("runtime API");
     let mut rows = Vec::new();
-    for function in FUNCTIONS {
+    for function in FUNCTIONS.iter().chain(INIT_ONLY_FUNCTIONS) {
         let mut millis = Vec::with_capacity(runs);
         for _ in 0..runs {
             api.load(Vec::new());

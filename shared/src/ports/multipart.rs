@@ -102,6 +102,23 @@ where
     }
 }
 
+/// Reads from `body` until `buffer` holds `part_size` bytes or the body ends; answers
+/// whether it ended.
+async fn fill<B>(body: &mut B, buffer: &mut Vec<u8>, part_size: usize) -> Result<bool>
+where
+    B: Stream<Item = Result<Bytes>> + Unpin + Send,
+{
+    while buffer.len() < part_size {
+        match body.next().await {
+            Some(chunk) => buffer.extend_from_slice(&chunk?),
+            None => return Ok(true),
+        }
+    }
+    Ok(false)
+}
+
+/// Uploads the parts, each while the next one is read: the source and S3 are busy at
+/// once, with two parts in memory.
 async fn put_parts<S, B>(
     store: &S,
     key: &str,
@@ -116,25 +133,28 @@ where
 {
     let mut parts = Vec::new();
     let mut size_bytes = 0u64;
-    let mut finished = false;
+    let mut finished = fill(&mut body, &mut buffer, part_size).await?;
     loop {
-        while !finished && buffer.len() < part_size {
-            match body.next().await {
-                Some(chunk) => buffer.extend_from_slice(&chunk?),
-                None => finished = true,
-            }
-        }
-        if buffer.is_empty() {
-            break;
-        }
         let rest = buffer.split_off(buffer.len().min(part_size));
         let part = std::mem::replace(&mut buffer, rest);
-        size_bytes += part.len() as u64;
-        let number = parts.len() as u32 + 1;
-        parts.push(store.put_part(key, upload_id, number, part).await?);
-        if finished && buffer.is_empty() {
+        if part.is_empty() {
             break;
         }
+        size_bytes += part.len() as u64;
+        let number = parts.len() as u32 + 1;
+        if finished && buffer.is_empty() {
+            parts.push(store.put_part(key, upload_id, number, part).await?);
+            break;
+        }
+        let mut next = std::mem::take(&mut buffer);
+        next.reserve(part_size.saturating_sub(next.len()));
+        let reading = async {
+            let ended = finished || fill(&mut body, &mut next, part_size).await?;
+            Ok::<_, crate::Error>((ended, next))
+        };
+        let (uploaded, read) = tokio::join!(store.put_part(key, upload_id, number, part), reading);
+        parts.push(uploaded?);
+        (finished, buffer) = read?;
     }
     let etag = store.complete_multipart(key, upload_id, &parts).await?;
     Ok((etag, size_bytes))
