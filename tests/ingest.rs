@@ -506,6 +506,16 @@ async fn a_direct_upload_over_the_limit_answers_413_naming_the_other_routes() {
     );
 }
 
+/// How long a presigned URL lives, as it says.
+fn x_amz_expires(url: &str) -> u64 {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "X-Amz-Expires")
+        .map(|(_, v)| v.parse().unwrap())
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_file_with_a_time_to_live_is_gone_everywhere_once_it_ends() {
     let clock = Clock::manual(Clock::system().now_millis());
@@ -529,22 +539,12 @@ async fn a_file_with_a_time_to_live_is_gone_everywhere_once_it_ends() {
     );
     // Readable before; a link lives no longer than the file.
     let url = stack.download_url(&org, &id, "").await;
-    let lifetime: u64 = url::Url::parse(&url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "X-Amz-Expires")
-        .map(|(_, v)| v.parse().unwrap())
-        .unwrap();
+    let lifetime = x_amz_expires(&url);
     assert!(lifetime <= 60, "X-Amz-Expires={lifetime}");
     assert_eq!(stack.fetch(&url).await.2, b"short-lived");
     clock.advance_millis(30_000);
     let later = stack.download_url(&org, &id, "").await;
-    let lifetime: u64 = url::Url::parse(&later)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "X-Amz-Expires")
-        .map(|(_, v)| v.parse().unwrap())
-        .unwrap();
+    let lifetime = x_amz_expires(&later);
     assert!(lifetime <= 30, "capped at what is left: {lifetime}");
 
     clock.advance_millis(30_001);

@@ -29,7 +29,7 @@ pub fn sha256_base64(bytes: &[u8]) -> String {
 }
 
 /// The last segment of a URL's path, when it is a valid filename.
-fn filename_of(url: &url::Url) -> Option<String> {
+pub(super) fn filename_of(url: &url::Url) -> Option<String> {
     let segment = url.path_segments()?.next_back()?;
     let decoded = percent_encoding::percent_decode_str(segment)
         .decode_utf8()
@@ -134,23 +134,14 @@ impl<B: Backend> FileService<B> {
                     .clone()
                     .or_else(|| filename_of(&url))
                     .unwrap_or_else(|| "file".into());
-                let now = self.clock.now_rfc3339();
+                let mime_type = fields
+                    .mime_type
+                    .clone()
+                    .unwrap_or_else(|| guess_mime_type(&filename).to_owned());
                 let record = FileRecord {
-                    id: Uuid::new_v4(),
-                    org: caller.org.as_str().to_owned(),
-                    created_at: now.clone(),
-                    updated_at: now,
-                    mime_type: fields
-                        .mime_type
-                        .clone()
-                        .unwrap_or_else(|| guess_mime_type(&filename).to_owned()),
-                    filename,
-                    access_control: fields.access_control.unwrap_or_default(),
-                    attributes: fields.attributes.clone(),
                     status: FileStatus::Pending,
                     ingest_job: Some(job),
-                    expires_at: self.expires_at(fields),
-                    ..FileRecord::default()
+                    ..self.new_record(caller, Uuid::new_v4(), filename, mime_type, fields)
                 };
                 self.files().create(&record, None).await?;
                 record

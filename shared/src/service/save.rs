@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::ingest::filename_of;
 use super::PUBLIC_UPLOADS;
 use super::{stored_mime_type, Caller, FileFields, FileService, SaveIntent, SaveRequest};
 use crate::domain::{
@@ -64,6 +65,30 @@ impl<B: Backend> FileService<B> {
         match file {
             Some(id) => self.owned(caller, id).await.map(Some),
             None => Ok(None),
+        }
+    }
+
+    /// A new file of the caller's, created now, with what `fields` set.
+    pub(super) fn new_record(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        filename: String,
+        mime_type: String,
+        fields: &FileFields,
+    ) -> FileRecord {
+        let now = self.clock.now_rfc3339();
+        FileRecord {
+            id,
+            org: caller.org.as_str().to_owned(),
+            created_at: now.clone(),
+            updated_at: now,
+            filename,
+            mime_type,
+            access_control: fields.access_control.unwrap_or_default(),
+            attributes: fields.attributes.clone(),
+            expires_at: self.expires_at(fields),
+            ..FileRecord::default()
         }
     }
 
@@ -286,27 +311,16 @@ impl<B: Backend> FileService<B> {
             Some(name) => name.clone(),
             None => url::Url::parse(&url)
                 .ok()
-                .and_then(|u| u.path_segments()?.next_back().map(str::to_owned))
-                .filter(|name| validate_filename(name).is_ok())
+                .and_then(|u| filename_of(&u))
                 .unwrap_or_else(|| "file".into()),
         };
         let mime_type = fields
             .mime_type
             .clone()
             .unwrap_or_else(|| guess_mime_type(&filename).to_owned());
-        let now = self.clock.now_rfc3339();
         let record = FileRecord {
-            id: Uuid::new_v4(),
-            org: caller.org.as_str().to_owned(),
-            created_at: now.clone(),
-            updated_at: now,
-            filename,
-            mime_type,
-            access_control: fields.access_control.unwrap_or_default(),
             custom_download_url: Some(url),
-            attributes: fields.attributes.clone(),
-            expires_at: self.expires_at(fields),
-            ..FileRecord::default()
+            ..self.new_record(caller, Uuid::new_v4(), filename, mime_type, fields)
         };
         self.files().create(&record, None).await?;
         Ok(record)
@@ -377,19 +391,12 @@ impl<B: Backend> FileService<B> {
                     .await
             }
             None => {
+                let (filename, mime_type) = (version.filename.clone(), version.mime_type.clone());
                 let record = FileRecord {
-                    id: file_id,
-                    org: caller.org.as_str().to_owned(),
                     created_at: now.clone(),
                     updated_at: now,
-                    filename: version.filename.clone(),
-                    mime_type: version.mime_type.clone(),
-                    access_control: fields.access_control.unwrap_or_default(),
-                    custom_download_url: None,
-                    attributes: fields.attributes.clone(),
                     versions: vec![version],
-                    expires_at: self.expires_at(fields),
-                    ..FileRecord::default()
+                    ..self.new_record(caller, file_id, filename, mime_type, fields)
                 };
                 self.files().create(&record, claim).await?;
                 Ok(record)
