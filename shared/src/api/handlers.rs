@@ -17,7 +17,7 @@ use super::wire::{
 use crate::domain::{FileRecord, FileStatus};
 use crate::error::{Error, Result};
 use crate::ports::{Backend, ObjectStore};
-use crate::service::{Caller, FileService};
+use crate::service::{Caller, FileService, SaveIntent};
 use lambda_http::http::StatusCode;
 
 /// Serves one request for `function`; never fails: errors become JSON answers. Every
@@ -143,12 +143,13 @@ async fn save_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<
     }
     let body = parse::json_body(input.request)?;
     let delete_temp_file = parse::bool_param(&input.query, "delete_temp_file", true)?;
-    let record = s
-        .save(&caller, parse::save_request(body, delete_temp_file)?)
-        .await?;
-    // A fetch from a URL that goes on after the answer: 202, the file pending.
+    let request = parse::save_request(body, delete_temp_file)?;
+    let fetches = matches!(request.intent, SaveIntent::FromSource { .. });
+    let record = s.save(&caller, request).await?;
+    // A fetch from a URL that goes on after the answer: 202, the file pending. Any other
+    // save of a file whose fetch is still running did what it was asked: 201.
     let status = match record.status {
-        FileStatus::Pending => StatusCode::ACCEPTED,
+        FileStatus::Pending if fetches => StatusCode::ACCEPTED,
         _ => StatusCode::CREATED,
     };
     Reply::json(status, &entity(s, input, &record)?)
