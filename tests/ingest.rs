@@ -259,8 +259,18 @@ async fn a_slow_source_answers_202_pending_then_turns_ready_or_failed() {
         .call(&org, Method::GET, &format!("/v1/files/{id}/download"), None)
         .await;
     assert_eq!(not_yet.expect_error(409), "not_ready");
+    // A change made while the fetch runs is kept when it ends.
+    stack
+        .save(
+            &org,
+            json!({ "_id": id, "access_control": "public-read", "stage": "draft" }),
+        )
+        .await
+        .expect(201);
     let ready = until_settled(&stack, &org, &id).await;
     assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["access_control"], "public-read", "{ready}");
+    assert_eq!(ready["stage"], "draft");
     assert_eq!(ready["size_bytes"], 64 * 1024);
     assert_eq!(download(&stack, &org, &id).await, pattern(64 * 1024));
 

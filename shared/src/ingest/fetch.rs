@@ -100,7 +100,8 @@ impl Fetcher {
         let mut url = self.policy.check_source(&source.url)?;
         let origin = url.origin();
         let mut method = source.method;
-        for hop in 0..=MAX_REDIRECTS {
+        let mut redirects = 0;
+        loop {
             let mut request = self.client.request(method.as_http(), url.clone());
             // Credentials are for the host the client named: a redirect elsewhere
             // does not get them (as browsers and curl do).
@@ -112,11 +113,12 @@ impl Fetcher {
             let response = request.send().await.map_err(describe)?;
             let status = response.status();
             if status.is_redirection() && response.headers().contains_key(LOCATION) {
-                if hop == MAX_REDIRECTS {
+                if redirects == MAX_REDIRECTS {
                     return Err(source_failed(format!(
                         "the source redirected more than {MAX_REDIRECTS} times"
                     )));
                 }
+                redirects += 1;
                 let location = response
                     .headers()
                     .get(LOCATION)
@@ -165,14 +167,7 @@ impl Fetcher {
                 filename,
             });
         }
-        unreachable_redirects()
     }
-}
-
-fn unreachable_redirects() -> Result<OpenedSource> {
-    Err(source_failed(format!(
-        "the source redirected more than {MAX_REDIRECTS} times"
-    )))
 }
 
 pub fn too_large(max_bytes: u64) -> Error {

@@ -160,9 +160,7 @@ impl<B: Backend> FileService<B> {
             .await;
         if let Err(e) = submitted {
             let reason = "the fetch could not be started; save again".to_owned();
-            self.end_fetch(&record.org, id, job, Some(reason))
-                .await
-                .ok();
+            self.fail_fetch(&record.org, id, job, reason).await.ok();
             if created {
                 self.delete(caller, id).await.ok();
             }
@@ -207,31 +205,36 @@ impl<B: Backend> FileService<B> {
 
     /// Records that a fetch failed before it ran; nothing when it is not the file's fetch.
     pub async fn fail_fetch(&self, org: &str, id: Uuid, job: Uuid, reason: String) -> Result<()> {
-        self.end_fetch(org, id, job, Some(reason))
+        self.end_fetch(org, id, job, Err(reason))
             .await
             .or_else(ignore_superseded)
     }
 
-    /// Records how a fetch ended; `Conflict`/`NotFound` when it is not the file's any more.
+    /// Records how a fetch ended: its version (ready) or why it failed. The file is read
+    /// again here, not taken from before the fetch, so that a change made while the fetch
+    /// ran (access control, attributes) is not written back over. `Conflict`/`NotFound`
+    /// when the fetch is not the file's any more.
     async fn end_fetch(
         &self,
         org: &str,
         id: Uuid,
         job: Uuid,
-        failure: Option<String>,
+        outcome: std::result::Result<StoredVersion, String>,
     ) -> Result<()> {
-        let Some(record) = self.files().get(id).await? else {
-            return Ok(());
-        };
         let caller = Caller {
             org: crate::domain::OrgId::parse(org)?,
+        };
+        let record = self.owned(&caller, id).await?;
+        let (version, failure) = match outcome {
+            Ok(version) => (Some(version), None),
+            Err(reason) => (None, Some(reason)),
         };
         let finish = IngestStep::Finish { job, failure };
         self.change_file(
             &caller,
             record,
             &FileFields::default(),
-            None,
+            version,
             None,
             Some(finish),
         )
@@ -246,14 +249,10 @@ impl<B: Backend> FileService<B> {
     /// left either way.
     pub async fn run_ingest(&self, job: IngestJob, fetcher: &Fetcher) -> Result<()> {
         let current = self.files().get(job.file).await?;
-        let Some(record) = current.filter(|r| r.org == job.org && r.ingest_job == Some(job.job))
-        else {
+        if !current.is_some_and(|r| r.org == job.org && r.ingest_job == Some(job.job)) {
             tracing::info!(file = %job.file, "fetch superseded before it started");
             return Ok(());
-        };
-        let caller = Caller {
-            org: crate::domain::OrgId::parse(&job.org)?,
-        };
+        }
         let version = match self.fetch_version(&job, fetcher).await {
             Ok(version) => version,
             Err(e)
@@ -263,31 +262,22 @@ impl<B: Backend> FileService<B> {
                 ) =>
             {
                 tracing::info!(file = %job.file, reason = e.public_message(), "fetch failed");
-                return self
-                    .end_fetch(
-                        &job.org,
-                        job.file,
-                        job.job,
-                        Some(e.public_message().to_owned()),
-                    )
-                    .await
-                    .or_else(ignore_superseded);
+                let reason = e.public_message().to_owned();
+                return self.fail_fetch(&job.org, job.file, job.job, reason).await;
             }
             Err(e) => return Err(e),
         };
         let key = version.key.clone();
-        let finish = IngestStep::Finish {
-            job: job.job,
-            failure: None,
-        };
-        let fields = FileFields::default();
         match self
-            .change_file(&caller, record, &fields, Some(version), None, Some(finish))
+            .end_fetch(&job.org, job.file, job.job, Ok(version))
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(()) => Ok(()),
             Err(e) => {
                 let superseded = matches!(e.code(), ErrorCode::Conflict | ErrorCode::NotFound);
+                let caller = Caller {
+                    org: crate::domain::OrgId::parse(&job.org)?,
+                };
                 match self
                     .settle_failed_write(&caller, job.file, &key, None, e)
                     .await
