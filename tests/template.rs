@@ -285,12 +285,28 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
             "lambda:InvokeFunction",
+            "s3:AbortMultipartUpload",
             "s3:DeleteObject",
             "s3:GetObject",
             "s3:ListBucket",
             "s3:PutObject"
         ]
     );
+    // Upload: presigned PUTs, and the steps of a multipart upload, under temp/ only.
+    assert_eq!(
+        names("upload"),
+        [
+            "s3:AbortMultipartUpload",
+            "s3:ListMultipartUploadParts",
+            "s3:PutObject"
+        ]
+    );
+    for (_, statement) in allowed(&template, "upload") {
+        assert_eq!(
+            statement["Resource"],
+            serde_json::json!({"Fn::Sub": "${FilesBucket.Arn}/temp/*"})
+        );
+    }
     let (_, invoke) = allowed(&template, "save")
         .into_iter()
         .find(|(a, _)| a == "lambda:InvokeFunction")

@@ -44,6 +44,12 @@ pub struct Config {
     /// `DIRECT_UPLOAD_MAX_BYTES` (default 4 MiB; a body is base64 in Lambda's 6 MB
     /// payload): the largest direct upload through the API.
     pub direct_upload_max_bytes: u64,
+    /// `MULTIPART_COPY_THRESHOLD_BYTES` (default 5 GiB, CopyObject's limit; at least
+    /// 5 MiB): a save copies an upload larger than this in parts (UploadPartCopy).
+    pub multipart_copy_threshold: u64,
+    /// `COPY_CONCURRENCY` (default 16): parts of such a copy in flight at once, and
+    /// ranged reads in flight while a save computes an upload's SHA-256.
+    pub copy_concurrency: usize,
 }
 
 pub const DEFAULT_DIRECT_UPLOAD_MAX_BYTES: u64 = 4 * 1024 * 1024;
@@ -181,6 +187,14 @@ impl Config {
                 MAX_DIRECT_UPLOAD_BYTES,
                 "bytes",
             )?,
+            multipart_copy_threshold: whole_number(
+                "MULTIPART_COPY_THRESHOLD_BYTES",
+                crate::domain::MAX_UPLOAD_BYTES,
+                crate::domain::MAX_UPLOAD_BYTES,
+                "bytes",
+            )?
+            .max(crate::ports::MIN_PART_BYTES as u64),
+            copy_concurrency: whole_number("COPY_CONCURRENCY", 16, 64, "requests")? as usize,
         })
     }
 
@@ -210,6 +224,8 @@ impl Config {
                 max_bytes: DEFAULT_SOURCE_MAX_BYTES,
             },
             direct_upload_max_bytes: DEFAULT_DIRECT_UPLOAD_MAX_BYTES,
+            multipart_copy_threshold: crate::domain::MAX_UPLOAD_BYTES,
+            copy_concurrency: 16,
         }
     }
 }

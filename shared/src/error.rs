@@ -21,6 +21,10 @@ pub enum ErrorCode {
     InvalidCustomDownloadUrl,
     InvalidSourceUrl,
     InvalidTtl,
+    InvalidChecksum,
+    InvalidSize,
+    /// A multipart upload's part is missing, out of range or not the one S3 holds.
+    InvalidPart,
     InvalidRequest,
     TooManyItems,
     SizeRequired,
@@ -38,6 +42,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// A source URL answered an error, was too large or too slow.
     SourceFailed,
+    /// The bytes do not match the SHA-256 the uploader declared.
+    ChecksumMismatch,
     RateLimited,
     /// A bug or a misconfiguration: retrying the same request will not help.
     Internal,
@@ -63,6 +69,9 @@ impl ErrorCode {
             InvalidCustomDownloadUrl => "invalid_custom_download_url",
             InvalidSourceUrl => "invalid_source_url",
             InvalidTtl => "invalid_ttl",
+            InvalidChecksum => "invalid_checksum",
+            InvalidSize => "invalid_size",
+            InvalidPart => "invalid_part",
             InvalidRequest => "invalid_request",
             TooManyItems => "too_many_items",
             SizeRequired => "size_required",
@@ -75,6 +84,7 @@ impl ErrorCode {
             Conflict => "conflict",
             NotReady => "not_ready",
             SourceFailed => "source_failed",
+            ChecksumMismatch => "checksum_mismatch",
             UploadExpired => "upload_expired",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
@@ -101,6 +111,9 @@ impl ErrorCode {
             | InvalidCustomDownloadUrl
             | InvalidSourceUrl
             | InvalidTtl
+            | InvalidChecksum
+            | InvalidSize
+            | InvalidPart
             | InvalidRequest
             | TooManyItems
             | SizeRequired
@@ -114,7 +127,7 @@ impl ErrorCode {
             UploadExpired => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
-            SourceFailed => 422,
+            SourceFailed | ChecksumMismatch => 422,
             RateLimited => 429,
             Internal => 500,
             StorageUnavailable => 503,

@@ -14,6 +14,7 @@ pub mod expiry;
 pub mod ingest;
 pub mod ports;
 pub mod presign;
+pub mod seal;
 pub mod service;
 pub mod sweep;
 #[cfg(any(test, feature = "conformance"))]

@@ -4,17 +4,20 @@
 //! benchmarks only, never in a Lambda binary.
 
 use std::future::Future;
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use uuid::Uuid;
 
 use crate::domain::{FileRecord, PendingUpload};
 use crate::error::{Error, Result};
 use crate::ports::{
-    CopyOutcome, FileChange, FileRepository, MultipartStore, ObjectMeta, ObjectStore, Page,
-    PageRequest, PartTag, PutTerms, ResponseHeaders, Stores, UploadClaim, UploadRecords,
+    CopyOutcome, FileChange, FileRepository, MultipartStore, MultipartTerms, ObjectMeta,
+    ObjectStore, Page, PageRequest, PartTag, PutTerms, ResponseHeaders, Stores, UploadClaim,
+    UploadRecords,
 };
 
 /// When the chosen call fails.
@@ -155,6 +158,16 @@ impl<S: ObjectStore> ObjectStore for Faulty<S> {
             .await
     }
 
+    async fn get_range(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        if_match: &str,
+    ) -> Result<Option<Bytes>> {
+        let get = self.inner.get_range(key, range, if_match);
+        self.faults.call("GetObject", get).await
+    }
+
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         self.faults.call("GetObject", self.inner.get(key)).await
     }
@@ -176,9 +189,38 @@ impl<S: ObjectStore> ObjectStore for Faulty<S> {
 }
 
 impl<S: MultipartStore> MultipartStore for Faulty<S> {
-    async fn start_multipart(&self, key: &str, content_type: Option<&str>) -> Result<String> {
-        let start = self.inner.start_multipart(key, content_type);
+    async fn start_multipart(&self, key: &str, terms: &MultipartTerms<'_>) -> Result<String> {
+        let start = self.inner.start_multipart(key, terms);
         self.faults.call("CreateMultipartUpload", start).await
+    }
+
+    async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        terms: &PutTerms<'_>,
+        ttl: Duration,
+    ) -> Result<String> {
+        // Signing is local: no call to count.
+        self.inner
+            .presign_part(key, upload_id, part_number, terms, ttl)
+            .await
+    }
+
+    async fn copy_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        from: &str,
+        range: Range<u64>,
+        if_match: &str,
+    ) -> Result<Option<PartTag>> {
+        let copy = self
+            .inner
+            .copy_part(key, upload_id, part_number, from, range, if_match);
+        self.faults.call("UploadPartCopy", copy).await
     }
 
     async fn put_part(

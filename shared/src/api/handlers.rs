@@ -11,8 +11,9 @@ use super::parse::{self, file_id};
 use super::respond::{error_response, Reply};
 use super::routes::{find_route, Function, Operation};
 use super::wire::{
-    BatchLinkJson, DeletedJson, DownloadLinkJson, FileEntity, UploadTicketJson, UploadedFileJson,
-    VerificationJson,
+    BatchLinkJson, CompletedUploadJson, DeletedJson, DownloadLinkJson, FileEntity,
+    MultipartSessionJson, MultipartStatusJson, SignedPartsJson, StoredPartJson, UploadTicketJson,
+    UploadedFileJson, VerificationJson,
 };
 use crate::domain::{FileRecord, FileStatus};
 use crate::error::{Error, Result};
@@ -96,6 +97,11 @@ async fn dispatch<B: Backend>(
         Operation::DeleteFile => delete_file(s, &input).await,
         Operation::VerifyCustomDownloadUrl => verify_custom_url(s, &input).await,
         Operation::PublicFile => public_file(s, &input).await,
+        Operation::StartMultipartUpload => start_multipart(s, &input).await,
+        Operation::SignMultipartParts => sign_parts(s, &input).await,
+        Operation::GetMultipartUpload => multipart_status(s, &input).await,
+        Operation::CompleteMultipartUpload => complete_multipart(s, &input).await,
+        Operation::AbortMultipartUpload => abort_multipart(s, &input).await,
     }
 }
 
@@ -194,4 +200,49 @@ async fn verify_custom_url<B: Backend>(s: &FileService<B>, input: &Input<'_>) ->
 
 async fn public_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
     Ok(Reply::Redirect(s.public_file(file_id(input.id)?).await?))
+}
+
+/// The `{id}` of a multipart upload route.
+fn upload_id<'r>(input: &Input<'r>) -> Result<&'r str> {
+    input
+        .id
+        .ok_or_else(|| Error::not_found("no upload id in the path"))
+}
+
+async fn start_multipart<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let start = parse::multipart_start(&parse::json_body(input.request)?)?;
+    let session = s.start_multipart(&caller, start).await?;
+    Reply::created(&MultipartSessionJson::from(&session))
+}
+
+async fn sign_parts<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let parts = parse::parts_to_sign(&parse::json_body(input.request)?)?;
+    let (session, signed) = s.sign_parts(&caller, upload_id(input)?, &parts).await?;
+    Reply::ok(&SignedPartsJson::new(&session, &signed))
+}
+
+async fn multipart_status<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let (session, parts) = s.multipart_status(&caller, upload_id(input)?).await?;
+    Reply::ok(&MultipartStatusJson {
+        session: MultipartSessionJson::from(&session),
+        parts: parts.iter().map(StoredPartJson::from).collect(),
+    })
+}
+
+async fn complete_multipart<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let parts = parse::completed_parts(&parse::json_body(input.request)?)?;
+    let s3ref = s
+        .complete_multipart(&caller, upload_id(input)?, &parts)
+        .await?;
+    Reply::ok(&CompletedUploadJson { s3ref: &s3ref })
+}
+
+async fn abort_multipart<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    s.abort_multipart(&caller, upload_id(input)?).await?;
+    Ok(Reply::NoContent)
 }

@@ -10,9 +10,10 @@ use crate::config::Config;
 use crate::domain::{AccessControl, OrgId, S3Ref};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ingest::fetch::check_source_header;
+use crate::ports::PartTag;
 use crate::service::{
-    Caller, DownloadItem, FileFields, SaveIntent, SaveRequest, SourceMethod, SourceRequest,
-    UploadRequest, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
+    Caller, DownloadItem, FileFields, MultipartStart, PartToSign, SaveIntent, SaveRequest,
+    SourceMethod, SourceRequest, UploadRequest, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
 };
 
 /// The path without an API Gateway stage prefix.
@@ -131,15 +132,96 @@ pub(super) fn upload_request(body: &Value) -> Result<UploadRequest> {
     Ok(UploadRequest {
         filename: required_string(body, "filename")?,
         mime_type: optional_string(body, "mime_type")?,
-        size_bytes: match body.get("size_bytes") {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(
-                value
-                    .as_u64()
-                    .ok_or_else(|| invalid_body("size_bytes must be a whole number of bytes"))?,
-            ),
-        },
+        size_bytes: optional_u64(body, "size_bytes", "bytes")?,
+        checksum_sha256: optional_string(body, "checksum_sha256")?,
     })
+}
+
+/// An optional whole number: absent and null are `None`.
+fn optional_u64(body: &Map<String, Value>, name: &str, unit: &str) -> Result<Option<u64>> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| invalid_body(format!("{name} must be a whole number of {unit}"))),
+    }
+}
+
+/// A part number: a whole number (its range is the upload's to check).
+fn part_number(value: &Value) -> Result<u32> {
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| invalid_body("part_number must be a whole number from 1"))
+}
+
+/// `POST /v2/files/uploads`.
+pub(super) fn multipart_start(body: &Value) -> Result<MultipartStart> {
+    let body = object(body)?;
+    Ok(MultipartStart {
+        filename: required_string(body, "filename")?,
+        mime_type: optional_string(body, "mime_type")?,
+        size_bytes: optional_u64(body, "size_bytes", "bytes")?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::SizeRequired,
+                "size_bytes (the exact size of the file) is required to plan its parts",
+            )
+        })?,
+        part_size: optional_u64(body, "part_size", "bytes")?,
+        checksum_sha256: optional_string(body, "checksum_sha256")?,
+    })
+}
+
+/// `POST /v2/files/uploads/{id}/parts`: `{part_numbers: [..]}`, or `{parts: [{part_number,
+/// checksum_sha256?}]}` to sign each part's SHA-256 into its URL.
+pub(super) fn parts_to_sign(body: &Value) -> Result<Vec<PartToSign>> {
+    let body = object(body)?;
+    match (body.get("part_numbers"), body.get("parts")) {
+        (Some(Value::Array(numbers)), None) => numbers
+            .iter()
+            .map(|n| {
+                Ok(PartToSign {
+                    part_number: part_number(n)?,
+                    checksum_sha256: None,
+                })
+            })
+            .collect(),
+        (None, Some(Value::Array(parts))) => parts
+            .iter()
+            .map(|part| {
+                let part = object(part)?;
+                Ok(PartToSign {
+                    part_number: part_number(part.get("part_number").unwrap_or(&Value::Null))?,
+                    checksum_sha256: optional_string(part, "checksum_sha256")?,
+                })
+            })
+            .collect(),
+        _ => Err(invalid_body(
+            "give part_numbers (an array of part numbers) or parts (an array of {part_number, checksum_sha256})",
+        )),
+    }
+}
+
+/// `POST /v2/files/uploads/{id}/complete`: `{parts: [{part_number, etag}]}`.
+pub(super) fn completed_parts(body: &Value) -> Result<Vec<PartTag>> {
+    let body = object(body)?;
+    let Some(Value::Array(parts)) = body.get("parts") else {
+        return Err(invalid_body(
+            "parts (an array of {part_number, etag}, as S3 answered each PUT) is required",
+        ));
+    };
+    parts
+        .iter()
+        .map(|part| {
+            let part = object(part)?;
+            Ok(PartTag {
+                part_number: part_number(part.get("part_number").unwrap_or(&Value::Null))?,
+                etag: required_string(part, "etag")?,
+                size_bytes: 0,
+            })
+        })
+        .collect()
 }
 
 /// Entity fields the service computes; a save ignores what a client sends for them.

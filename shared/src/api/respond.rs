@@ -13,6 +13,8 @@ use crate::error::Error;
 pub(super) enum Reply {
     Json(StatusCode, String),
     Redirect(String),
+    /// 204.
+    NoContent,
 }
 
 impl Reply {
@@ -34,6 +36,11 @@ impl Reply {
         match self {
             Reply::Json(status, text) => json_response(status, text),
             Reply::Redirect(location) => redirect(&location),
+            Reply::NoContent => {
+                let mut response = Response::new(Body::Empty);
+                *response.status_mut() = StatusCode::NO_CONTENT;
+                response
+            }
         }
     }
 }

@@ -38,6 +38,11 @@ pub enum Operation {
     DeleteFile,
     VerifyCustomDownloadUrl,
     PublicFile,
+    StartMultipartUpload,
+    SignMultipartParts,
+    GetMultipartUpload,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
 }
 
 /// One row of the API.
@@ -84,6 +89,11 @@ pub const ROUTES: &[RouteDef] = &[
     token("DELETE", "/v2/files/{id}",            F::Delete,          O::DeleteFile),
     token("POST",   "/v1/files/download:verify", F::VerifyCustomUrl, O::VerifyCustomDownloadUrl),
     public("GET",   "/v1/files/public/{id}",     F::Download,        O::PublicFile),
+    token("POST",   "/v2/files/uploads",                F::Upload,   O::StartMultipartUpload),
+    token("POST",   "/v2/files/uploads/{id}/parts",     F::Upload,   O::SignMultipartParts),
+    token("GET",    "/v2/files/uploads/{id}",           F::Upload,   O::GetMultipartUpload),
+    token("POST",   "/v2/files/uploads/{id}/complete",  F::Upload,   O::CompleteMultipartUpload),
+    token("DELETE", "/v2/files/uploads/{id}",           F::Upload,   O::AbortMultipartUpload),
 ];
 
 /// Matches a path against a template; the `{id}` segment is returned if there is one.
@@ -145,5 +155,15 @@ mod tests {
         );
         assert_eq!(find_route("GET", "/v2/nothing").unwrap_err().status(), 404);
         assert_eq!(find_route("GET", "/v2/files//").unwrap_err().status(), 405);
+        let (def, id) = find_route("POST", "/v2/files/uploads/u-1/complete").unwrap();
+        assert_eq!(
+            (def.operation, id),
+            (Operation::CompleteMultipartUpload, Some("u-1"))
+        );
+        let (def, id) = find_route("DELETE", "/v2/files/uploads/u-1").unwrap();
+        assert_eq!(
+            (def.operation, id),
+            (Operation::AbortMultipartUpload, Some("u-1"))
+        );
     }
 }

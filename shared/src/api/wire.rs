@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::domain::{file_type, FileRecord, S3Ref, StoredVersion};
-use crate::service::{BatchLink, UploadTicket};
+use crate::ports::PartTag;
+use crate::service::{BatchLink, MultipartSession, SignedPart, UploadTicket};
 
 /// The File entity that save and get answer.
 #[derive(Serialize)]
@@ -163,6 +164,94 @@ impl<'a> From<&'a UploadTicket> for UploadTicketJson<'a> {
             unsaved_upload_expires_in: t.unsaved_upload_expires_in,
         }
     }
+}
+
+/// A multipart upload: `POST /v2/files/uploads`, and the head of its status.
+#[derive(Serialize)]
+pub struct MultipartSessionJson<'a> {
+    upload_id: &'a str,
+    s3ref: &'a S3Ref,
+    size_bytes: u64,
+    part_size: u64,
+    part_count: u32,
+    expires_at: &'a str,
+}
+
+impl<'a> From<&'a MultipartSession> for MultipartSessionJson<'a> {
+    fn from(s: &'a MultipartSession) -> Self {
+        MultipartSessionJson {
+            upload_id: &s.upload_id,
+            s3ref: &s.s3ref,
+            size_bytes: s.size_bytes,
+            part_size: s.part_size,
+            part_count: s.part_count,
+            expires_at: &s.expires_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct SignedPartsJson<'a> {
+    pub parts: Vec<SignedPartJson<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct SignedPartJson<'a> {
+    part_number: u32,
+    url: &'a str,
+    size_bytes: u64,
+    /// Headers the PUT must carry exactly (signed into the URL).
+    headers: Map<String, Value>,
+}
+
+impl<'a> SignedPartsJson<'a> {
+    pub fn new(session: &MultipartSession, parts: &'a [SignedPart]) -> Self {
+        SignedPartsJson {
+            parts: parts
+                .iter()
+                .map(|p| SignedPartJson {
+                    part_number: p.part_number,
+                    url: &p.url,
+                    size_bytes: session.part_len(p.part_number),
+                    headers: p
+                        .headers
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `GET /v2/files/uploads/{id}`: the session and the parts S3 holds.
+#[derive(Serialize)]
+pub struct MultipartStatusJson<'a> {
+    #[serde(flatten)]
+    pub session: MultipartSessionJson<'a>,
+    pub parts: Vec<StoredPartJson<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct StoredPartJson<'a> {
+    part_number: u32,
+    size_bytes: u64,
+    etag: &'a str,
+}
+
+impl<'a> From<&'a PartTag> for StoredPartJson<'a> {
+    fn from(p: &'a PartTag) -> Self {
+        StoredPartJson {
+            part_number: p.part_number,
+            size_bytes: p.size_bytes,
+            etag: &p.etag,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct CompletedUploadJson<'a> {
+    pub s3ref: &'a S3Ref,
 }
 
 #[derive(Serialize)]

@@ -46,6 +46,7 @@ macro_rules! object_store_conformance {
                 list_answers_the_prefix_in_key_order,
                 presigned_urls_differ_by_method,
                 delete_is_idempotent,
+                ranged_reads_only_while_the_object_is_unchanged,
             ]
         );
     };
@@ -66,6 +67,8 @@ macro_rules! multipart_conformance {
                 a_small_stream_is_one_put,
                 a_large_stream_is_stored_in_parts,
                 a_failing_stream_leaves_no_object,
+                a_declared_checksum_stays_with_the_completed_object,
+                a_copy_in_parts_is_byte_exact_and_conditional,
             ]
         );
     };

@@ -4,7 +4,10 @@ use bytes::Bytes;
 use futures::stream;
 
 use crate::error::{Error, ErrorCode};
-use crate::ports::{put_stream, MultipartStore, ObjectStore, MIN_PART_BYTES};
+use crate::ports::{
+    copy_in_parts, put_stream, CopyOutcome, MultipartStore, MultipartTerms, ObjectStore,
+    MIN_PART_BYTES,
+};
 
 /// Bytes that differ from part to part, so a part out of place shows.
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
@@ -19,7 +22,13 @@ where
 {
     let key = format!("{scope}/multipart/joined.bin");
     let id = store
-        .start_multipart(&key, Some("application/x-test"))
+        .start_multipart(
+            &key,
+            &MultipartTerms {
+                content_type: Some("application/x-test"),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let (first, last) = (pattern(MIN_PART_BYTES, 1), pattern(1000, 2));
@@ -58,7 +67,10 @@ where
     S: ObjectStore + MultipartStore,
 {
     let key = format!("{scope}/multipart/resumed.bin");
-    let id = store.start_multipart(&key, None).await.unwrap();
+    let id = store
+        .start_multipart(&key, &MultipartTerms::default())
+        .await
+        .unwrap();
     assert!(
         store.list_parts(&key, &id).await.unwrap().is_empty(),
         "no parts yet"
@@ -94,7 +106,10 @@ where
     S: ObjectStore + MultipartStore,
 {
     let key = format!("{scope}/multipart/aborted.bin");
-    let id = store.start_multipart(&key, None).await.unwrap();
+    let id = store
+        .start_multipart(&key, &MultipartTerms::default())
+        .await
+        .unwrap();
     store.put_part(&key, &id, 1, pattern(100, 6)).await.unwrap();
     store.abort_multipart(&key, &id).await.unwrap();
     store.abort_multipart(&key, &id).await.unwrap();
@@ -174,4 +189,63 @@ where
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::StorageUnavailable);
     assert_eq!(store.head(&key).await.unwrap(), None, "no partial object");
+}
+
+pub async fn a_declared_checksum_stays_with_the_completed_object<S>(store: &S, scope: &str)
+where
+    S: ObjectStore + MultipartStore,
+{
+    let key = format!("{scope}/multipart/declared.bin");
+    let body = pattern(1000, 7);
+    let declared = crate::service::sha256_base64(&body);
+    let terms = MultipartTerms {
+        content_type: None,
+        declared_sha256: Some(&declared),
+    };
+    let id = store.start_multipart(&key, &terms).await.unwrap();
+    let part = store.put_part(&key, &id, 1, body).await.unwrap();
+    assert_eq!(part.size_bytes, 1000, "a part's size is reported");
+    store.complete_multipart(&key, &id, &[part]).await.unwrap();
+    let head = store.head(&key).await.unwrap().unwrap();
+    assert_eq!(
+        head.declared_sha256.as_deref(),
+        Some(declared.as_str()),
+        "the declared SHA-256 is read back with the object"
+    );
+    assert_eq!(head.checksum_sha256, None, "nobody checked it yet");
+}
+
+pub async fn a_copy_in_parts_is_byte_exact_and_conditional<S>(store: &S, scope: &str)
+where
+    S: ObjectStore + MultipartStore,
+{
+    let from = format!("{scope}/multipart/copy-source.bin");
+    let to = format!("{scope}/multipart/copy-target.bin");
+    let body = pattern(2 * MIN_PART_BYTES + 12_345, 8);
+    store
+        .put(&from, body.clone(), Some("video/mp4"))
+        .await
+        .unwrap();
+    let meta = store.head(&from).await.unwrap().unwrap();
+    let stale = crate::ports::ObjectMeta {
+        etag: "0123456789abcdef0123456789abcdef".into(),
+        ..meta.clone()
+    };
+    assert_eq!(
+        copy_in_parts(store, &from, &to, &stale, 4).await.unwrap(),
+        CopyOutcome::Changed,
+        "a copy made on a stale ETag"
+    );
+    assert_eq!(store.head(&to).await.unwrap(), None, "and nothing written");
+    let gone = format!("{scope}/multipart/no-such-source.bin");
+    assert_eq!(
+        copy_in_parts(store, &gone, &to, &meta, 4).await.unwrap(),
+        CopyOutcome::Missing
+    );
+    let copied = copy_in_parts(store, &from, &to, &meta, 4).await.unwrap();
+    assert!(matches!(copied, CopyOutcome::Copied { .. }), "{copied:?}");
+    let head = store.head(&to).await.unwrap().unwrap();
+    assert_eq!(head.size_bytes, body.len() as u64);
+    assert_eq!(head.content_type.as_deref(), Some("video/mp4"));
+    assert_eq!(store.get(&to).await.unwrap(), Some(body), "byte-exact");
 }

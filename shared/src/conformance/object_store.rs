@@ -150,6 +150,7 @@ pub async fn presigned_urls_differ_by_method<S: ObjectStore>(store: &S, scope: &
     let terms = PutTerms {
         content_type: Some("text/plain"),
         content_length: Some(3),
+        checksum_sha256: None,
     };
     let ttl = Duration::from_secs(60);
     let put_url = store.presign_put(&key, &terms, ttl).await.unwrap();
@@ -184,4 +185,34 @@ pub async fn delete_is_idempotent<S: ObjectStore>(store: &S, scope: &str) {
             .is_empty(),
         "nothing left"
     );
+}
+
+pub async fn ranged_reads_only_while_the_object_is_unchanged<S: ObjectStore>(
+    store: &S,
+    scope: &str,
+) {
+    let key = format!("{scope}/ranged.txt");
+    let meta = store.put(&key, b"0123456789".to_vec(), None).await.unwrap();
+    let read = |range: std::ops::Range<u64>, etag: String| {
+        let key = key.clone();
+        async move { store.get_range(&key, range, &etag).await.unwrap() }
+    };
+    assert_eq!(
+        read(2..5, meta.etag.clone()).await.as_deref(),
+        Some(&b"234"[..])
+    );
+    assert_eq!(
+        read(8..10, meta.etag.clone()).await.as_deref(),
+        Some(&b"89"[..])
+    );
+    assert_eq!(
+        read(0..3, "0123456789abcdef0123456789abcdef".into()).await,
+        None,
+        "another ETag reads as nothing"
+    );
+    let missing = store
+        .get_range(&format!("{scope}/no-such.txt"), 0..3, &meta.etag)
+        .await
+        .unwrap();
+    assert_eq!(missing, None);
 }

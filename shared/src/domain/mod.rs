@@ -15,9 +15,10 @@ pub use mime::{
 };
 pub use org::{AccessControl, OrgId};
 pub use upload::{
-    padded_sequencer, PendingUpload, UploadState, MAX_UPLOAD_BYTES, UNSAVED_UPLOAD_LIFETIME_MS,
+    padded_sequencer, PendingUpload, UploadState, MAX_MULTIPART_BYTES, MAX_UPLOAD_BYTES,
+    UNSAVED_UPLOAD_LIFETIME_MS,
 };
 pub use validate::{
-    validate_attributes, validate_filename, validate_mime_type, MAX_FILENAME_BYTES,
-    RESERVED_ATTRIBUTES,
+    validate_attributes, validate_filename, validate_mime_type, validate_sha256,
+    MAX_FILENAME_BYTES, RESERVED_ATTRIBUTES,
 };

@@ -2,6 +2,8 @@
 
 /// The largest object one S3 PUT (a presigned upload URL) can store: 5 GiB.
 pub const MAX_UPLOAD_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// The largest object S3 stores, and so the largest multipart upload: 5 TiB.
+pub const MAX_MULTIPART_BYTES: u64 = 5 * 1024 * 1024 * 1024 * 1024;
 
 /// How long an unsaved upload can be saved, from when S3 stored it: the service's promise.
 /// The lifecycle rule deletes `temp/` objects one day after creation, rounded up to the

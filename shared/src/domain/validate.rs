@@ -30,6 +30,20 @@ pub fn validate_filename(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a client-declared SHA-256: base64 of 32 bytes, as S3's `x-amz-checksum-sha256`.
+pub fn validate_sha256(field: &str, value: &str) -> Result<()> {
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(value);
+    if decoded.is_ok_and(|d| d.len() == 32) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::InvalidChecksum,
+            format!("{field} must be a SHA-256 in base64 (44 characters), as `openssl dgst -sha256 -binary | base64` prints it"),
+        ))
+    }
+}
+
 /// Checks a MIME type such as `application/pdf` or `text/plain; charset=utf-8`.
 pub fn validate_mime_type(mime: &str) -> Result<()> {
     let token = |s: &str| {

@@ -5,7 +5,6 @@
 
 pub mod fetch;
 pub mod lambda;
-mod seal;
 
 use std::sync::Arc;
 
@@ -16,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::ports::Backend;
 use crate::service::{FileService, SourceRequest};
 
+pub use crate::seal::HeaderSeal;
 pub use fetch::{FetchLimits, Fetcher};
-pub use seal::HeaderSeal;
 
 /// One fetch of a source into a file: only while `job` is the file's fetch may it end it.
 #[derive(Clone, Debug, PartialEq, Eq)]

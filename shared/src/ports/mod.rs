@@ -13,7 +13,10 @@ pub use files::{
     superseded_fetch, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest,
     UploadClaim, MAX_PAGE_SIZE,
 };
-pub use multipart::{put_stream, MultipartStore, PartTag, MIN_PART_BYTES};
+pub use multipart::{
+    copy_in_parts, copy_part_size, put_stream, MultipartStore, MultipartTerms, PartTag, MAX_PARTS,
+    MAX_PART_BYTES, MIN_PART_BYTES,
+};
 pub use object_store::{CopyOutcome, ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
 pub use uploads::UploadRecords;
 

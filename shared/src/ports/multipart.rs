@@ -3,21 +3,37 @@
 //! the part list, so an upload can be resumed or finished by another process.
 
 use std::future::Future;
+use std::ops::Range;
+use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 
-use super::{ObjectMeta, ObjectStore};
+use super::{CopyOutcome, ObjectMeta, ObjectStore, PutTerms};
 use crate::error::Result;
 
 /// S3's smallest part (all but the last part must be at least this large).
 pub const MIN_PART_BYTES: usize = 5 * 1024 * 1024;
+/// S3's largest part, and its most parts in one upload.
+pub const MAX_PART_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+pub const MAX_PARTS: u64 = 10_000;
 
-/// A stored part: its number (from 1) and the ETag S3 gave it, without quotes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A stored part: its number (from 1), the ETag S3 gave it (without quotes) and, where
+/// S3 said it, its size.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PartTag {
     pub part_number: u32,
     pub etag: String,
+    pub size_bytes: u64,
+}
+
+/// What a multipart upload is started with.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MultipartTerms<'a> {
+    pub content_type: Option<&'a str>,
+    /// The whole body's SHA-256 as the uploader declared it, kept with the object
+    /// ([`ObjectMeta::declared_sha256`]) for the save to check.
+    pub declared_sha256: Option<&'a str>,
 }
 
 pub trait MultipartStore: Send + Sync {
@@ -25,8 +41,31 @@ pub trait MultipartStore: Send + Sync {
     fn start_multipart(
         &self,
         key: &str,
-        content_type: Option<&str>,
+        terms: &MultipartTerms<'_>,
     ) -> impl Future<Output = Result<String>> + Send;
+
+    /// A URL that lets its holder PUT part `part_number` of the upload until `ttl`
+    /// passes, only with the headers `terms` names (content type is not one).
+    fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        terms: &PutTerms<'_>,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<String>> + Send;
+
+    /// Server-side copy of bytes `range` of `from` (while it has the ETag `if_match`)
+    /// as part `part_number`; `None` when `from` is gone or has changed.
+    fn copy_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        from: &str,
+        range: Range<u64>,
+        if_match: &str,
+    ) -> impl Future<Output = Result<Option<PartTag>>> + Send;
 
     /// Stores part `part_number` (1 to 10,000); storing a number again replaces it.
     fn put_part(
@@ -83,23 +122,91 @@ where
             None => return store.put(key, buffer, content_type).await,
         }
     }
-    let upload_id = store.start_multipart(key, content_type).await?;
+    let terms = MultipartTerms {
+        content_type,
+        declared_sha256: None,
+    };
+    let upload_id = store.start_multipart(key, &terms).await?;
     let result = put_parts(store, key, &upload_id, buffer, body, part_size).await;
     match result {
         Ok((etag, size_bytes)) => Ok(ObjectMeta {
             size_bytes,
             etag,
             content_type: content_type.map(str::to_owned),
-            last_modified_ms: None,
+            ..ObjectMeta::default()
         }),
         Err(e) => {
-            if let Err(abort) = store.abort_multipart(key, &upload_id).await {
-                // The bucket's lifecycle rule aborts it later; it is never visible.
-                tracing::warn!(error = %abort, key, "multipart upload not aborted");
-            }
+            abort_quietly(store, key, &upload_id).await;
             Err(e)
         }
     }
+}
+
+/// Aborts an upload that failed; if that fails too, the bucket's lifecycle rule aborts
+/// it later. Either way it is never visible.
+async fn abort_quietly<S: MultipartStore>(store: &S, key: &str, upload_id: &str) {
+    if let Err(abort) = store.abort_multipart(key, upload_id).await {
+        tracing::warn!(error = %abort, key, "multipart upload not aborted");
+    }
+}
+
+/// The parts a server-side copy of `size` bytes is cut into: at least 5 MiB, at most
+/// 10,000 of them, and about `concurrency` when the object is small enough for that,
+/// so all of them are in flight at once.
+pub fn copy_part_size(size: u64, concurrency: usize) -> u64 {
+    const PREFERRED_MAX: u64 = 512 * 1024 * 1024;
+    let even = size.div_ceil(concurrency.max(1) as u64);
+    even.clamp(MIN_PART_BYTES as u64, PREFERRED_MAX)
+        .max(size.div_ceil(MAX_PARTS))
+}
+
+/// Server-side copy of `from` (`meta` as read, its ETag the condition) to `to` in
+/// parts, `concurrency` of them at a time: how objects over CopyObject's 5 GiB are
+/// copied. Nothing is visible at `to` unless every part landed.
+pub async fn copy_in_parts<S>(
+    store: &S,
+    from: &str,
+    to: &str,
+    meta: &ObjectMeta,
+    concurrency: usize,
+) -> Result<CopyOutcome>
+where
+    S: ObjectStore + MultipartStore,
+{
+    let size = meta.size_bytes;
+    let part_size = copy_part_size(size, concurrency);
+    let terms = MultipartTerms {
+        content_type: meta.content_type.as_deref(),
+        declared_sha256: None,
+    };
+    let upload_id = store.start_multipart(to, &terms).await?;
+    let ranges = (0..size.div_ceil(part_size).max(1)).map(|i| {
+        let start = i * part_size;
+        (i as u32 + 1, start..(start + part_size).min(size))
+    });
+    let upload = upload_id.as_str();
+    let copied: Result<Option<Vec<PartTag>>> = futures::stream::iter(ranges)
+        .map(|(number, range)| store.copy_part(to, upload, number, from, range, &meta.etag))
+        .buffered(concurrency.max(1))
+        .try_collect::<Vec<_>>()
+        .await
+        .map(|parts| parts.into_iter().collect());
+    let outcome = match copied {
+        Ok(Some(parts)) => store
+            .complete_multipart(to, upload, &parts)
+            .await
+            .map(|etag| CopyOutcome::Copied { etag }),
+        Ok(None) => match store.head(from).await {
+            Ok(None) => Ok(CopyOutcome::Missing),
+            Ok(Some(_)) => Ok(CopyOutcome::Changed),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    if !matches!(outcome, Ok(CopyOutcome::Copied { .. })) {
+        abort_quietly(store, to, upload).await;
+    }
+    outcome
 }
 
 /// Reads from `body` until `buffer` holds `part_size` bytes or the body ends; answers

@@ -1,12 +1,15 @@
 //! Bytes in a bucket: presigned URLs for clients, and the few calls the service makes itself.
 
 use std::future::Future;
+use std::ops::Range;
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use crate::error::Result;
 
 /// What S3 says about a stored object.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectMeta {
     pub size_bytes: u64,
     /// Without surrounding quotes.
@@ -14,6 +17,12 @@ pub struct ObjectMeta {
     pub content_type: Option<String>,
     /// When S3 stored this object, epoch milliseconds.
     pub last_modified_ms: Option<i64>,
+    /// The SHA-256 of the whole body (base64) when S3 checked it on the way in: a PUT
+    /// that carried a signed `x-amz-checksum-sha256`.
+    pub checksum_sha256: Option<String>,
+    /// The SHA-256 the uploader declared for the whole body (base64) and nobody has
+    /// checked yet: a multipart upload's, kept in the object's metadata.
+    pub declared_sha256: Option<String>,
 }
 
 /// Response headers a presigned GET makes S3 send.
@@ -39,6 +48,8 @@ pub enum CopyOutcome {
 pub struct PutTerms<'a> {
     pub content_type: Option<&'a str>,
     pub content_length: Option<u64>,
+    /// The body's SHA-256 (base64): S3 refuses a body that does not match it.
+    pub checksum_sha256: Option<&'a str>,
 }
 
 pub trait ObjectStore: Send + Sync {
@@ -81,6 +92,15 @@ pub trait ObjectStore: Send + Sync {
         body: Vec<u8>,
         content_type: Option<&str>,
     ) -> impl Future<Output = Result<ObjectMeta>> + Send;
+
+    /// Bytes `range` of the object at `key` while it still has the ETag `if_match`;
+    /// `None` when the object is gone or has another ETag.
+    fn get_range(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        if_match: &str,
+    ) -> impl Future<Output = Result<Option<Bytes>>> + Send;
 
     /// `None` when there is no such object.
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;

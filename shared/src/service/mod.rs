@@ -4,6 +4,7 @@
 mod delete;
 mod download;
 mod ingest;
+mod multipart;
 mod save;
 mod types;
 mod upload;
@@ -13,6 +14,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use ingest::{sha256_base64, FETCH_PART_BYTES};
+pub use multipart::{
+    choose_part_size, MultipartSession, MultipartStart, PartToSign, SignedPart, DEFAULT_PART_BYTES,
+    MAX_PARTS_PER_SIGNING,
+};
 pub use types::{
     BatchLink, Caller, DownloadItem, FileFields, SaveIntent, SaveRequest, SourceMethod,
     SourceRequest, UploadRequest, UploadTicket, MAX_TTL_SECONDS, MIN_TTL_SECONDS,

@@ -1,5 +1,9 @@
 //! saveFileV2: a new file, a new version, an external file, or new metadata.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::ingest::filename_of;
@@ -12,10 +16,15 @@ use crate::domain::{
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{
-    Backend, CopyOutcome, FileChange, FileRepository, IngestStep, ObjectMeta, ObjectStore,
-    UploadClaim, UploadRecords,
+    copy_in_parts, Backend, CopyOutcome, FileChange, FileRepository, IngestStep, ObjectMeta,
+    ObjectStore, UploadClaim, UploadRecords,
 };
 use crate::time::rfc3339;
+
+/// Ranges a save reads to hash an upload, and how many are in flight: about 32 MiB
+/// of memory, and S3 busy while the hash runs.
+const HASH_READ_BYTES: u64 = 8 * 1024 * 1024;
+const HASH_READS_IN_FLIGHT: usize = 4;
 
 impl<B: Backend> FileService<B> {
     pub async fn save(&self, caller: &Caller, request: SaveRequest) -> Result<FileRecord> {
@@ -143,7 +152,13 @@ impl<B: Backend> FileService<B> {
         // A fresh key per attempt: no two saves ever write the same object.
         let key = version_key(&caller.org, file_id, Uuid::new_v4(), &filename);
 
-        let etag = match self.store().copy(&s3ref.key, &key, Some(&meta.etag)).await {
+        // The copy and the checksum (unless S3 checked one on the way in) run at once;
+        // both read the upload only while it has the ETag read above.
+        let (copied, checksum) = tokio::join!(
+            self.copy_upload(&s3ref.key, &key, &meta),
+            self.checksum_of(&s3ref.key, &meta)
+        );
+        let etag = match copied {
             Ok(CopyOutcome::Copied { etag }) => etag,
             Ok(CopyOutcome::Missing) => {
                 return Err(Error::not_found(
@@ -161,6 +176,32 @@ impl<B: Backend> FileService<B> {
                 return Err(e);
             }
         };
+        let checksum = match checksum {
+            Ok(Some(checksum)) => checksum,
+            Ok(None) => {
+                self.remove_unreferenced(&key).await;
+                return Err(Error::conflict(
+                    "the upload changed while it was being saved; save it again",
+                ));
+            }
+            Err(e) => {
+                self.remove_unreferenced(&key).await;
+                return Err(e);
+            }
+        };
+        if let Some(declared) = meta.declared_sha256.as_deref().filter(|d| *d != checksum) {
+            // These bytes can never be saved: neither the copy nor the upload stays.
+            let keys = [key.clone(), s3ref.key.clone()];
+            if let Err(e) = self.store().delete(&keys).await {
+                tracing::warn!(error = %e, "objects of a refused upload not deleted");
+            }
+            return Err(Error::new(
+                ErrorCode::ChecksumMismatch,
+                format!(
+                    "the uploaded bytes have SHA-256 {checksum}, not the {declared} declared for them; nothing was stored, upload the file again"
+                ),
+            ));
+        }
         let version = StoredVersion {
             key: key.clone(),
             filename: filename.clone(),
@@ -168,7 +209,7 @@ impl<B: Backend> FileService<B> {
             size_bytes: meta.size_bytes,
             etag,
             created_at: self.clock.now_rfc3339(),
-            checksum_sha256: None,
+            checksum_sha256: Some(checksum),
         };
         let claim = UploadClaim {
             upload_key: &s3ref.key,
@@ -196,6 +237,39 @@ impl<B: Backend> FileService<B> {
                     .await
             }
         }
+    }
+
+    /// A server-side copy of an upload (`meta` as read) while it is unchanged: one
+    /// CopyObject, or parallel UploadPartCopy over the threshold (CopyObject stops at 5 GiB).
+    async fn copy_upload(&self, from: &str, to: &str, meta: &ObjectMeta) -> Result<CopyOutcome> {
+        if meta.size_bytes > self.config.multipart_copy_threshold {
+            copy_in_parts(self.store(), from, to, meta, self.config.copy_concurrency).await
+        } else {
+            self.store().copy(from, to, Some(&meta.etag)).await
+        }
+    }
+
+    /// The SHA-256 (base64) of an upload: S3's, when it checked one as the bytes came
+    /// in; else read and hashed here, ranges in parallel, in order through the hash.
+    /// `None` when the object changed or went meanwhile.
+    async fn checksum_of(&self, key: &str, meta: &ObjectMeta) -> Result<Option<String>> {
+        if let Some(checksum) = &meta.checksum_sha256 {
+            return Ok(Some(checksum.clone()));
+        }
+        let size = meta.size_bytes;
+        let chunk = HASH_READ_BYTES;
+        let ranges = (0..size.div_ceil(chunk)).map(|i| i * chunk..((i + 1) * chunk).min(size));
+        let mut reads = futures::stream::iter(ranges)
+            .map(|range| self.store().get_range(key, range, &meta.etag))
+            .buffered(HASH_READS_IN_FLIGHT);
+        let mut hasher = Sha256::new();
+        while let Some(read) = reads.next().await {
+            match read? {
+                Some(bytes) => hasher.update(&bytes),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(STANDARD.encode(hasher.finalize())))
     }
 
     /// After a failed write of `key`'s version. A fault may have hidden a write that

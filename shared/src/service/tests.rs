@@ -29,6 +29,7 @@ async fn uploaded(svc: &Service, org: &str, name: &str, body: &[u8]) -> S3Ref {
                 filename: name.into(),
                 mime_type: None,
                 size_bytes: None,
+                checksum_sha256: None,
             },
         )
         .await
@@ -133,6 +134,7 @@ async fn public_uploads_can_be_claimed_by_any_organisation_but_org_uploads_canno
                 filename: "p.txt".into(),
                 mime_type: None,
                 size_bytes: None,
+                checksum_sha256: None,
             },
         )
         .await
@@ -189,6 +191,7 @@ fn public_upload(filename: &str, mime_type: Option<&str>, size: Option<u64>) -> 
         filename: filename.into(),
         mime_type: mime_type.map(str::to_owned),
         size_bytes: size,
+        checksum_sha256: None,
     }
 }
 

@@ -20,6 +20,9 @@ pub struct UploadRequest {
     pub mime_type: Option<String>,
     /// When given, signed into the upload URL: S3 accepts only a body of this size.
     pub size_bytes: Option<u64>,
+    /// When given, signed into the upload URL as `x-amz-checksum-sha256`: S3 accepts
+    /// only a body with this SHA-256 (base64), and the PUT must carry that header.
+    pub checksum_sha256: Option<String>,
 }
 
 /// What uploadFileV2 and uploadFilePublic answer: where to PUT the bytes, and the

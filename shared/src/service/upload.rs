@@ -4,8 +4,8 @@ use uuid::Uuid;
 
 use super::{stored_mime_type, FileService, UploadRequest, UploadTicket, PUBLIC_UPLOADS};
 use crate::domain::{
-    guess_mime_type, temp_key, validate_filename, validate_mime_type, OrgId, S3Ref,
-    MAX_UPLOAD_BYTES, UNSAVED_UPLOAD_LIFETIME_MS,
+    guess_mime_type, temp_key, validate_filename, validate_mime_type, validate_sha256, OrgId,
+    S3Ref, MAX_UPLOAD_BYTES, UNSAVED_UPLOAD_LIFETIME_MS,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{Backend, ObjectMeta, ObjectStore, PutTerms};
@@ -20,6 +20,9 @@ impl<B: Backend> FileService<B> {
         validate_filename(&request.filename)?;
         if let Some(mime) = &request.mime_type {
             validate_mime_type(mime)?;
+        }
+        if let Some(checksum) = &request.checksum_sha256 {
+            validate_sha256("checksum_sha256", checksum)?;
         }
         if org.is_none() {
             self.check_public_upload(&request)?;
@@ -37,6 +40,7 @@ impl<B: Backend> FileService<B> {
         let terms = PutTerms {
             content_type: request.mime_type.as_deref(),
             content_length: request.size_bytes,
+            checksum_sha256: request.checksum_sha256.as_deref(),
         };
         let upload_url = self
             .store()

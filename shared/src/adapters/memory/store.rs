@@ -2,8 +2,11 @@
 //! until completed, every part but the last at least 5 MiB.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::sync::Mutex;
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -11,8 +14,8 @@ use uuid::Uuid;
 use super::lock;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{
-    CopyOutcome, MultipartStore, ObjectMeta, ObjectStore, PartTag, PutTerms, ResponseHeaders,
-    MIN_PART_BYTES,
+    CopyOutcome, MultipartStore, MultipartTerms, ObjectMeta, ObjectStore, PartTag, PutTerms,
+    ResponseHeaders, MIN_PART_BYTES,
 };
 
 #[derive(Clone)]
@@ -24,6 +27,7 @@ struct StoredObject {
 struct OpenUpload {
     key: String,
     content_type: Option<String>,
+    declared_sha256: Option<String>,
     parts: BTreeMap<u32, (String, Vec<u8>)>,
 }
 
@@ -49,12 +53,15 @@ impl MemoryStore {
         body: Vec<u8>,
         etag: String,
         content_type: Option<&str>,
+        declared_sha256: Option<String>,
     ) -> ObjectMeta {
         let meta = ObjectMeta {
             size_bytes: body.len() as u64,
             etag,
             content_type: Some(content_type.unwrap_or("binary/octet-stream").into()),
             last_modified_ms: Some(crate::time::Clock::system().now_millis()),
+            checksum_sha256: None,
+            declared_sha256,
         };
         lock(&self.objects).insert(
             key.into(),
@@ -127,7 +134,24 @@ impl ObjectStore for MemoryStore {
         content_type: Option<&str>,
     ) -> Result<ObjectMeta> {
         let etag = etag_of(&body);
-        Ok(self.store(key, body, etag, content_type))
+        Ok(self.store(key, body, etag, content_type, None))
+    }
+
+    async fn get_range(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        if_match: &str,
+    ) -> Result<Option<Bytes>> {
+        let objects = lock(&self.objects);
+        Ok(objects
+            .get(key)
+            .filter(|o| o.meta.etag == if_match)
+            .map(|o| {
+                let end = (range.end as usize).min(o.body.len());
+                let start = (range.start as usize).min(end);
+                Bytes::copy_from_slice(&o.body[start..end])
+            }))
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
@@ -152,17 +176,50 @@ impl ObjectStore for MemoryStore {
 }
 
 impl MultipartStore for MemoryStore {
-    async fn start_multipart(&self, key: &str, content_type: Option<&str>) -> Result<String> {
+    async fn start_multipart(&self, key: &str, terms: &MultipartTerms<'_>) -> Result<String> {
         let id = Uuid::new_v4().simple().to_string();
         lock(&self.uploads).insert(
             id.clone(),
             OpenUpload {
                 key: key.into(),
-                content_type: content_type.map(str::to_owned),
+                content_type: terms.content_type.map(str::to_owned),
+                declared_sha256: terms.declared_sha256.map(str::to_owned),
                 parts: BTreeMap::new(),
             },
         );
         Ok(id)
+    }
+
+    async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        _terms: &PutTerms<'_>,
+        ttl: Duration,
+    ) -> Result<String> {
+        Ok(format!(
+            "memory://{}/{key}?method=PUT&uploadId={upload_id}&partNumber={part_number}&expires={}",
+            self.bucket,
+            ttl.as_secs()
+        ))
+    }
+
+    async fn copy_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        from: &str,
+        range: Range<u64>,
+        if_match: &str,
+    ) -> Result<Option<PartTag>> {
+        let Some(body) = self.get_range(from, range, if_match).await? else {
+            return Ok(None);
+        };
+        self.put_part(key, upload_id, part_number, body.to_vec())
+            .await
+            .map(Some)
     }
 
     async fn put_part(
@@ -184,8 +241,13 @@ impl MultipartStore for MemoryStore {
             .filter(|u| u.key == key)
             .ok_or_else(no_such_upload)?;
         let etag = etag_of(&body);
+        let size_bytes = body.len() as u64;
         upload.parts.insert(part_number, (etag.clone(), body));
-        Ok(PartTag { part_number, etag })
+        Ok(PartTag {
+            part_number,
+            etag,
+            size_bytes,
+        })
     }
 
     async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<PartTag>> {
@@ -197,9 +259,10 @@ impl MultipartStore for MemoryStore {
         Ok(upload
             .parts
             .iter()
-            .map(|(n, (etag, _))| PartTag {
+            .map(|(n, (etag, body))| PartTag {
                 part_number: *n,
                 etag: etag.clone(),
+                size_bytes: body.len() as u64,
             })
             .collect())
     }
@@ -237,9 +300,10 @@ impl MultipartStore for MemoryStore {
         }
         let etag = format!("{}-{}", etag_of(&body), parts.len());
         let content_type = upload.content_type.clone();
+        let declared = upload.declared_sha256.clone();
         uploads.remove(upload_id);
         drop(uploads);
-        self.store(key, body, etag.clone(), content_type.as_deref());
+        self.store(key, body, etag.clone(), content_type.as_deref(), declared);
         Ok(etag)
     }
 

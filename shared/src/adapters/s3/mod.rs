@@ -1,13 +1,15 @@
 //! The object store on Amazon S3 (or any endpoint that speaks its protocol).
 
+use std::ops::Range;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::config::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{ChecksumMode, Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
+use bytes::Bytes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::sdk::{is_condition_failed, is_not_found, sdk_error};
@@ -146,12 +148,33 @@ fn presigning(ttl: Duration) -> Result<PresigningConfig> {
 }
 
 /// `x-amz-copy-source` is `bucket/key` with the key URL-encoded, slashes kept.
-const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
+pub(super) const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'/')
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
+
+/// The headers a presigned PUT (of an object or a part) signs, as `terms` asks.
+pub(super) fn put_headers<'a>(
+    terms: &PutTerms<'a>,
+    length: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut headers = Vec::with_capacity(3);
+    if let Some(length) = length {
+        headers.push(("content-length", length));
+    }
+    if let Some(content_type) = terms.content_type {
+        headers.push(("content-type", content_type));
+    }
+    if let Some(checksum) = terms.checksum_sha256 {
+        headers.push(("x-amz-checksum-sha256", checksum));
+    }
+    headers
+}
+
+/// Metadata (`x-amz-meta-sha256`) where a multipart upload keeps its declared checksum.
+pub(super) const DECLARED_SHA256: &str = "sha256";
 
 pub(super) fn unquote(etag: &str) -> String {
     etag.trim_matches('"').to_owned()
@@ -164,13 +187,7 @@ impl ObjectStore for S3Store {
 
     async fn presign_put(&self, key: &str, terms: &PutTerms<'_>, ttl: Duration) -> Result<String> {
         let length = terms.content_length.map(|n| n.to_string());
-        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
-        if let Some(length) = &length {
-            headers.push(("content-length", length));
-        }
-        if let Some(content_type) = terms.content_type {
-            headers.push(("content-type", content_type));
-        }
+        let headers = put_headers(terms, length.as_deref());
         self.presign("PUT", key, &[("x-id", "PutObject")], &headers, ttl)
             .await
     }
@@ -197,6 +214,7 @@ impl ObjectStore for S3Store {
             .head_object()
             .bucket(&self.bucket)
             .key(key)
+            .checksum_mode(ChecksumMode::Enabled)
             .send()
             .await
         {
@@ -205,6 +223,12 @@ impl ObjectStore for S3Store {
                 etag: out.e_tag().map(unquote).unwrap_or_default(),
                 content_type: out.content_type().map(str::to_owned),
                 last_modified_ms: out.last_modified().and_then(|t| t.to_millis().ok()),
+                // A multipart upload's checksum is one of its parts' checksums (`...-N`).
+                checksum_sha256: out
+                    .checksum_sha256()
+                    .filter(|c| !c.contains('-'))
+                    .map(str::to_owned),
+                declared_sha256: out.metadata().and_then(|m| m.get(DECLARED_SHA256)).cloned(),
             })),
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(sdk_error("HeadObject", e)),
@@ -257,8 +281,40 @@ impl ObjectStore for S3Store {
             size_bytes,
             etag: out.e_tag().map(unquote).unwrap_or_default(),
             content_type: content_type.map(str::to_owned),
-            last_modified_ms: None,
+            ..ObjectMeta::default()
         })
+    }
+
+    async fn get_range(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        if_match: &str,
+    ) -> Result<Option<Bytes>> {
+        if range.is_empty() {
+            return Ok(Some(Bytes::new()));
+        }
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={}-{}", range.start, range.end - 1))
+            .if_match(format!("\"{if_match}\""))
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let body = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| Error::storage("GetObject body", e))?;
+                Ok(Some(body.into_bytes()))
+            }
+            Err(e) if is_not_found(&e) || is_condition_failed(&e) => Ok(None),
+            Err(e) => Err(sdk_error("GetObject", e)),
+        }
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
