@@ -40,8 +40,16 @@ async fn sign(stack: &Stack, org: &str, session: &Value, numbers: &[u32]) -> Vec
 }
 
 /// PUTs one part as a client does; answers S3's status and ETag.
-async fn put_part(stack: &Stack, part: &Value, bytes: &[u8], checksum: Option<&str>) -> (u16, String) {
-    let mut request = stack.http.put(part["url"].as_str().unwrap()).body(bytes.to_vec());
+async fn put_part(
+    stack: &Stack,
+    part: &Value,
+    bytes: &[u8],
+    checksum: Option<&str>,
+) -> (u16, String) {
+    let mut request = stack
+        .http
+        .put(part["url"].as_str().unwrap())
+        .body(bytes.to_vec());
     if let Some(checksum) = checksum {
         request = request.header("x-amz-checksum-sha256", checksum);
     }
@@ -106,7 +114,10 @@ async fn an_upload_in_parts_resumes_from_what_s3_holds_and_saves_with_its_checks
     .await;
     assert_eq!(session["part_size"], 5 * MIB);
     assert_eq!(session["part_count"], 3);
-    assert!(session["s3ref"]["key"].as_str().unwrap().starts_with(&format!("temp/{org}/")));
+    assert!(session["s3ref"]["key"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("temp/{org}/")));
     assert!(session["expires_at"].as_str().is_some());
 
     // Parts 1 and 3 go up, then the client "crashes".
@@ -130,7 +141,12 @@ async fn an_upload_in_parts_resumes_from_what_s3_holds_and_saves_with_its_checks
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["part_number"].as_u64().unwrap(), p["size_bytes"].as_u64().unwrap()))
+        .map(|p| {
+            (
+                p["part_number"].as_u64().unwrap(),
+                p["size_bytes"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(held, [(1, 5 * MIB as u64), (3, (2 * MIB + 4321) as u64)]);
     for p in status["parts"].as_array().unwrap() {
@@ -169,7 +185,10 @@ async fn an_upload_in_parts_resumes_from_what_s3_holds_and_saves_with_its_checks
     assert_eq!(entity["size_bytes"], body.len());
     assert_eq!(entity["checksum_sha256"], checksum.as_str());
     assert_eq!(entity["versions"][0]["checksum_sha256"], checksum.as_str());
-    assert_eq!(download(&stack, &org, entity["_id"].as_str().unwrap()).await, body);
+    assert_eq!(
+        download(&stack, &org, entity["_id"].as_str().unwrap()).await,
+        body
+    );
     // Completed: the id names nothing S3 still holds.
     stack
         .call(&org, Method::GET, &upload_path(&session, ""), None)
@@ -192,11 +211,19 @@ async fn other_organisations_and_forged_ids_find_no_upload() {
     let last = tampered.len() - 5;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
-    for (who, upload) in [(&other, id.as_str()), (&org, tampered.as_str()), (&org, "not-an-upload")] {
+    for (who, upload) in [
+        (&other, id.as_str()),
+        (&org, tampered.as_str()),
+        (&org, "not-an-upload"),
+    ] {
         let path = format!("/v2/files/uploads/{upload}");
         let calls = [
             (Method::GET, path.clone(), None),
-            (Method::POST, format!("{path}/parts"), Some(json!({ "part_numbers": [1] }))),
+            (
+                Method::POST,
+                format!("{path}/parts"),
+                Some(json!({ "part_numbers": [1] })),
+            ),
             (
                 Method::POST,
                 format!("{path}/complete"),
@@ -205,7 +232,10 @@ async fn other_organisations_and_forged_ids_find_no_upload() {
             (Method::DELETE, path.clone(), None),
         ];
         for (method, path, body) in calls {
-            let code = stack.call(who, method.clone(), &path, body).await.expect_error(404);
+            let code = stack
+                .call(who, method.clone(), &path, body)
+                .await
+                .expect_error(404);
             assert_eq!(code, "not_found", "{method} {path}");
         }
     }
@@ -230,22 +260,67 @@ async fn sizes_part_sizes_part_numbers_and_checksums_are_checked() {
     };
     const TIB: u64 = 1024 * 1024 * 1024 * 1024;
     let cases = [
-        (json!({ "filename": "a", "size_bytes": 0 }), 400, "invalid_size"),
+        (
+            json!({ "filename": "a", "size_bytes": 0 }),
+            400,
+            "invalid_size",
+        ),
         (json!({ "filename": "a" }), 400, "size_required"),
-        (json!({ "filename": "a", "size_bytes": -1 }), 400, "invalid_body"),
-        (json!({ "filename": "a", "size_bytes": 5 * TIB + 1 }), 413, "payload_too_large"),
-        (json!({ "filename": "a", "size_bytes": 100, "part_size": MIB }), 400, "invalid_size"),
-        (json!({ "filename": "a", "size_bytes": 5 * TIB, "part_size": 5 * MIB }), 400, "invalid_size"),
-        (json!({ "filename": "a", "size_bytes": 100, "checksum_sha256": "abc" }), 400, "invalid_checksum"),
-        (json!({ "filename": "../a", "size_bytes": 100 }), 400, "invalid_filename"),
+        (
+            json!({ "filename": "a", "size_bytes": -1 }),
+            400,
+            "invalid_body",
+        ),
+        (
+            json!({ "filename": "a", "size_bytes": 5 * TIB + 1 }),
+            413,
+            "payload_too_large",
+        ),
+        (
+            json!({ "filename": "a", "size_bytes": 100, "part_size": MIB }),
+            400,
+            "invalid_size",
+        ),
+        (
+            json!({ "filename": "a", "size_bytes": 5 * TIB, "part_size": 5 * MIB }),
+            400,
+            "invalid_size",
+        ),
+        (
+            json!({ "filename": "a", "size_bytes": 100, "checksum_sha256": "abc" }),
+            400,
+            "invalid_checksum",
+        ),
+        (
+            json!({ "filename": "../a", "size_bytes": 100 }),
+            400,
+            "invalid_filename",
+        ),
     ];
     for (body, status, code) in cases {
-        assert_eq!(refused(body.clone()).await.expect_error(status), code, "{body}");
+        assert_eq!(
+            refused(body.clone()).await.expect_error(status),
+            code,
+            "{body}"
+        );
     }
     // Without part_size: 8 MiB, or more where 10,000 parts would not hold the file.
-    let small = start(&stack, &org, json!({ "filename": "a", "size_bytes": 20 * MIB })).await;
-    assert_eq!((small["part_size"].as_u64(), small["part_count"].as_u64()), (Some(8 * MIB as u64), Some(3)));
-    let huge = start(&stack, &org, json!({ "filename": "a", "size_bytes": 5 * TIB })).await;
+    let small = start(
+        &stack,
+        &org,
+        json!({ "filename": "a", "size_bytes": 20 * MIB }),
+    )
+    .await;
+    assert_eq!(
+        (small["part_size"].as_u64(), small["part_count"].as_u64()),
+        (Some(8 * MIB as u64), Some(3))
+    );
+    let huge = start(
+        &stack,
+        &org,
+        json!({ "filename": "a", "size_bytes": 5 * TIB }),
+    )
+    .await;
     let part_size = huge["part_size"].as_u64().unwrap();
     assert!(huge["part_count"].as_u64().unwrap() <= 10_000);
     assert_eq!(part_size % MIB as u64, 0);
@@ -261,12 +336,24 @@ async fn sizes_part_sizes_part_numbers_and_checksums_are_checked() {
         (json!({ "part_numbers": [4] }), 400, "invalid_part"),
         (json!({ "part_numbers": [1, 1] }), 400, "invalid_part"),
         (json!({ "part_numbers": [] }), 400, "too_many_items"),
-        (json!({ "part_numbers": (1..=101).collect::<Vec<_>>() }), 400, "too_many_items"),
+        (
+            json!({ "part_numbers": (1..=101).collect::<Vec<_>>() }),
+            400,
+            "too_many_items",
+        ),
         (json!({ "part_numbers": ["1"] }), 400, "invalid_body"),
         (json!({}), 400, "invalid_body"),
-        (json!({ "parts": [{ "part_number": 1, "checksum_sha256": "nope" }] }), 400, "invalid_checksum"),
+        (
+            json!({ "parts": [{ "part_number": 1, "checksum_sha256": "nope" }] }),
+            400,
+            "invalid_checksum",
+        ),
     ] {
-        assert_eq!(sign(body.clone()).await.expect_error(status), code, "{body}");
+        assert_eq!(
+            sign(body.clone()).await.expect_error(status),
+            code,
+            "{body}"
+        );
     }
 }
 
@@ -292,9 +379,11 @@ async fn completing_with_a_wrong_etag_or_a_missing_part_is_refused_and_abort_end
         }
     };
     // Part 2 was never sent.
-    let code = complete(json!([{ "part_number": 1, "etag": etag1 }, { "part_number": 2, "etag": "\"0123\"" }]))
-        .await
-        .expect_error(400);
+    let code = complete(
+        json!([{ "part_number": 1, "etag": etag1 }, { "part_number": 2, "etag": "\"0123\"" }]),
+    )
+    .await
+    .expect_error(400);
     assert_eq!(code, "invalid_part");
     let (_, etag2) = put_part(&stack, &signed[1], slice(&body, 5 * MIB, 2), None).await;
     for parts in [
@@ -303,21 +392,39 @@ async fn completing_with_a_wrong_etag_or_a_missing_part_is_refused_and_abort_end
         json!([{ "part_number": 1, "etag": etag1 }, { "part_number": 1, "etag": etag1 }]),
         json!([{ "part_number": 1, "etag": etag1 }, { "part_number": 3, "etag": etag2 }]),
     ] {
-        assert_eq!(complete(parts.clone()).await.expect_error(400), "invalid_part", "{parts}");
+        assert_eq!(
+            complete(parts.clone()).await.expect_error(400),
+            "invalid_part",
+            "{parts}"
+        );
     }
     assert!(
-        stack.service.store().head(session["s3ref"]["key"].as_str().unwrap()).await.unwrap().is_none(),
+        stack
+            .service
+            .store()
+            .head(session["s3ref"]["key"].as_str().unwrap())
+            .await
+            .unwrap()
+            .is_none(),
         "nothing completed"
     );
     let path = upload_path(&session, "");
     let answer = stack.call(&org, Method::DELETE, &path, None).await;
     assert_eq!(answer.status, 204);
-    stack.call(&org, Method::GET, &path, None).await.expect_error(404);
-    let code = complete(json!([{ "part_number": 1, "etag": etag1 }, { "part_number": 2, "etag": etag2 }]))
+    stack
+        .call(&org, Method::GET, &path, None)
         .await
         .expect_error(404);
+    let code =
+        complete(json!([{ "part_number": 1, "etag": etag1 }, { "part_number": 2, "etag": etag2 }]))
+            .await
+            .expect_error(404);
     assert_eq!(code, "not_found");
-    assert_eq!(stack.call(&org, Method::DELETE, &path, None).await.status, 204, "abort again");
+    assert_eq!(
+        stack.call(&org, Method::DELETE, &path, None).await.status,
+        204,
+        "abort again"
+    );
 }
 
 #[tokio::test]
@@ -347,7 +454,10 @@ async fn s3_refuses_a_part_of_another_length_or_checksum_than_signed() {
     let mut other = last.to_vec();
     other[0] ^= 1;
     let (status, _) = put_part(&stack, part, &other, Some(&checksum)).await;
-    assert_eq!(status, 400, "S3 refuses bytes that do not match the signed SHA-256");
+    assert_eq!(
+        status, 400,
+        "S3 refuses bytes that do not match the signed SHA-256"
+    );
     let (status, _) = put_part(&stack, part, last, None).await;
     assert_eq!(status, 403, "the checksum header is signed in");
     let (status, _) = put_part(&stack, part, &last[1..], Some(&sha256_base64(&last[1..]))).await;
@@ -380,8 +490,19 @@ async fn bytes_that_do_not_match_the_declared_checksum_are_refused_and_nothing_i
         .expect_error(422);
     assert_eq!(code, "checksum_mismatch");
     let store = stack.service.store();
-    assert!(store.head(s3ref["key"].as_str().unwrap()).await.unwrap().is_none(), "the upload is gone");
-    assert_eq!(store.list(&format!("files/{org}/")).await.unwrap(), Vec::<String>::new(), "no version");
+    assert!(
+        store
+            .head(s3ref["key"].as_str().unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "the upload is gone"
+    );
+    assert_eq!(
+        store.list(&format!("files/{org}/")).await.unwrap(),
+        Vec::<String>::new(),
+        "no version"
+    );
 
     // A single upload with a declared checksum: S3 itself refuses other bytes.
     let small = b"hello, checksums".to_vec();
@@ -403,8 +524,15 @@ async fn bytes_that_do_not_match_the_declared_checksum_are_refused_and_nothing_i
         }
         async move { request.send().await.unwrap().status().as_u16() }
     };
-    assert_eq!(put(b"hello, checksumz".to_vec(), Some(declared.clone())).await, 400);
-    assert_eq!(put(small.clone(), None).await, 403, "the header is signed in");
+    assert_eq!(
+        put(b"hello, checksumz".to_vec(), Some(declared.clone())).await,
+        400
+    );
+    assert_eq!(
+        put(small.clone(), None).await,
+        403,
+        "the header is signed in"
+    );
     let key = ticket["s3ref"]["key"].as_str().unwrap();
     assert!(store.head(key).await.unwrap().is_none(), "nothing stored");
     assert_eq!(put(small.clone(), Some(declared.clone())).await, 200);
@@ -432,13 +560,23 @@ async fn a_save_over_the_threshold_copies_in_parallel_parts_byte_exact() {
     )
     .await;
     let s3ref = upload_all(&stack, &org, &session, &body).await;
-    let entity = stack.save(&org, json!({ "s3ref": s3ref })).await.expect(201);
+    let entity = stack
+        .save(&org, json!({ "s3ref": s3ref }))
+        .await
+        .expect(201);
     // copy_part_size(13 MiB, 4) is 5 MiB: three UploadPartCopy parts, so S3's ETag is
     // a multipart one; CopyObject would have kept the upload's two-part ETag.
-    assert!(entity["etag"].as_str().unwrap().ends_with("-3"), "{}", entity["etag"]);
+    assert!(
+        entity["etag"].as_str().unwrap().ends_with("-3"),
+        "{}",
+        entity["etag"]
+    );
     assert_eq!(entity["size_bytes"], body.len());
     assert_eq!(entity["checksum_sha256"], sha256_base64(&body).as_str());
-    assert_eq!(download(&stack, &org, entity["_id"].as_str().unwrap()).await, body);
+    assert_eq!(
+        download(&stack, &org, entity["_id"].as_str().unwrap()).await,
+        body
+    );
     // A small file under the same threshold is one CopyObject.
     let small = stack.new_file(&org, "s.txt", "text/plain", b"small").await;
     assert!(!small["etag"].as_str().unwrap().contains('-'));
