@@ -15,13 +15,16 @@ export DEV_JWT_SECRET ?= local-development-secret-change-me
 # Organisation of the development token (`make token ORG=456`).
 ORG ?= 123
 
-.PHONY: help venv emulator emulator-stop infra-check dev test token lint-template package bench
+.PHONY: help venv web-deps emulator emulator-stop infra-check dev test token lint-template package bench
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
 
 venv: ## Python tools (moto, cfn-lint, boto3) in .venv
 	scripts/venv.sh
+
+web-deps: ## Uppy and its bundle (web/uppy, pinned lockfile) and chromium, for the browser test
+	scripts/web.sh
 
 emulator: venv ## start (or reuse) the emulators (moto: DynamoDB, LocalStack: S3) and apply template.yaml to them
 	scripts/emulator.sh ensure

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test` (and CI): the local stack, then the template lint (as written and after
+# `make test` (and CI): the local stack and the browser test's parts (scripts/web.sh),
+# then the template lint (as written and after
 # the SAM transform), format check, clippy and the whole test suite against the stack.
 # Every step runs; the exit status is the first failing step's. An emulator this run
 # started is stopped whatever the outcome.
@@ -46,6 +47,7 @@ step() {
     fi
 }
 
+step scripts/web.sh
 step .venv/bin/python scripts/sam_lint.py
 step cargo fmt --all -- --check
 step cargo clippy --workspace --all-targets -- -D warnings
