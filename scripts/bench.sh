@@ -23,7 +23,7 @@ scripts/emulator.sh ensure --owner "$owner"
 . .local/endpoints.env
 .venv/bin/python scripts/local_infra.py apply
 
-packages=(-p bench)
+packages=(-p bench -p local-api -p files-cli)
 for dir in functions/*/; do
     packages+=(-p "$(basename "$dir")")
 done
@@ -34,4 +34,8 @@ cargo build --release "${packages[@]}"
     echo
     echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); $(rustc --version); node $(node --version 2>/dev/null || echo missing)"
     target/release/bench "$@"
+    echo
+    echo "## 7. Multipart upload of a file: the files CLI beside boto3"
+    echo
+    scripts/bench-cli.sh
 } | tee target/bench-report.md
