@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test` (and CI): the local stack and the browser test's parts (scripts/web.sh),
-# then the template lint (as written and after
-# the SAM transform), format check, clippy and the whole test suite against the stack.
+# then the template lint (as written and after the SAM transform), format check, clippy
+# and the whole test suite against the stack.
 # Every step runs; the exit status is the first failing step's. An emulator this run
 # started is stopped whatever the outcome.
 set -uo pipefail

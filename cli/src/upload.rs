@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD;
@@ -402,12 +402,12 @@ struct Limiter {
 }
 
 impl Limiter {
-    fn new(rate: Option<u64>) -> Arc<Self> {
-        Arc::new(Limiter {
+    fn new(rate: Option<u64>) -> Self {
+        Limiter {
             rate,
             started: Instant::now(),
             sent: Mutex::new(0),
-        })
+        }
     }
 
     async fn wait(&self, bytes: u64) {

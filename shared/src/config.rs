@@ -47,8 +47,7 @@ pub struct Config {
     /// `MULTIPART_COPY_THRESHOLD_BYTES` (default 5 GiB, CopyObject's limit; at least
     /// 5 MiB): a save copies an upload larger than this in parts (UploadPartCopy).
     pub multipart_copy_threshold: u64,
-    /// `COPY_CONCURRENCY` (default 16): parts of such a copy in flight at once, and
-    /// ranged reads in flight while a save computes an upload's SHA-256.
+    /// `COPY_CONCURRENCY` (default 16): parts of such a copy in flight at once.
     pub copy_concurrency: usize,
 }
 

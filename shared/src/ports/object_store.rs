@@ -52,6 +52,24 @@ pub struct PutTerms<'a> {
     pub checksum_sha256: Option<&'a str>,
 }
 
+impl PutTerms<'_> {
+    /// The headers these terms sign into a presigned PUT (lowercase names): the
+    /// holder of the URL must send each exactly as given.
+    pub fn signed_headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = Vec::with_capacity(3);
+        if let Some(length) = self.content_length {
+            headers.push(("content-length", length.to_string()));
+        }
+        if let Some(content_type) = self.content_type {
+            headers.push(("content-type", content_type.to_owned()));
+        }
+        if let Some(checksum) = self.checksum_sha256 {
+            headers.push(("x-amz-checksum-sha256", checksum.to_owned()));
+        }
+        headers
+    }
+}
+
 pub trait ObjectStore: Send + Sync {
     fn bucket(&self) -> &str;
 

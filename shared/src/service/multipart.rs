@@ -249,14 +249,10 @@ impl<B: Backend> FileService<B> {
                         ttl,
                     )
                     .await?;
-                let mut headers = vec![("content-length", length.to_string())];
-                if let Some(checksum) = &part.checksum_sha256 {
-                    headers.push(("x-amz-checksum-sha256", checksum.clone()));
-                }
                 Ok::<_, Error>(SignedPart {
                     part_number: part.part_number,
                     url,
-                    headers,
+                    headers: terms.signed_headers(),
                 })
             }
         });

@@ -58,14 +58,14 @@ try {
   await page.goto(`${origin}/index.html`);
 
   // In the page: a file of `size` pattern bytes, its SHA-256, and an uploader on window.
-  const prepare = (size, name, s3 = {}) => page.evaluate(async ({ apiUrl, token, size, name, s3 }) => {
+  const prepare = (size, name) => page.evaluate(async ({ apiUrl, token, size, name }) => {
     const data = new Uint8Array(size);
     for (let i = 0; i < size; i++) data[i] = (i * 31 + (i >>> 13)) & 255;
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
-    window.uppy = window.createUploader({ apiUrl, token, s3 });
+    window.uppy = window.createUploader({ apiUrl, token });
     window.uppy.addFile({ name, type: 'application/octet-stream', data: new Blob([data]) });
     return btoa(String.fromCharCode(...digest));
-  }, { apiUrl, token, size, name, s3 });
+  }, { apiUrl, token, size, name });
   const entityOf = (result) => {
     assert.equal(result.failed.length, 0, `failed: ${JSON.stringify(result.failed)}; ${failures.join('; ')}`);
     return result.successful[0].response.body.entity;

@@ -143,6 +143,39 @@ impl S3Store {
     }
 }
 
+impl S3Store {
+    /// GetObject, whole or `range`, with `if_match` as its condition; `None` when the
+    /// object is missing or (with a condition) has another ETag.
+    async fn get_object(
+        &self,
+        key: &str,
+        range: Option<String>,
+        if_match: Option<String>,
+    ) -> Result<Option<Bytes>> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_range(range)
+            .set_if_match(if_match)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let body = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| Error::storage("GetObject body", e))?;
+                Ok(Some(body.into_bytes()))
+            }
+            Err(e) if is_not_found(&e) || is_condition_failed(&e) => Ok(None),
+            Err(e) => Err(sdk_error("GetObject", e)),
+        }
+    }
+}
+
 fn presigning(ttl: Duration) -> Result<PresigningConfig> {
     PresigningConfig::expires_in(ttl).map_err(|e| Error::internal("presigned URL lifetime", e))
 }
@@ -155,22 +188,14 @@ pub(super) const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// The headers a presigned PUT (of an object or a part) signs, as `terms` asks.
-pub(super) fn put_headers<'a>(
-    terms: &PutTerms<'a>,
-    length: Option<&'a str>,
-) -> Vec<(&'a str, &'a str)> {
-    let mut headers = Vec::with_capacity(3);
-    if let Some(length) = length {
-        headers.push(("content-length", length));
-    }
-    if let Some(content_type) = terms.content_type {
-        headers.push(("content-type", content_type));
-    }
-    if let Some(checksum) = terms.checksum_sha256 {
-        headers.push(("x-amz-checksum-sha256", checksum));
-    }
+/// `PutTerms::signed_headers` as the presigner takes them.
+pub(super) fn header_refs<'a>(
+    headers: &'a [(&'static str, String)],
+) -> Vec<(&'static str, &'a str)> {
     headers
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect()
 }
 
 /// Metadata (`x-amz-meta-sha256`) where a multipart upload keeps its declared checksum.
@@ -186,8 +211,8 @@ impl ObjectStore for S3Store {
     }
 
     async fn presign_put(&self, key: &str, terms: &PutTerms<'_>, ttl: Duration) -> Result<String> {
-        let length = terms.content_length.map(|n| n.to_string());
-        let headers = put_headers(terms, length.as_deref());
+        let headers = terms.signed_headers();
+        let headers = header_refs(&headers);
         self.presign("PUT", key, &[("x-id", "PutObject")], &headers, ttl)
             .await
     }
@@ -294,49 +319,14 @@ impl ObjectStore for S3Store {
         if range.is_empty() {
             return Ok(Some(Bytes::new()));
         }
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .range(format!("bytes={}-{}", range.start, range.end - 1))
-            .if_match(format!("\"{if_match}\""))
-            .send()
+        let range = format!("bytes={}-{}", range.start, range.end - 1);
+        self.get_object(key, Some(range), Some(format!("\"{if_match}\"")))
             .await
-        {
-            Ok(out) => {
-                let body = out
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| Error::storage("GetObject body", e))?;
-                Ok(Some(body.into_bytes()))
-            }
-            Err(e) if is_not_found(&e) || is_condition_failed(&e) => Ok(None),
-            Err(e) => Err(sdk_error("GetObject", e)),
-        }
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let body = out
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| Error::storage("GetObject body", e))?;
-                Ok(Some(body.into_bytes().to_vec()))
-            }
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(sdk_error("GetObject", e)),
-        }
+        let body = self.get_object(key, None, None).await?;
+        Ok(body.map(|b| b.to_vec()))
     }
 
     async fn delete(&self, keys: &[String]) -> Result<()> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use percent_encoding::utf8_percent_encode;
 
-use super::{put_headers, unquote, S3Store, COPY_SOURCE, DECLARED_SHA256};
+use super::{header_refs, unquote, S3Store, COPY_SOURCE, DECLARED_SHA256};
 use crate::adapters::sdk::{is_condition_failed, is_not_found, sdk_error};
 use crate::error::{Error, Result};
 use crate::ports::{MultipartStore, MultipartTerms, PartTag, PutTerms};
@@ -81,8 +81,8 @@ impl MultipartStore for S3Store {
         terms: &PutTerms<'_>,
         ttl: Duration,
     ) -> Result<String> {
-        let length = terms.content_length.map(|n| n.to_string());
-        let headers = put_headers(terms, length.as_deref());
+        let headers = terms.signed_headers();
+        let headers = header_refs(&headers);
         let number = part_number.to_string();
         let query = [
             ("partNumber", number.as_str()),
