@@ -173,6 +173,7 @@ async fn sample_events_drive_the_whole_flow_through_the_handlers() {
     );
     let owner = shared::service::Caller {
         org: shared::domain::OrgId::parse("123").unwrap(),
+        sub: None,
     };
     let make_public = shared::service::SaveRequest {
         intent: shared::service::SaveIntent::Metadata {

@@ -28,6 +28,7 @@ fn service() -> (Service, Arc<Faults>) {
 fn caller(org: &str) -> Caller {
     Caller {
         org: OrgId::parse(org).unwrap(),
+        sub: None,
     }
 }
 

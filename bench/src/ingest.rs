@@ -109,6 +109,7 @@ pub async fn child(url: &str) {
         },
         filename: None,
         mime_type: None,
+        uploaded_by: None,
     };
     let before = vm_hwm_kib();
     let started = Instant::now();
@@ -129,6 +130,7 @@ pub async fn child(url: &str) {
     );
     let caller = shared::service::Caller {
         org: shared::domain::OrgId::parse(ORG).expect("org"),
+        sub: None,
     };
     service.delete(&caller, file).await.expect("delete");
     println!(

@@ -49,6 +49,41 @@ pub struct Config {
     pub multipart_copy_threshold: u64,
     /// `COPY_CONCURRENCY` (default 16): parts of such a copy in flight at once.
     pub copy_concurrency: usize,
+    /// `QUOTA_BYTES` (every organisation; empty: none) and `QUOTA_BYTES_BY_ORG`
+    /// (`org=bytes,org=bytes`, before the default): past these, uploads and saves
+    /// answer 413 `quota_exceeded`.
+    pub quotas: crate::ports::Quotas,
+}
+
+/// `QUOTA_BYTES` and `QUOTA_BYTES_BY_ORG`.
+fn quotas_from_env() -> Result<crate::ports::Quotas> {
+    let default_bytes = match optional("QUOTA_BYTES") {
+        Some(_) => Some(whole_number("QUOTA_BYTES", 0, u64::MAX, "bytes")?),
+        None => None,
+    };
+    let by_org = optional("QUOTA_BYTES_BY_ORG").unwrap_or_default();
+    parse_quotas(default_bytes, &by_org)
+}
+
+pub(crate) fn parse_quotas(default_bytes: Option<u64>, by_org: &str) -> Result<crate::ports::Quotas> {
+    let mut quotas = crate::ports::Quotas {
+        default_bytes,
+        ..Default::default()
+    };
+    for entry in by_org.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let parsed = entry
+            .split_once('=')
+            .and_then(|(org, bytes)| Some((org.trim(), bytes.trim().parse::<u64>().ok()?)))
+            .filter(|(org, _)| crate::domain::OrgId::parse(org).is_ok());
+        let Some((org, bytes)) = parsed else {
+            return Err(Error::internal(
+                "configuration",
+                format!("QUOTA_BYTES_BY_ORG: {entry:?} is not org=bytes"),
+            ));
+        };
+        quotas.by_org.insert(org.to_owned(), bytes);
+    }
+    Ok(quotas)
 }
 
 pub const DEFAULT_DIRECT_UPLOAD_MAX_BYTES: u64 = 4 * 1024 * 1024;
@@ -194,6 +229,7 @@ impl Config {
             )?
             .max(crate::ports::MIN_PART_BYTES as u64),
             copy_concurrency: whole_number("COPY_CONCURRENCY", 16, 64, "requests")? as usize,
+            quotas: quotas_from_env()?,
         })
     }
 
@@ -225,6 +261,7 @@ impl Config {
             direct_upload_max_bytes: DEFAULT_DIRECT_UPLOAD_MAX_BYTES,
             multipart_copy_threshold: crate::domain::MAX_UPLOAD_BYTES,
             copy_concurrency: 16,
+            quotas: Default::default(),
         }
     }
 }

@@ -11,11 +11,14 @@ pub enum ErrorCode {
     InvalidBody,
     InvalidJson,
     InvalidQuery,
+    /// A listing's cursor was changed, or made for another query or organisation.
+    InvalidCursor,
     InvalidId,
     InvalidVersion,
     InvalidFilename,
     InvalidMimeType,
     InvalidAttribute,
+    InvalidMetadata,
     InvalidAccessControl,
     InvalidS3Ref,
     InvalidCustomDownloadUrl,
@@ -39,6 +42,8 @@ pub enum ErrorCode {
     NotReady,
     UploadExpired,
     PayloadTooLarge,
+    /// The organisation's byte quota would be passed.
+    QuotaExceeded,
     UnsupportedMediaType,
     /// A source URL answered an error, was too large or too slow.
     SourceFailed,
@@ -59,11 +64,13 @@ impl ErrorCode {
             InvalidBody => "invalid_body",
             InvalidJson => "invalid_json",
             InvalidQuery => "invalid_query",
+            InvalidCursor => "invalid_cursor",
             InvalidId => "invalid_id",
             InvalidVersion => "invalid_version",
             InvalidFilename => "invalid_filename",
             InvalidMimeType => "invalid_mime_type",
             InvalidAttribute => "invalid_attribute",
+            InvalidMetadata => "invalid_metadata",
             InvalidAccessControl => "invalid_access_control",
             InvalidS3Ref => "invalid_s3ref",
             InvalidCustomDownloadUrl => "invalid_custom_download_url",
@@ -87,6 +94,7 @@ impl ErrorCode {
             ChecksumMismatch => "checksum_mismatch",
             UploadExpired => "upload_expired",
             PayloadTooLarge => "payload_too_large",
+            QuotaExceeded => "quota_exceeded",
             UnsupportedMediaType => "unsupported_media_type",
             RateLimited => "rate_limited",
             Internal => "internal_error",
@@ -101,11 +109,13 @@ impl ErrorCode {
             InvalidBody
             | InvalidJson
             | InvalidQuery
+            | InvalidCursor
             | InvalidId
             | InvalidVersion
             | InvalidFilename
             | InvalidMimeType
             | InvalidAttribute
+            | InvalidMetadata
             | InvalidAccessControl
             | InvalidS3Ref
             | InvalidCustomDownloadUrl
@@ -125,7 +135,7 @@ impl ErrorCode {
             RequestTimeout => 408,
             Conflict | NotReady => 409,
             UploadExpired => 410,
-            PayloadTooLarge => 413,
+            PayloadTooLarge | QuotaExceeded => 413,
             UnsupportedMediaType => 415,
             SourceFailed | ChecksumMismatch => 422,
             RateLimited => 429,

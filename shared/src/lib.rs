@@ -64,7 +64,8 @@ pub fn upload_records_from_env() -> Result<DynamoUploads> {
 pub fn aws_backend(config: &config::Config, clients: aws::AwsClients) -> AwsBackend {
     Stores {
         store: S3Store::new(clients.s3, clients.credentials, config.bucket.clone()),
-        files: DynamoFiles::new(clients.dynamodb.clone(), config.table.clone()),
+        files: DynamoFiles::new(clients.dynamodb.clone(), config.table.clone())
+            .with_quotas(config.quotas.clone()),
         uploads: DynamoUploads::new(clients.dynamodb, config.table.clone()),
     }
 }

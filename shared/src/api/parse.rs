@@ -29,11 +29,13 @@ pub(super) fn request_path(request: &Request) -> &str {
 /// The organisation from the authorizer's claims; 401 without one.
 pub(super) fn caller(config: &Config, request: &Request) -> Result<Caller> {
     let claim = &config.org_claim;
-    let org = request
+    let claims = request
         .request_context_ref()
         .and_then(|context| context.authorizer())
         .and_then(|authorizer| authorizer.jwt.as_ref())
-        .and_then(|jwt| jwt.claims.get(claim))
+        .map(|jwt| &jwt.claims);
+    let org = claims
+        .and_then(|claims| claims.get(claim))
         .ok_or_else(|| {
             Error::unauthorized(format!(
                 "a bearer token with an organisation claim ({claim}) is required"
@@ -41,6 +43,10 @@ pub(super) fn caller(config: &Config, request: &Request) -> Result<Caller> {
         })?;
     Ok(Caller {
         org: OrgId::parse(org)?,
+        sub: claims
+            .and_then(|claims| claims.get("sub"))
+            .filter(|sub| !sub.is_empty() && sub.len() <= 256)
+            .cloned(),
     })
 }
 
@@ -123,18 +129,35 @@ pub(super) fn upload_request(body: &Value) -> Result<UploadRequest> {
     let body = object(body)?;
     // Accepted for compatibility with epilot clients; nothing depends on them yet.
     optional_string(body, "index_tag")?;
-    if !matches!(
-        body.get("metadata"),
-        None | Some(Value::Null) | Some(Value::Object(_))
-    ) {
-        return Err(invalid_body("metadata must be an object"));
-    }
     Ok(UploadRequest {
         filename: required_string(body, "filename")?,
         mime_type: optional_string(body, "mime_type")?,
         size_bytes: optional_u64(body, "size_bytes", "bytes")?,
         checksum_sha256: optional_string(body, "checksum_sha256")?,
+        metadata: upload_metadata(body.get("metadata"))?,
     })
+}
+
+/// An upload's `metadata`: an object of strings (kept as the object's S3 metadata).
+fn upload_metadata(value: Option<&Value>) -> Result<std::collections::BTreeMap<String, String>> {
+    let fail = || {
+        Error::new(
+            ErrorCode::InvalidMetadata,
+            "metadata must be an object of string values",
+        )
+    };
+    let entries = match value {
+        None | Some(Value::Null) => return Ok(Default::default()),
+        Some(Value::Object(entries)) => entries,
+        Some(_) => return Err(fail()),
+    };
+    let metadata = entries
+        .iter()
+        .map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+        .collect::<Option<_>>()
+        .ok_or_else(fail)?;
+    crate::domain::validate_metadata(&metadata)?;
+    Ok(metadata)
 }
 
 /// An optional whole number: absent and null are `None`.

@@ -1,5 +1,7 @@
 //! A file entity and its versions, as the repository keeps them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -14,7 +16,7 @@ pub struct S3Ref {
 }
 
 /// One saved version: one immutable object under `files/`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredVersion {
     pub key: String,
     pub filename: String,
@@ -26,6 +28,24 @@ pub struct StoredVersion {
     /// verified it (older versions have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_sha256: Option<String>,
+    /// When the bytes reached the service (the upload's own time where S3 knows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploaded_at: Option<String>,
+    /// The `sub` of the token that saved this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploaded_by: Option<String>,
+    /// The upload's `metadata`, as S3 keeps it with the object.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl StoredVersion {
+    /// The MD5 of the bytes (hex) where the ETag is one: a single PUT or copy without
+    /// KMS, not a multipart upload (`...-N`).
+    pub fn md5(&self) -> Option<&str> {
+        let etag = self.etag.trim_matches('"');
+        (etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit())).then_some(etag)
+    }
 }
 
 /// Whether a file's bytes are there: a fetch from a URL leaves it `Pending` until the

@@ -95,6 +95,42 @@ pub const RESERVED_ATTRIBUTES: &[&str] = &[
     "download_url",
 ];
 
+/// Most entries, and most bytes of keys and values together, of an upload's metadata
+/// (S3 keeps at most 2 KB of user metadata).
+pub const MAX_METADATA_ENTRIES: usize = 32;
+pub const MAX_METADATA_BYTES: usize = 1536;
+
+/// Checks an upload's `metadata`: keys S3 keeps as they are (lowercase letters, digits,
+/// `-`, `_`; not the service's own `sha256`), string values, bounded in size.
+pub fn validate_metadata(metadata: &std::collections::BTreeMap<String, String>) -> Result<()> {
+    let fail = |message: String| Err(Error::new(ErrorCode::InvalidMetadata, message));
+    if metadata.len() > MAX_METADATA_ENTRIES {
+        return fail(format!("metadata holds at most {MAX_METADATA_ENTRIES} entries"));
+    }
+    let mut bytes = 0;
+    for (key, value) in metadata {
+        let key_ok = (1..=64).contains(&key.len())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !key_ok || key == "sha256" {
+            return fail(format!(
+                "metadata key {key:?}: 1 to 64 lowercase letters, digits, '-' or '_' (not \"sha256\")"
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return fail(format!("metadata value of {key:?} holds a control character"));
+        }
+        bytes += key.len() + value.len();
+    }
+    if bytes > MAX_METADATA_BYTES {
+        return fail(format!(
+            "metadata keys and values hold at most {MAX_METADATA_BYTES} bytes together"
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the extra attributes of a save: scalar values (or lists of scalars), sane keys.
 pub fn validate_attributes(attributes: &Map<String, Value>) -> Result<()> {
     let fail = |message: String| Err(Error::new(ErrorCode::InvalidAttribute, message));

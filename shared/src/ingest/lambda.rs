@@ -27,6 +27,8 @@ pub struct IngestEvent {
     pub filename: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploaded_by: Option<String>,
 }
 
 impl IngestEvent {
@@ -50,6 +52,7 @@ impl IngestEvent {
             sealed_headers,
             filename: job.filename,
             mime_type: job.mime_type,
+            uploaded_by: job.uploaded_by,
         })
     }
 
@@ -75,6 +78,7 @@ impl IngestEvent {
             },
             filename: self.filename,
             mime_type: self.mime_type,
+            uploaded_by: self.uploaded_by,
         })
     }
 }

@@ -28,6 +28,8 @@ pub struct IngestJob {
     /// What the client named the file and its type; else the source's answer says.
     pub filename: Option<String>,
     pub mime_type: Option<String>,
+    /// The `sub` of the token that asked for the fetch.
+    pub uploaded_by: Option<String>,
 }
 
 /// Where a save hands a fetch over.

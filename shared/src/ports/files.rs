@@ -5,7 +5,9 @@ use std::future::Future;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::domain::{AccessControl, FileRecord, FileStatus, StoredVersion};
+use crate::domain::{
+    AccessControl, FileFilters, FileQuery, FileRecord, FileStatus, StoredVersion,
+};
 use crate::error::{Error, Result};
 
 /// What a save changes on an existing file: a new version, or only its metadata.
@@ -86,10 +88,19 @@ impl UploadClaim<'_> {
 /// Most items one page may hold.
 pub const MAX_PAGE_SIZE: usize = 1000;
 
-/// Where a listing goes on: made by the adapter that answered the previous page,
-/// meaningful only to it.
+/// Where a listing goes on: the sort key ([`crate::domain::ListSort::key_of`]) of the
+/// last file of the previous page. The service seals it before a client sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cursor(pub String);
+
+impl Cursor {
+    /// The file a cursor stops at (the id that ends every sort key).
+    pub fn file(&self) -> Option<Uuid> {
+        self.0
+            .rsplit_once('#')
+            .and_then(|(_, id)| Uuid::parse_str(id).ok())
+    }
+}
 
 /// Which page to read: at most `limit` items (1 to [`MAX_PAGE_SIZE`]) after `after`,
 /// of the files listed at `now` ([`FileRecord::is_listed`]).
@@ -100,6 +111,42 @@ pub struct PageRequest {
     pub now: String,
 }
 
+/// An organisation's stored files, versions and bytes: of the files listed at that moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub files: u64,
+    pub versions: u64,
+    pub bytes: u64,
+}
+
+/// An exact count, and how many items the store read to make it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counted {
+    pub count: u64,
+    pub read: u64,
+}
+
+/// Byte quotas: one for every organisation, and some of their own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Quotas {
+    pub default_bytes: Option<u64>,
+    pub by_org: std::collections::HashMap<String, u64>,
+}
+
+impl Quotas {
+    pub fn for_org(&self, org: &str) -> Option<u64> {
+        self.by_org.get(org).copied().or(self.default_bytes)
+    }
+}
+
+/// What every adapter answers when a write would take an organisation past its quota.
+pub fn quota_exceeded(quota: u64) -> Error {
+    Error::new(
+        crate::error::ErrorCode::QuotaExceeded,
+        format!("this would take the organisation past its quota of {quota} bytes; delete files to make room"),
+    )
+}
+
 /// What a fetch that is not its file's fetch any more answers.
 pub fn superseded_fetch(id: Uuid) -> Error {
     Error::conflict(format!(
@@ -107,15 +154,20 @@ pub fn superseded_fetch(id: Uuid) -> Error {
     ))
 }
 
-/// One page of a listing; `next` is absent on the last page.
+/// One page of a listing; `next` is absent on the last page. `read`: the items the
+/// store examined for it (what the page cost).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<Cursor>,
+    pub read: u64,
 }
 
 /// File entities. A file being deleted is frozen (no version can be added) and hidden
-/// (`get`, `get_many` and `list` do not see it) from the moment the delete begins.
+/// (`get`, `get_many`, `list`, `count` and `usage` do not see it) from the moment the
+/// delete begins. Every write keeps the organisation's usage, in the same step; a write
+/// that adds bytes past the organisation's quota (given to the adapter) is refused with
+/// `QuotaExceeded`, and nothing of it is stored.
 pub trait FileRepository: Send + Sync {
     /// `None` when there is no such file (or it is being deleted).
     fn get(&self, id: Uuid) -> impl Future<Output = Result<Option<FileRecord>>> + Send;
@@ -123,12 +175,26 @@ pub trait FileRepository: Send + Sync {
     /// The files that exist among `ids`, in no particular order.
     fn get_many(&self, ids: &[Uuid]) -> impl Future<Output = Result<Vec<FileRecord>>> + Send;
 
-    /// An organisation's listed files, newest first (by `created_at`, then id), a page at a time.
+    /// An organisation's listed files that pass `query`'s filters, in its order (by
+    /// [`crate::domain::ListSort::key_of`]), a page at a time.
     fn list(
         &self,
         org: &str,
+        query: &FileQuery,
         page: &PageRequest,
     ) -> impl Future<Output = Result<Page<FileRecord>>> + Send;
+
+    /// How many of an organisation's files listed at `now` pass `filters`: exactly as
+    /// many as `list` returns.
+    fn count(
+        &self,
+        org: &str,
+        filters: &FileFilters,
+        now: &str,
+    ) -> impl Future<Output = Result<Counted>> + Send;
+
+    /// The files listed at `now`, their versions and bytes.
+    fn usage(&self, org: &str, now: &str) -> impl Future<Output = Result<Usage>> + Send;
 
     /// Stores a new file, and consumes `claim`'s upload, atomically: `Conflict` if the
     /// id is taken or the upload was consumed before; then nothing is stored.

@@ -10,8 +10,8 @@ mod object_store;
 mod uploads;
 
 pub use files::{
-    superseded_fetch, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest,
-    UploadClaim, MAX_PAGE_SIZE,
+    quota_exceeded, superseded_fetch, Counted, Cursor, FileChange, FileRepository, IngestStep,
+    Page, PageRequest, Quotas, UploadClaim, Usage, MAX_PAGE_SIZE,
 };
 pub use multipart::{
     copy_in_parts, copy_part_size, put_stream, MultipartStore, MultipartTerms, PartTag, MAX_PARTS,

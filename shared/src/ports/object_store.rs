@@ -1,5 +1,6 @@
 //! Bytes in a bucket: presigned URLs for clients, and the few calls the service makes itself.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::ops::Range;
 use std::time::Duration;
@@ -23,6 +24,8 @@ pub struct ObjectMeta {
     /// The SHA-256 the uploader declared for the whole body (base64) and nobody has
     /// checked yet: a multipart upload's, kept in the object's metadata.
     pub declared_sha256: Option<String>,
+    /// The uploader's metadata (`x-amz-meta-*` but the service's own), decoded.
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// Response headers a presigned GET makes S3 send.
@@ -50,6 +53,9 @@ pub struct PutTerms<'a> {
     pub content_length: Option<u64>,
     /// The body's SHA-256 (base64): S3 refuses a body that does not match it.
     pub checksum_sha256: Option<&'a str>,
+    /// User metadata the object gets: signed into the URL's query, so the holder sends
+    /// no header for it and cannot change it.
+    pub metadata: Option<&'a BTreeMap<String, String>>,
 }
 
 impl PutTerms<'_> {

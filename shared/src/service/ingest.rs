@@ -49,6 +49,7 @@ impl<B: Backend> FileService<B> {
     ) -> Result<FileRecord> {
         let existing = self.existing(caller, file).await?;
         Self::check_can_store(existing.as_ref())?;
+        self.check_quota(&caller.org, body.len() as u64).await?;
         let filename = fields.filename.clone().ok_or_else(|| {
             Error::new(
                 ErrorCode::InvalidFilename,
@@ -82,6 +83,8 @@ impl<B: Backend> FileService<B> {
             etag: meta.etag,
             created_at: self.clock.now_rfc3339(),
             checksum_sha256: Some(checksum),
+            uploaded_by: caller.sub.clone(),
+            ..StoredVersion::default()
         };
         match self
             .write_version(caller, file_id, existing, version, fields, None)
@@ -106,6 +109,8 @@ impl<B: Backend> FileService<B> {
         fields: &FileFields,
     ) -> Result<FileRecord> {
         let url = self.config.url_policy.check_source(&source.url)?;
+        // The size is known only once fetched: a fetch needs room for a byte to start.
+        self.check_quota(&caller.org, 1).await?;
         let queue = self.ingest.clone().ok_or_else(|| {
             Error::new(
                 ErrorCode::Unsupported,
@@ -156,6 +161,7 @@ impl<B: Backend> FileService<B> {
                 source,
                 filename: fields.filename.clone(),
                 mime_type: fields.mime_type.clone(),
+                uploaded_by: caller.sub.clone(),
             })
             .await;
         if let Err(e) = submitted {
@@ -223,6 +229,7 @@ impl<B: Backend> FileService<B> {
     ) -> Result<()> {
         let caller = Caller {
             org: crate::domain::OrgId::parse(org)?,
+            sub: None,
         };
         let record = self.owned(&caller, id).await?;
         let (version, failure) = match outcome {
@@ -277,6 +284,7 @@ impl<B: Backend> FileService<B> {
                 let superseded = matches!(e.code(), ErrorCode::Conflict | ErrorCode::NotFound);
                 let caller = Caller {
                     org: crate::domain::OrgId::parse(&job.org)?,
+                    sub: None,
                 };
                 match self
                     .settle_failed_write(&caller, job.file, &key, None, e)
@@ -365,6 +373,8 @@ impl<B: Backend> FileService<B> {
             etag: meta.etag,
             created_at: self.clock.now_rfc3339(),
             checksum_sha256: Some(STANDARD.encode(hasher.finalize())),
+            uploaded_by: job.uploaded_by.clone(),
+            ..StoredVersion::default()
         })
     }
 }

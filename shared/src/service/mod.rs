@@ -1,6 +1,7 @@
 //! The file service's operations, independent of HTTP and of AWS: each takes typed
 //! input and answers typed values; JSON exists only in `crate::api`.
 
+mod browse;
 mod delete;
 mod download;
 mod ingest;
@@ -13,6 +14,9 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+pub use browse::{
+    BulkDeleted, DeleteSelection, ListedPage, UsageReport, DEFAULT_PAGE_SIZE, MAX_BULK_DELETE,
+};
 pub use ingest::{sha256_base64, FETCH_PART_BYTES};
 pub use multipart::{
     choose_part_size, MultipartSession, MultipartStart, PartToSign, SignedPart, DEFAULT_PART_BYTES,

@@ -150,6 +150,7 @@ impl<B: Backend> FileService<B> {
             )));
         }
         let part_size = choose_part_size(start.size_bytes, start.part_size)?;
+        self.check_quota(&caller.org, start.size_bytes).await?;
         let seal = self.upload_seal()?;
         let key = temp_key(&caller.org, Uuid::new_v4(), &start.filename);
         let terms = MultipartTerms {
@@ -238,6 +239,7 @@ impl<B: Backend> FileService<B> {
                     content_type: None,
                     content_length: Some(length),
                     checksum_sha256: part.checksum_sha256.as_deref(),
+                    ..PutTerms::default()
                 };
                 let url = self
                     .store()

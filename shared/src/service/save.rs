@@ -143,6 +143,7 @@ impl<B: Backend> FileService<B> {
             self.check_public_object(&s3ref.key, &meta).await?;
         }
         Self::check_can_store(existing.as_ref())?;
+        self.check_quota(&caller.org, meta.size_bytes).await?;
         let filename = fields
             .filename
             .clone()
@@ -210,6 +211,9 @@ impl<B: Backend> FileService<B> {
             etag,
             created_at: self.clock.now_rfc3339(),
             checksum_sha256: Some(checksum),
+            uploaded_at: meta.last_modified_ms.map(crate::time::rfc3339),
+            uploaded_by: caller.sub.clone(),
+            metadata: meta.metadata.clone(),
         };
         let claim = UploadClaim {
             upload_key: &s3ref.key,

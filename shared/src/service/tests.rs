@@ -18,6 +18,7 @@ fn service() -> Service {
 fn caller(org: &str) -> Caller {
     Caller {
         org: OrgId::parse(org).unwrap(),
+        sub: None,
     }
 }
 

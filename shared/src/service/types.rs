@@ -11,6 +11,8 @@ use crate::domain::{AccessControl, OrgId, S3Ref};
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub org: OrgId,
+    /// The token's `sub`: who saves a version (`uploaded_by`).
+    pub sub: Option<String>,
 }
 
 /// Body of uploadFileV2 and uploadFilePublic.
@@ -23,6 +25,8 @@ pub struct UploadRequest {
     /// When given, signed into the upload URL as `x-amz-checksum-sha256`: S3 accepts
     /// only a body with this SHA-256 (base64), and the PUT must carry that header.
     pub checksum_sha256: Option<String>,
+    /// Kept with the object as S3 user metadata, and with the version it becomes.
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// What uploadFileV2 and uploadFilePublic answer: where to PUT the bytes, and the

@@ -34,6 +34,10 @@ impl<B: Backend> FileService<B> {
                 )));
             }
         }
+        if let Some(org) = org {
+            // An upload of unknown size needs at least a byte of room.
+            self.check_quota(org, request.size_bytes.unwrap_or(1)).await?;
+        }
         let owner = org.map(OrgId::as_str).unwrap_or(PUBLIC_UPLOADS);
         // The key is always fresh: an upload can never name (and so overwrite) an existing object.
         let key = temp_key(&OrgId::trusted(owner), Uuid::new_v4(), &request.filename);
@@ -41,6 +45,7 @@ impl<B: Backend> FileService<B> {
             content_type: request.mime_type.as_deref(),
             content_length: request.size_bytes,
             checksum_sha256: request.checksum_sha256.as_deref(),
+            metadata: Some(&request.metadata).filter(|m| !m.is_empty()),
         };
         let upload_url = self
             .store()

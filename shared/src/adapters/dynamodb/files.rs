@@ -1,54 +1,36 @@
-//! File entities on DynamoDB. Appending a version is one `UpdateItem` with
-//! `list_append`, so concurrent saves of new versions of one file all land.
+//! File entities on DynamoDB. Every write is one transaction: the file's item, the
+//! organisation's usage counter (files without an end: their count, versions and
+//! bytes, with the quota as its condition) and the claim of a saved upload. Appending a
+//! version is `list_append`, so concurrent saves of new versions of one file all land.
+
+use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+    AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update,
 };
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use uuid::Uuid;
 
 use super::item::{
-    attributes_json, file_key, is_deleting, item_to_record, record_to_item, ttl_of, upload_pk,
-    version_to_item, CLAIM_LIFETIME_SECS, DELETING, EXPIRES_AT, INGEST_JOB, LAST_VERSION_AT,
-    LIST_INDEX, STATUS, STATUS_REASON,
+    attributes_json, file_key, is_deleting, item_to_record, listing_attributes, record_to_item,
+    size_attributes, sort_index, ttl_of, upload_pk, usage_pk, version_to_item,
+    CLAIM_LIFETIME_SECS, DELETING, EXPIRES_AT, EXPIRY_KEY, INGEST_JOB, LAST_VERSION_AT, STATUS,
+    STATUS_REASON,
 };
 use super::{n, s, DynamoFiles, Item};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
-use crate::domain::{FileRecord, FileStatus};
-use crate::error::{Error, ErrorCode, Result};
+use crate::domain::{FileFilters, FileQuery, FileRecord, FileStatus, ListSort};
+use crate::error::{Error, Result};
 use crate::ports::{
-    superseded_fetch, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest,
-    UploadClaim, MAX_PAGE_SIZE,
+    quota_exceeded, superseded_fetch, Counted, FileChange, FileRepository, IngestStep, Page,
+    PageRequest, UploadClaim, Usage,
 };
-use crate::time::later_than;
+use crate::time::{later_than, Clock};
 
 /// BatchGetItem takes at most 100 keys.
 const BATCH_GET: usize = 100;
 /// How often BatchGetItem's unprocessed keys are asked for again.
 const BATCH_RETRIES: usize = 5;
-
-/// A page ends after the item whose `list_key` the cursor holds.
-fn encode_cursor(list_key: &str) -> Cursor {
-    Cursor(URL_SAFE_NO_PAD.encode(list_key))
-}
-
-/// The index key to start after, from a cursor this adapter made.
-fn start_key(org: &str, cursor: &Cursor) -> Result<Item> {
-    let invalid = || Error::new(ErrorCode::InvalidQuery, "the cursor is not valid");
-    let raw = URL_SAFE_NO_PAD.decode(&cursor.0).map_err(|_| invalid())?;
-    let list_key = String::from_utf8(raw).map_err(|_| invalid())?;
-    let id = list_key
-        .rsplit_once('#')
-        .and_then(|(_, id)| Uuid::parse_str(id).ok())
-        .ok_or_else(invalid)?;
-    let mut key = file_key(id);
-    key.insert("org".into(), s(org));
-    key.insert("list_key".into(), s(&list_key));
-    Ok(key)
-}
 
 impl FileRepository for DynamoFiles {
     async fn get(&self, id: Uuid) -> Result<Option<FileRecord>> {
@@ -77,21 +59,21 @@ impl FileRepository for DynamoFiles {
             while let Some(keys) = request.take() {
                 attempts += 1;
                 let out = self
-                    .0
+                    .table
                     .client
                     .batch_get_item()
-                    .request_items(&self.0.name, keys)
+                    .request_items(&self.table.name, keys)
                     .send()
                     .await
                     .map_err(|e| sdk_error("BatchGetItem", e))?;
-                if let Some(items) = out.responses().and_then(|r| r.get(&self.0.name)) {
+                if let Some(items) = out.responses().and_then(|r| r.get(&self.table.name)) {
                     for item in items.iter().filter(|item| !is_deleting(item)) {
                         records.push(item_to_record(item)?);
                     }
                 }
                 request = out
                     .unprocessed_keys()
-                    .and_then(|u| u.get(&self.0.name))
+                    .and_then(|u| u.get(&self.table.name))
                     .filter(|k| !k.keys().is_empty())
                     .cloned();
                 if request.is_some() && attempts > BATCH_RETRIES {
@@ -105,84 +87,41 @@ impl FileRepository for DynamoFiles {
         Ok(records)
     }
 
-    async fn list(&self, org: &str, page: &PageRequest) -> Result<Page<FileRecord>> {
-        let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
-        let mut start = page.after.as_ref().map(|c| start_key(org, c)).transpose()?;
-        let mut items = Vec::with_capacity(limit);
-        // Files without bytes yet (pending, failed) or past their end are filtered out
-        // after the read, so a page may take more than one Query; each reads only as
-        // many items as are still missing.
-        loop {
-            let out = self
-                .0
-                .client
-                .query()
-                .table_name(&self.0.name)
-                .index_name(LIST_INDEX)
-                .key_condition_expression("#org = :org")
-                .filter_expression(
-                    "(size(#versions) > :zero OR attribute_exists(#external)) \
-                     AND (attribute_not_exists(#expires) OR #expires > :now)",
-                )
-                .expression_attribute_names("#org", "org")
-                .expression_attribute_names("#versions", "versions")
-                .expression_attribute_names("#external", "custom_download_url")
-                .expression_attribute_names("#expires", EXPIRES_AT)
-                .expression_attribute_values(":org", s(org))
-                .expression_attribute_values(":zero", n(0))
-                .expression_attribute_values(":now", s(&page.now))
-                .scan_index_forward(false)
-                .limit((limit - items.len()) as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query", e))?;
-            for item in out.items() {
-                items.push(item_to_record(item)?);
-            }
-            start = out.last_evaluated_key().cloned();
-            if items.len() >= limit || start.is_none() {
-                break;
-            }
-        }
-        // DynamoDB may answer a full page with a LastEvaluatedKey and nothing after it;
-        // the next (empty) page then ends the listing.
-        let next = start
-            .as_ref()
-            .and_then(|key| key.get("list_key"))
-            .and_then(|v| v.as_s().ok())
-            .map(|key| encode_cursor(key));
-        Ok(Page { items, next })
+    async fn list(
+        &self,
+        org: &str,
+        query: &FileQuery,
+        page: &PageRequest,
+    ) -> Result<Page<FileRecord>> {
+        self.list_page(org, query, page).await
+    }
+
+    async fn count(&self, org: &str, filters: &FileFilters, now: &str) -> Result<Counted> {
+        self.count_files(org, filters, now).await
+    }
+
+    async fn usage(&self, org: &str, now: &str) -> Result<Usage> {
+        Ok(self.usage_of(org, now).await?.0)
     }
 
     async fn create(&self, record: &FileRecord, claim: Option<UploadClaim<'_>>) -> Result<()> {
-        let condition = "attribute_not_exists(pk)";
-        let Some(claim) = claim else {
-            let result = self
-                .0
-                .client
-                .put_item()
-                .table_name(&self.0.name)
-                .set_item(Some(record_to_item(record)))
-                .condition_expression(condition)
-                .send()
-                .await;
-            return match result {
-                Ok(_) => Ok(()),
-                Err(e) if is_condition_failed(&e) => Err(taken(record.id)),
-                Err(e) => Err(sdk_error("PutItem", e)),
-            };
-        };
         let put = Put::builder()
-            .table_name(&self.0.name)
+            .table_name(&self.table.name)
             .set_item(Some(record_to_item(record)))
-            .condition_expression(condition)
+            .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| Error::internal("TransactWriteItems request", e))?;
-        match self
-            .transact(TransactWriteItem::builder().put(put).build(), claim)
-            .await?
-        {
+        let added = Counts::of(&Standing::of_record(record));
+        let written = self
+            .write(
+                TransactWriteItem::builder().put(put).build(),
+                &record.org,
+                added,
+                added.bytes.max(0) as u64,
+                claim,
+            )
+            .await?;
+        match written {
             Written::Done => Ok(()),
             Written::FileConditionFailed => Err(taken(record.id)),
         }
@@ -196,48 +135,40 @@ impl FileRepository for DynamoFiles {
         claim: Option<UploadClaim<'_>>,
     ) -> Result<FileChange> {
         let mut stored = change.clone();
+        // How the file stands decides what the counter gains. Unread, the common case
+        // is assumed (a file without an end that has versions) and made the write's
+        // condition; a file that may lose its place in the counter is read first.
+        let mut standing = match change.expires_at {
+            Some(_) => Some(self.standing(id, org, change).await?),
+            None => None,
+        };
         for _ in 0..TIMESTAMP_ATTEMPTS {
-            let update = self.file_update(id, org, &stored);
-            let outcome = match claim {
-                None => match update.send().await {
-                    Ok(_) => Written::Done,
-                    Err(e) if is_condition_failed(&e) => Written::FileConditionFailed,
-                    Err(e) => return Err(sdk_error("UpdateItem", e)),
-                },
-                Some(claim) => {
-                    let update = update
-                        .as_input()
-                        .clone()
-                        .build()
-                        .map_err(|e| Error::internal("TransactWriteItems request", e))?;
-                    let update = as_transact_update(update)?;
-                    self.transact(TransactWriteItem::builder().update(update).build(), claim)
-                        .await?
-                }
-            };
-            if let Written::Done = outcome {
+            let (update, delta) = self.file_update(id, org, &stored, standing.as_ref())?;
+            let added = stored.new_version.as_ref().map_or(0, |v| v.size_bytes);
+            let written = self
+                .write(
+                    TransactWriteItem::builder().update(update).build(),
+                    org,
+                    delta,
+                    added,
+                    claim,
+                )
+                .await?;
+            if let Written::Done = written {
                 return Ok(stored);
             }
-            // Gone, frozen for a delete, another organisation's, or a later version
-            // landed meanwhile: look, then give up or try again after that version.
-            let current = self.raw(id).await?;
-            let last = match &current {
-                Some(item) if !is_deleting(item) && owned_by(item, org) => {
-                    if let Some(IngestStep::Finish { job, .. }) = &change.ingest {
-                        let current_job = item.get(INGEST_JOB).and_then(|v| v.as_s().ok());
-                        if current_job != Some(&job.to_string()) {
-                            return Err(superseded_fetch(id));
-                        }
-                    }
-                    item.get(LAST_VERSION_AT)
-                        .and_then(|v| v.as_s().ok())
-                        .cloned()
-                }
-                _ => return Err(Error::not_found(format!("file {id} not found"))),
-            };
+            // Gone, frozen for a delete, another organisation's, standing otherwise than
+            // assumed, or a later version landed meanwhile: look, then give up or try
+            // again as it stands.
+            let item = self.standing_item(id, org, change).await?;
+            let last = item
+                .get(LAST_VERSION_AT)
+                .and_then(|v| v.as_s().ok())
+                .cloned();
             if let Some(version) = &mut stored.new_version {
                 version.created_at = later_than(&version.created_at, last.as_deref());
             }
+            standing = Some(Standing::of_item(&item)?);
         }
         Err(Error::storage(
             "UpdateItem",
@@ -246,41 +177,67 @@ impl FileRepository for DynamoFiles {
     }
 
     async fn begin_delete(&self, id: Uuid, org: &str) -> Result<FileRecord> {
-        let result = self
-            .0
-            .client
-            .update_item()
-            .table_name(&self.0.name)
-            .set_key(Some(file_key(id)))
-            // Hidden from the listing index at once; frozen for saves by the attribute.
-            .update_expression("SET #deleting = if_not_exists(#deleting, :now) REMOVE #list_key")
-            .condition_expression("attribute_exists(pk) AND #org = :org")
-            .expression_attribute_names("#deleting", DELETING)
-            .expression_attribute_names("#list_key", "list_key")
-            .expression_attribute_names("#org", "org")
-            .expression_attribute_values(":now", s(&crate::time::Clock::system().now_rfc3339()))
-            .expression_attribute_values(":org", s(org))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => item_to_record(
-                out.attributes()
-                    .ok_or_else(|| Error::storage("UpdateItem", "no attributes returned"))?,
-            ),
-            Err(e) if is_condition_failed(&e) => {
-                Err(Error::not_found(format!("file {id} not found")))
+        for _ in 0..TIMESTAMP_ATTEMPTS {
+            let item = match self.raw(id).await? {
+                Some(item) if owned_by(&item, org) => item,
+                _ => return Err(Error::not_found(format!("file {id} not found"))),
+            };
+            let record = item_to_record(&item)?;
+            // A delete that began before goes on where it stopped.
+            if is_deleting(&item) {
+                return Ok(record);
             }
-            Err(e) => Err(sdk_error("UpdateItem", e)),
+            let standing = Standing::of_item(&item)?;
+            let mut removes = vec!["#list_key".to_owned(), "#ek".to_owned()];
+            let mut update = Update::builder()
+                .table_name(&self.table.name)
+                .set_key(Some(file_key(id)))
+                .expression_attribute_names("#deleting", DELETING)
+                .expression_attribute_names("#org", "org")
+                .expression_attribute_names("#list_key", "list_key")
+                .expression_attribute_names("#ek", EXPIRY_KEY)
+                .expression_attribute_values(":now", s(&Clock::system().now_rfc3339()))
+                .expression_attribute_values(":org", s(org));
+            // Hidden from every index at once; frozen for saves by the attribute.
+            for (i, sort) in [ListSort::UpdatedAt, ListSort::Filename, ListSort::SizeBytes]
+                .into_iter()
+                .enumerate()
+            {
+                update = update.expression_attribute_names(format!("#k{i}"), sort_index(sort).1);
+                removes.push(format!("#k{i}"));
+            }
+            let (update, pinned) = standing.pin(update);
+            let update = update
+                .update_expression(format!(
+                    "SET #deleting = :now REMOVE {}",
+                    removes.join(", ")
+                ))
+                .condition_expression(format!(
+                    "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting) AND {pinned}"
+                ))
+                .build()
+                .map_err(|e| Error::internal("TransactWriteItems request", e))?;
+            let removed = Counts::of(&standing).negated();
+            match self
+                .write(TransactWriteItem::builder().update(update).build(), org, removed, 0, None)
+                .await?
+            {
+                Written::Done => return Ok(record),
+                Written::FileConditionFailed => continue,
+            }
         }
+        Err(Error::storage(
+            "TransactWriteItems",
+            "the file kept changing while its delete began; retry",
+        ))
     }
 
     async fn finish_delete(&self, id: Uuid, org: &str) -> Result<()> {
         let result = self
-            .0
+            .table
             .client
             .delete_item()
-            .table_name(&self.0.name)
+            .table_name(&self.table.name)
             .set_key(Some(file_key(id)))
             .condition_expression(
                 "attribute_not_exists(pk) OR (#org = :org AND attribute_exists(#deleting))",
@@ -303,12 +260,15 @@ impl FileRepository for DynamoFiles {
 /// How a conditional write ended, when it did not fail outright.
 enum Written {
     Done,
-    /// The file's own condition did not hold (the claim's failing is an error).
+    /// The file's own condition did not hold (the claim's or the quota's failing is an error).
     FileConditionFailed,
 }
 
-/// How often a version is re-stamped after versions landed ahead of it.
+/// How often a write is tried again after the file turned out otherwise than assumed.
 const TIMESTAMP_ATTEMPTS: usize = 5;
+/// How often a transaction that met another on the same item (the usage counter, most
+/// often) is tried again, after a growing, jittered pause.
+const CONFLICT_ATTEMPTS: u32 = 8;
 
 fn taken(id: Uuid) -> Error {
     Error::conflict(format!("file {id} already exists"))
@@ -321,27 +281,110 @@ fn owned_by(item: &Item, org: &str) -> bool {
         == Some(org)
 }
 
-/// An `UpdateItem` request's parts, as a transaction's update.
-fn as_transact_update(input: UpdateItemInput) -> Result<Update> {
-    Update::builder()
-        .set_table_name(input.table_name)
-        .set_key(input.key)
-        .set_update_expression(input.update_expression)
-        .set_condition_expression(input.condition_expression)
-        .set_expression_attribute_names(input.expression_attribute_names)
-        .set_expression_attribute_values(input.expression_attribute_values)
-        .build()
-        .map_err(|e| Error::internal("TransactWriteItems request", e))
+/// What the usage counter holds of a file: only files without an end are in it (usage
+/// adds the others up when read), and only listed ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    files: i64,
+    versions: i64,
+    bytes: i64,
 }
+
+impl Counts {
+    fn of(standing: &Standing) -> Counts {
+        if standing.ending || !standing.listed {
+            return Counts::default();
+        }
+        Counts {
+            files: 1,
+            versions: standing.versions as i64,
+            bytes: standing.bytes as i64,
+        }
+    }
+
+    fn negated(self) -> Counts {
+        Counts {
+            files: -self.files,
+            versions: -self.versions,
+            bytes: -self.bytes,
+        }
+    }
+
+    fn minus(self, other: Counts) -> Counts {
+        Counts {
+            files: self.files - other.files,
+            versions: self.versions - other.versions,
+            bytes: self.bytes - other.bytes,
+        }
+    }
+
+    fn is_zero(self) -> bool {
+        self == Counts::default()
+    }
+}
+
+/// What the counter needs to know of a stored file.
+#[derive(Clone, Copy, Debug)]
+struct Standing {
+    /// It has an `expires_at`.
+    ending: bool,
+    /// It has bytes or is external.
+    listed: bool,
+    versions: u64,
+    bytes: u64,
+}
+
+impl Standing {
+    fn of_record(r: &FileRecord) -> Standing {
+        Standing {
+            ending: r.expires_at.is_some(),
+            listed: !r.versions.is_empty() || r.custom_download_url.is_some(),
+            versions: r.versions.len() as u64,
+            bytes: r.versions.iter().map(|v| v.size_bytes).sum(),
+        }
+    }
+
+    fn of_item(item: &Item) -> Result<Standing> {
+        Ok(Standing::of_record(&item_to_record(item)?))
+    }
+
+    /// The standing after `change`.
+    fn after(&self, change: &FileChange) -> Standing {
+        let added = change.new_version.as_ref();
+        Standing {
+            ending: self.ending || change.expires_at.is_some(),
+            listed: self.listed || added.is_some(),
+            versions: self.versions + u64::from(added.is_some()),
+            bytes: self.bytes + added.map_or(0, |v| v.size_bytes),
+        }
+    }
+
+    /// A condition that holds only while the file stands so (its end, its number of
+    /// versions; versions never change, so the bytes follow).
+    fn pin(&self, update: UpdateBuilder) -> (UpdateBuilder, &'static str) {
+        let update = update
+            .expression_attribute_names("#pin_versions", "versions")
+            .expression_attribute_names("#pin_expires", EXPIRES_AT)
+            .expression_attribute_values(":pin_versions", n(self.versions));
+        let condition = if self.ending {
+            "size(#pin_versions) = :pin_versions AND attribute_exists(#pin_expires)"
+        } else {
+            "size(#pin_versions) = :pin_versions AND attribute_not_exists(#pin_expires)"
+        };
+        (update, condition)
+    }
+}
+
+type UpdateBuilder = aws_sdk_dynamodb::types::builders::UpdateBuilder;
 
 impl DynamoFiles {
     /// The item as stored, tombstone or not.
     async fn raw(&self, id: Uuid) -> Result<Option<Item>> {
         let out = self
-            .0
+            .table
             .client
             .get_item()
-            .table_name(&self.0.name)
+            .table_name(&self.table.name)
             .set_key(Some(file_key(id)))
             .consistent_read(true)
             .send()
@@ -350,19 +393,50 @@ impl DynamoFiles {
         Ok(out.item)
     }
 
-    /// The `UpdateItem` of a change: only on a visible file of `org`, a new version only
-    /// after the latest one, the end of a fetch only while it is the file's fetch.
+    /// The item of a file `org` may change: `NotFound` when gone, frozen or another's;
+    /// `Conflict` when the change ends a fetch that is no longer the file's.
+    async fn standing_item(&self, id: Uuid, org: &str, change: &FileChange) -> Result<Item> {
+        match self.raw(id).await? {
+            Some(item) if !is_deleting(&item) && owned_by(&item, org) => {
+                if let Some(IngestStep::Finish { job, .. }) = &change.ingest {
+                    let current_job = item.get(INGEST_JOB).and_then(|v| v.as_s().ok());
+                    if current_job != Some(&job.to_string()) {
+                        return Err(superseded_fetch(id));
+                    }
+                }
+                Ok(item)
+            }
+            _ => Err(Error::not_found(format!("file {id} not found"))),
+        }
+    }
+
+    async fn standing(&self, id: Uuid, org: &str, change: &FileChange) -> Result<Standing> {
+        Standing::of_item(&self.standing_item(id, org, change).await?)
+    }
+
+    /// The update of a change (only on a visible file of `org`, a new version only after
+    /// the latest one, the end of a fetch only while it is the file's fetch), and what
+    /// the counter gains by it. Without a `standing`, the file is assumed to be without
+    /// an end and to have versions, and the update's condition says so.
     fn file_update(
         &self,
         id: Uuid,
         org: &str,
         change: &FileChange,
-    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        let mut update = self
-            .0
-            .client
-            .update_item()
-            .table_name(&self.0.name)
+        standing: Option<&Standing>,
+    ) -> Result<(Update, Counts)> {
+        // What the listing attributes follow from, as the change leaves them.
+        let listed_as = FileRecord {
+            id,
+            filename: change.filename.clone(),
+            mime_type: change.mime_type.clone(),
+            attributes: change.attributes.clone(),
+            updated_at: change.updated_at.clone(),
+            versions: change.new_version.iter().cloned().collect(),
+            ..FileRecord::default()
+        };
+        let mut update = Update::builder()
+            .table_name(&self.table.name)
             .set_key(Some(file_key(id)))
             .expression_attribute_names("#filename", "filename")
             .expression_attribute_names("#mime", "mime_type")
@@ -380,12 +454,23 @@ impl DynamoFiles {
         let mut sets = vec!["#filename = :filename, #mime = :mime, #access = :access, \
              #attributes = :attributes, #updated = :updated"
             .to_owned()];
+        let mut derived = listing_attributes(&listed_as);
+        if change.new_version.is_some() {
+            derived.extend(size_attributes(&listed_as));
+        }
+        for (i, (name, value)) in derived.into_iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#d{i}"), name)
+                .expression_attribute_values(format!(":d{i}"), value);
+            sets.push(format!("#d{i} = :d{i}"));
+        }
         let mut removes = Vec::new();
-        let mut conditions =
-            vec!["attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting)"];
+        let mut conditions = vec![
+            "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting)".to_owned(),
+        ];
         if let Some(version) = &change.new_version {
             sets.push("#versions = list_append(#versions, :version), #last = :created".into());
-            conditions.push("(attribute_not_exists(#last) OR #last < :created)");
+            conditions.push("(attribute_not_exists(#last) OR #last < :created)".into());
             update = update
                 .expression_attribute_names("#versions", "versions")
                 .expression_attribute_names("#last", LAST_VERSION_AT)
@@ -395,11 +480,37 @@ impl DynamoFiles {
                 )
                 .expression_attribute_values(":created", s(&version.created_at));
         }
+        let delta = match standing {
+            Some(standing) => {
+                let (pinned, condition) = standing.pin(update);
+                update = pinned;
+                conditions.push(condition.into());
+                Counts::of(&standing.after(change)).minus(Counts::of(standing))
+            }
+            None => match &change.new_version {
+                Some(version) => {
+                    update = update.expression_attribute_names("#assumed_expires", EXPIRES_AT);
+                    conditions.push(
+                        "attribute_exists(#last) AND attribute_not_exists(#assumed_expires)"
+                            .into(),
+                    );
+                    Counts {
+                        files: 0,
+                        versions: 1,
+                        bytes: version.size_bytes as i64,
+                    }
+                }
+                // Without a version or an end, the counter gains nothing however it stands.
+                None => Counts::default(),
+            },
+        };
         if let Some(at) = &change.expires_at {
-            sets.push("#expires = :expires".into());
+            sets.push("#expires = :expires, #ek = :ek".into());
             update = update
                 .expression_attribute_names("#expires", EXPIRES_AT)
-                .expression_attribute_values(":expires", s(at));
+                .expression_attribute_names("#ek", EXPIRY_KEY)
+                .expression_attribute_values(":expires", s(at))
+                .expression_attribute_values(":ek", s(&format!("{at}#{id}")));
             if let Some(ttl) = ttl_of(at) {
                 sets.push("#ttl = :ttl".into());
                 update = update
@@ -421,7 +532,7 @@ impl DynamoFiles {
                         .expression_attribute_values(":job", s(&job.to_string()));
                 }
                 IngestStep::Finish { job, failure } => {
-                    conditions.push("#job = :job");
+                    conditions.push("#job = :job".into());
                     removes.push("#job");
                     update = update.expression_attribute_values(":job", s(&job.to_string()));
                     update = match failure {
@@ -450,20 +561,134 @@ impl DynamoFiles {
         if !removes.is_empty() {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
-        update
+        let update = update
             .update_expression(expression)
             .condition_expression(conditions.join(" AND "))
+            .build()
+            .map_err(|e| Error::internal("TransactWriteItems request", e))?;
+        Ok((update, delta))
     }
 
-    /// The file write and the upload's claim in one transaction.
-    async fn transact(
+    /// The change of the usage counter, with the quota as its condition when `added`
+    /// bytes come in; `None` when there is nothing to change or check.
+    async fn usage_update(&self, org: &str, delta: Counts, added: u64) -> Result<Option<Update>> {
+        let quota = self.quotas.for_org(org).filter(|_| added > 0);
+        if delta.is_zero() && quota.is_none() {
+            return Ok(None);
+        }
+        let mut update = Update::builder()
+            .table_name(&self.table.name)
+            .key("pk", s(&usage_pk(org)))
+            .update_expression("SET #kind = :kind, #org = :org ADD #files :files, #versions :versions, #bytes :bytes")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_names("#org", "usage_org")
+            .expression_attribute_names("#files", "files")
+            .expression_attribute_names("#versions", "versions")
+            .expression_attribute_names("#bytes", "bytes")
+            .expression_attribute_values(":kind", s("usage"))
+            .expression_attribute_values(":org", s(org))
+            .expression_attribute_values(":files", n(delta.files))
+            .expression_attribute_values(":versions", n(delta.versions))
+            .expression_attribute_values(":bytes", n(delta.bytes));
+        if let Some(quota) = quota {
+            // The counter holds files without an end; those with one are added up now.
+            let mut read = 0;
+            let ending: u64 = self
+                .ending(org, &Clock::system().now_rfc3339(), &mut read)
+                .await?
+                .iter()
+                .flat_map(|r| r.versions.iter().map(|v| v.size_bytes))
+                .sum();
+            let room = quota as i128 - ending as i128 - added as i128;
+            if room < 0 {
+                return Err(quota_exceeded(quota));
+            }
+            update = update
+                .condition_expression("attribute_not_exists(#bytes) OR #bytes <= :room")
+                .expression_attribute_values(":room", n(room));
+        }
+        Ok(Some(
+            update
+                .build()
+                .map_err(|e| Error::internal("TransactWriteItems request", e))?,
+        ))
+    }
+
+    /// The file's write, the counter's change and the upload's claim in one
+    /// transaction, tried again while it meets other transactions on the same items.
+    async fn write(
         &self,
         file_write: TransactWriteItem,
-        claim: UploadClaim<'_>,
+        org: &str,
+        delta: Counts,
+        added: u64,
+        claim: Option<UploadClaim<'_>>,
     ) -> Result<Written> {
-        let now_secs = crate::time::Clock::system().now_millis() / 1000;
-        let claim_update = Update::builder()
-            .table_name(&self.0.name)
+        let usage = self.usage_update(org, delta, added).await?;
+        let usage_at = usage.as_ref().map(|_| 1);
+        let mut items = vec![file_write];
+        items.extend(usage.map(|u| TransactWriteItem::builder().update(u).build()));
+        let claim_at = match claim {
+            Some(claim) => {
+                items.push(TransactWriteItem::builder().update(self.claim_update(claim)?).build());
+                Some(items.len() - 1)
+            }
+            None => None,
+        };
+        for attempt in 1..=CONFLICT_ATTEMPTS {
+            let result = self
+                .table
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(Written::Done),
+                Err(e) => e,
+            };
+            let reasons: Vec<Option<String>> = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let failed = |index: Option<usize>| {
+                index.and_then(|i| reasons.get(i)).and_then(Option::as_deref)
+                    == Some("ConditionalCheckFailed")
+            };
+            if failed(claim_at) {
+                return Err(UploadClaim::consumed());
+            }
+            if failed(Some(0)) {
+                return Ok(Written::FileConditionFailed);
+            }
+            if failed(usage_at) {
+                let quota = self.quotas.for_org(org).unwrap_or_default();
+                return Err(quota_exceeded(quota));
+            }
+            let conflicted = reasons
+                .iter()
+                .any(|r| r.as_deref() == Some("TransactionConflict"))
+                || matches!(
+                    err.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionInProgressException(_))
+                );
+            if !conflicted || attempt == CONFLICT_ATTEMPTS {
+                return Err(sdk_error("TransactWriteItems", err));
+            }
+            tokio::time::sleep(conflict_pause(attempt)).await;
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// The claim of a saved upload: written once, kept longer than any temp object lives.
+    fn claim_update(&self, claim: UploadClaim<'_>) -> Result<Update> {
+        let now_secs = Clock::system().now_millis() / 1000;
+        Update::builder()
+            .table_name(&self.table.name)
             .key("pk", s(&upload_pk(claim.upload_key)))
             .update_expression("SET #by = :file, #ttl = if_not_exists(#ttl, :ttl)")
             .condition_expression("attribute_not_exists(#by)")
@@ -472,35 +697,13 @@ impl DynamoFiles {
             .expression_attribute_values(":file", s(&claim.file.to_string()))
             .expression_attribute_values(":ttl", n(now_secs + CLAIM_LIFETIME_SECS))
             .build()
-            .map_err(|e| Error::internal("TransactWriteItems request", e))?;
-        let result = self
-            .0
-            .client
-            .transact_write_items()
-            .transact_items(file_write)
-            .transact_items(TransactWriteItem::builder().update(claim_update).build())
-            .send()
-            .await;
-        let err = match result {
-            Ok(_) => return Ok(Written::Done),
-            Err(e) => e,
-        };
-        let failed = |index: usize| match err.as_service_error() {
-            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-                cancelled
-                    .cancellation_reasons()
-                    .get(index)
-                    .and_then(|r| r.code())
-                    == Some("ConditionalCheckFailed")
-            }
-            _ => false,
-        };
-        if failed(1) {
-            Err(UploadClaim::consumed())
-        } else if failed(0) {
-            Ok(Written::FileConditionFailed)
-        } else {
-            Err(sdk_error("TransactWriteItems", err))
-        }
+            .map_err(|e| Error::internal("TransactWriteItems request", e))
     }
+}
+
+/// 10 ms, 20 ms, 40 ms, ... (at most 640 ms), each between half and all of that.
+fn conflict_pause(attempt: u32) -> Duration {
+    let ceiling = 10u64 << attempt.min(6);
+    let jitter = u64::from(Uuid::new_v4().as_u128() as u16) % (ceiling / 2 + 1);
+    Duration::from_millis(ceiling / 2 + jitter)
 }

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::{n, s, Item};
 use crate::domain::{
-    AccessControl, FileRecord, FileStatus, PendingUpload, StoredVersion, UploadState,
+    file_type, listed_size, related_ids_of, tags_of, AccessControl, FileRecord, FileStatus,
+    ListSort, PendingUpload, StoredVersion, UploadState,
 };
 use crate::error::{Error, Result};
 
@@ -16,6 +17,57 @@ use crate::error::{Error, Result};
 /// `list_key` (`<created_at>#<id>`). Upload records have no `list_key`, so they are
 /// not in it.
 pub const LIST_INDEX: &str = "by_org_created";
+
+/// The index of each order and the attribute it sorts by (its value is
+/// [`ListSort::key_of`]). Each is sparse: a delete removes the attribute at once.
+pub fn sort_index(sort: ListSort) -> (&'static str, &'static str) {
+    match sort {
+        ListSort::CreatedAt => (LIST_INDEX, "list_key"),
+        ListSort::UpdatedAt => ("by_org_updated", "updated_key"),
+        ListSort::Filename => ("by_org_filename", "name_key"),
+        ListSort::SizeBytes => ("by_org_size", "size_key"),
+    }
+}
+
+/// The files of an organisation that end, by end (`<expires_at>#<id>`): usage adds up
+/// the live ones, since the counter holds only files without an end.
+pub const EXPIRY_INDEX: &str = "by_org_expiry";
+pub(super) const EXPIRY_KEY: &str = "expiry_key";
+
+/// The partition key of an organisation's usage counter.
+pub fn usage_pk(org: &str) -> String {
+    format!("USAGE#{org}")
+}
+
+/// What filters read: the lowercased filename, the coarse type, the latest size, the
+/// `_tags` and the ids of the `relations`.
+pub(super) const FILENAME_LC: &str = "filename_lc";
+pub(super) const FILE_TYPE: &str = "file_type";
+pub(super) const SIZE_BYTES: &str = "size_bytes";
+pub(super) const TAGS: &str = "tags";
+pub(super) const RELATED_IDS: &str = "related_ids";
+
+/// The attributes that follow from a file's name, type, attributes and update time,
+/// written with every change (its size ones only with a new version).
+pub(super) fn listing_attributes(r: &FileRecord) -> Vec<(&'static str, AttributeValue)> {
+    let list = |values: Vec<&str>| AttributeValue::L(values.into_iter().map(s).collect());
+    vec![
+        (sort_index(ListSort::UpdatedAt).1, s(&ListSort::UpdatedAt.key_of(r))),
+        (sort_index(ListSort::Filename).1, s(&ListSort::Filename.key_of(r))),
+        (FILENAME_LC, s(&r.filename.to_lowercase())),
+        (FILE_TYPE, s(file_type(&r.mime_type, &r.filename))),
+        (TAGS, list(tags_of(r).collect())),
+        (RELATED_IDS, list(related_ids_of(r).collect())),
+    ]
+}
+
+/// The attributes that follow from a file's latest version.
+pub(super) fn size_attributes(r: &FileRecord) -> Vec<(&'static str, AttributeValue)> {
+    vec![
+        (sort_index(ListSort::SizeBytes).1, s(&ListSort::SizeBytes.key_of(r))),
+        (SIZE_BYTES, n(listed_size(r))),
+    ]
+}
 
 /// The partition key of a file's item.
 pub fn file_pk(id: Uuid) -> String {
@@ -50,11 +102,6 @@ pub(super) fn is_deleting(item: &Item) -> bool {
 
 pub(super) fn file_key(id: Uuid) -> Item {
     HashMap::from([("pk".to_owned(), s(&file_pk(id)))])
-}
-
-/// The sort key of a file in [`LIST_INDEX`]: timestamps are fixed-width, so they sort as strings.
-pub(super) fn list_key(created_at: &str, id: Uuid) -> String {
-    format!("{created_at}#{id}")
 }
 
 /// Upload records outlive their expiry by this long, then DynamoDB's TTL removes them.
@@ -128,6 +175,16 @@ pub(super) fn version_to_item(v: &StoredVersion) -> AttributeValue {
     if let Some(sum) = &v.checksum_sha256 {
         item.insert("checksum_sha256".to_owned(), s(sum));
     }
+    if let Some(at) = &v.uploaded_at {
+        item.insert("uploaded_at".to_owned(), s(at));
+    }
+    if let Some(by) = &v.uploaded_by {
+        item.insert("uploaded_by".to_owned(), s(by));
+    }
+    if !v.metadata.is_empty() {
+        let metadata = v.metadata.iter().map(|(k, v)| (k.clone(), s(v))).collect();
+        item.insert("metadata".to_owned(), AttributeValue::M(metadata));
+    }
     AttributeValue::M(item)
 }
 
@@ -140,7 +197,10 @@ pub(super) fn record_to_item(r: &FileRecord) -> Item {
     item.insert("kind".into(), s("file"));
     item.insert("id".into(), s(&r.id.to_string()));
     item.insert("org".into(), s(&r.org));
-    item.insert("list_key".into(), s(&list_key(&r.created_at, r.id)));
+    item.insert("list_key".into(), s(&ListSort::CreatedAt.key_of(r)));
+    for (name, value) in listing_attributes(r).into_iter().chain(size_attributes(r)) {
+        item.insert(name.into(), value);
+    }
     if let Some(latest) = r.latest() {
         item.insert(LAST_VERSION_AT.into(), s(&latest.created_at));
     }
@@ -166,6 +226,7 @@ pub(super) fn record_to_item(r: &FileRecord) -> Item {
     }
     if let Some(at) = &r.expires_at {
         item.insert(EXPIRES_AT.into(), s(at));
+        item.insert(EXPIRY_KEY.into(), s(&format!("{at}#{}", r.id)));
         if let Some(ttl) = ttl_of(at) {
             item.insert("ttl".into(), ttl);
         }
@@ -195,6 +256,17 @@ pub(super) fn item_to_record(item: &Item) -> Result<FileRecord> {
                 etag: text(m, "etag", WHAT)?,
                 created_at: text(m, "created_at", WHAT)?,
                 checksum_sha256: optional_text(m, "checksum_sha256"),
+                uploaded_at: optional_text(m, "uploaded_at"),
+                uploaded_by: optional_text(m, "uploaded_by"),
+                metadata: match m.get("metadata").map(AttributeValue::as_m) {
+                    None => Default::default(),
+                    Some(Ok(entries)) => entries
+                        .iter()
+                        .map(|(k, v)| Some((k.clone(), v.as_s().ok()?.clone())))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| malformed(WHAT, "versions[].metadata"))?,
+                    Some(Err(_)) => return Err(malformed(WHAT, "versions[].metadata")),
+                },
             })
         })
         .collect::<Result<Vec<_>>>()?;

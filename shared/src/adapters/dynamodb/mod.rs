@@ -3,6 +3,7 @@
 
 mod files;
 mod item;
+mod listing;
 mod uploads;
 
 use std::collections::HashMap;
@@ -10,7 +11,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
-pub use item::{file_pk, upload_pk, LIST_INDEX};
+use crate::ports::Quotas;
+
+pub use item::{file_pk, sort_index, upload_pk, usage_pk, EXPIRY_INDEX, LIST_INDEX};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -23,7 +26,10 @@ struct Table {
 
 /// File entities (`FileRepository`).
 #[derive(Clone, Debug)]
-pub struct DynamoFiles(Table);
+pub struct DynamoFiles {
+    table: Table,
+    quotas: Quotas,
+}
 
 /// Records of unsaved uploads (`UploadRecords`).
 #[derive(Clone, Debug)]
@@ -31,10 +37,19 @@ pub struct DynamoUploads(Table);
 
 impl DynamoFiles {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoFiles(Table {
-            client,
-            name: table.into(),
-        })
+        DynamoFiles {
+            table: Table {
+                client,
+                name: table.into(),
+            },
+            quotas: Quotas::default(),
+        }
+    }
+
+    /// Files whose writes keep within `quotas`.
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
     }
 }
 

@@ -7,17 +7,28 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use super::lock;
-use crate::domain::FileRecord;
-use crate::error::{Error, ErrorCode, Result};
+use crate::domain::{FileFilters, FileQuery, FileRecord};
+use crate::error::{Error, Result};
 use crate::ports::{
-    superseded_fetch, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest,
-    UploadClaim, MAX_PAGE_SIZE,
+    quota_exceeded, superseded_fetch, Counted, Cursor, FileChange, FileRepository, IngestStep,
+    Page, PageRequest, Quotas, UploadClaim, Usage, MAX_PAGE_SIZE,
 };
-use crate::time::later_than;
+use crate::time::{later_than, Clock};
 
 #[derive(Default)]
 pub struct MemoryFiles {
     pub(super) state: Arc<Mutex<State>>,
+    quotas: Quotas,
+}
+
+impl MemoryFiles {
+    /// Files whose writes keep within `quotas`.
+    pub fn with_quotas(quotas: Quotas) -> Self {
+        MemoryFiles {
+            quotas,
+            ..MemoryFiles::default()
+        }
+    }
 }
 
 #[derive(Default)]
@@ -44,6 +55,36 @@ impl State {
         }
     }
 
+    /// The listed, visible files of `org` at `now`.
+    fn listed<'s>(&'s self, org: &'s str, now: &'s str) -> impl Iterator<Item = &'s FileRecord> {
+        self.files
+            .values()
+            .filter(move |(r, deleting)| r.org == org && !deleting && r.is_listed(now))
+            .map(|(r, _)| r)
+    }
+
+    fn usage(&self, org: &str, now: &str) -> Usage {
+        self.listed(org, now).fold(Usage::default(), |u, r| Usage {
+            files: u.files + 1,
+            versions: u.versions + r.versions.len() as u64,
+            bytes: u.bytes + r.versions.iter().map(|v| v.size_bytes).sum::<u64>(),
+        })
+    }
+
+    /// `QuotaExceeded` if `added` bytes would take `org` past its quota.
+    fn check_quota(&self, quotas: &Quotas, org: &str, added: u64) -> Result<()> {
+        match quotas.for_org(org) {
+            Some(quota) if added > 0 => {
+                let now = Clock::system().now_rfc3339();
+                if self.usage(org, &now).bytes + added > quota {
+                    return Err(quota_exceeded(quota));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn record_claim(&mut self, claim: Option<UploadClaim<'_>>) {
         if let Some(c) = claim {
             self.claims.insert(c.upload_key.to_owned(), c.file);
@@ -53,11 +94,6 @@ impl State {
 
 fn not_found(id: Uuid) -> Error {
     Error::not_found(format!("file {id} not found"))
-}
-
-/// Where a file stands in its organisation's listing (newest first sorts these descending).
-fn list_key(record: &FileRecord) -> String {
-    format!("{}#{}", record.created_at, record.id)
 }
 
 impl FileRepository for MemoryFiles {
@@ -75,28 +111,34 @@ impl FileRepository for MemoryFiles {
             .collect())
     }
 
-    async fn list(&self, org: &str, page: &PageRequest) -> Result<Page<FileRecord>> {
+    async fn list(
+        &self,
+        org: &str,
+        query: &FileQuery,
+        page: &PageRequest,
+    ) -> Result<Page<FileRecord>> {
         let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
-        let after = match &page.after {
-            Some(Cursor(raw)) => Some(
-                raw.rsplit_once('#')
-                    .and_then(|(_, id)| Uuid::parse_str(id).ok())
-                    .map(|_| raw.clone())
-                    .ok_or_else(|| {
-                        Error::new(ErrorCode::InvalidQuery, "the cursor is not valid")
-                    })?,
-            ),
-            None => None,
-        };
+        if page.after.as_ref().is_some_and(|c| c.file().is_none()) {
+            return Err(Error::new(
+                crate::error::ErrorCode::InvalidQuery,
+                "the cursor is not valid",
+            ));
+        }
         let state = lock(&self.state);
-        let mut listed: Vec<(String, FileRecord)> = state
-            .files
-            .values()
-            .filter(|(r, deleting)| r.org == org && !deleting && r.is_listed(&page.now))
-            .map(|(r, _)| (list_key(r), r.clone()))
-            .filter(|(key, _)| after.as_ref().is_none_or(|after| key < after))
+        let examined: Vec<(String, &FileRecord)> = state
+            .listed(org, &page.now)
+            .map(|r| (query.sort.key_of(r), r))
+            .filter(|(key, _)| page.after.as_ref().is_none_or(|c| query.is_after(key, &c.0)))
             .collect();
-        listed.sort_by(|a, b| b.0.cmp(&a.0));
+        let read = examined.len() as u64;
+        let mut listed: Vec<(String, &FileRecord)> = examined
+            .into_iter()
+            .filter(|(_, r)| query.filters.matches(r))
+            .collect();
+        listed.sort_by(|a, b| match query.order {
+            crate::domain::SortOrder::Ascending => a.0.cmp(&b.0),
+            crate::domain::SortOrder::Descending => b.0.cmp(&a.0),
+        });
         let more = listed.len() > limit;
         listed.truncate(limit);
         let next = match (more, listed.last()) {
@@ -104,9 +146,24 @@ impl FileRepository for MemoryFiles {
             _ => None,
         };
         Ok(Page {
-            items: listed.into_iter().map(|(_, r)| r).collect(),
+            items: listed.into_iter().map(|(_, r)| r.clone()).collect(),
             next,
+            read,
         })
+    }
+
+    async fn count(&self, org: &str, filters: &FileFilters, now: &str) -> Result<Counted> {
+        let state = lock(&self.state);
+        let (mut count, mut read) = (0, 0);
+        for record in state.listed(org, now) {
+            read += 1;
+            count += u64::from(filters.matches(record));
+        }
+        Ok(Counted { count, read })
+    }
+
+    async fn usage(&self, org: &str, now: &str) -> Result<Usage> {
+        Ok(lock(&self.state).usage(org, now))
     }
 
     async fn create(&self, record: &FileRecord, claim: Option<UploadClaim<'_>>) -> Result<()> {
@@ -118,6 +175,8 @@ impl FileRepository for MemoryFiles {
             )));
         }
         state.check_claim(claim)?;
+        let added = record.versions.iter().map(|v| v.size_bytes).sum();
+        state.check_quota(&self.quotas, &record.org, added)?;
         state.record_claim(claim);
         state.files.insert(record.id, (record.clone(), false));
         Ok(())
@@ -143,6 +202,8 @@ impl FileRepository for MemoryFiles {
             }
         }
         state.check_claim(claim)?;
+        let added = change.new_version.as_ref().map_or(0, |v| v.size_bytes);
+        state.check_quota(&self.quotas, org, added)?;
         let mut stored = change.clone();
         if let Some(version) = &mut stored.new_version {
             version.created_at = later_than(&version.created_at, last.as_deref());

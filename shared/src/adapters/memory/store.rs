@@ -62,6 +62,7 @@ impl MemoryStore {
             last_modified_ms: Some(crate::time::Clock::system().now_millis()),
             checksum_sha256: None,
             declared_sha256,
+            ..ObjectMeta::default()
         };
         lock(&self.objects).insert(
             key.into(),

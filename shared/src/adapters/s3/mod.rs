@@ -10,7 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumMode, Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
 use bytes::Bytes;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
 
 use super::sdk::{is_condition_failed, is_not_found, sdk_error};
 use crate::error::{Error, Result};
@@ -201,6 +201,30 @@ pub(super) fn header_refs<'a>(
 /// Metadata (`x-amz-meta-sha256`) where a multipart upload keeps its declared checksum.
 pub(super) const DECLARED_SHA256: &str = "sha256";
 
+/// What S3 user metadata may not hold as it is: anything outside printable ASCII (and
+/// `%` itself). Values are stored so encoded and decoded when read, so any text round-trips.
+const METADATA_VALUE: &AsciiSet = &CONTROLS.add(b'%').add(0x7f);
+
+/// A metadata value as S3 keeps it.
+pub(super) fn encode_metadata_value(value: &str) -> String {
+    utf8_percent_encode(value, METADATA_VALUE).to_string()
+}
+
+/// The uploader's metadata of an object, decoded; the service's own keys left out.
+pub(super) fn user_metadata(
+    stored: Option<&std::collections::HashMap<String, String>>,
+) -> std::collections::BTreeMap<String, String> {
+    stored
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != DECLARED_SHA256)
+        .map(|(k, v)| {
+            let value = percent_decode_str(v).decode_utf8_lossy().into_owned();
+            (k.to_ascii_lowercase(), value)
+        })
+        .collect()
+}
+
 pub(super) fn unquote(etag: &str) -> String {
     etag.trim_matches('"').to_owned()
 }
@@ -213,8 +237,15 @@ impl ObjectStore for S3Store {
     async fn presign_put(&self, key: &str, terms: &PutTerms<'_>, ttl: Duration) -> Result<String> {
         let headers = terms.signed_headers();
         let headers = header_refs(&headers);
-        self.presign("PUT", key, &[("x-id", "PutObject")], &headers, ttl)
-            .await
+        let metadata: Vec<(String, String)> = terms
+            .metadata
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (format!("x-amz-meta-{k}"), encode_metadata_value(v)))
+            .collect();
+        let mut query = vec![("x-id", "PutObject")];
+        query.extend(metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        self.presign("PUT", key, &query, &headers, ttl).await
     }
 
     async fn presign_get(
@@ -254,6 +285,7 @@ impl ObjectStore for S3Store {
                     .filter(|c| !c.contains('-'))
                     .map(str::to_owned),
                 declared_sha256: out.metadata().and_then(|m| m.get(DECLARED_SHA256)).cloned(),
+                metadata: user_metadata(out.metadata()),
             })),
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(sdk_error("HeadObject", e)),
