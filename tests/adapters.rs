@@ -28,6 +28,14 @@ mod dynamodb_files {
     ));
 }
 
+mod dynamodb_listing {
+    use super::*;
+    shared::file_listing_conformance!((
+        DynamoFiles::new(clients().dynamodb, config().table),
+        new_org()
+    ));
+}
+
 mod dynamodb_uploads {
     use super::*;
     shared::upload_records_conformance!((

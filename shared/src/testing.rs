@@ -12,12 +12,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use uuid::Uuid;
 
-use crate::domain::{FileRecord, PendingUpload};
+use crate::domain::{FileFilters, FileQuery, FileRecord, PendingUpload};
 use crate::error::{Error, Result};
 use crate::ports::{
-    CopyOutcome, FileChange, FileRepository, MultipartStore, MultipartTerms, ObjectMeta,
+    CopyOutcome, Counted, FileChange, FileRepository, MultipartStore, MultipartTerms, ObjectMeta,
     ObjectStore, Page, PageRequest, PartTag, PutTerms, ResponseHeaders, Stores, UploadClaim,
-    UploadRecords,
+    UploadRecords, Usage,
 };
 
 /// When the chosen call fails.
@@ -267,8 +267,27 @@ impl<F: FileRepository> FileRepository for Faulty<F> {
             .await
     }
 
-    async fn list(&self, org: &str, page: &PageRequest) -> Result<Page<FileRecord>> {
-        self.faults.call("Query", self.inner.list(org, page)).await
+    async fn list(
+        &self,
+        org: &str,
+        query: &FileQuery,
+        page: &PageRequest,
+    ) -> Result<Page<FileRecord>> {
+        self.faults
+            .call("Query", self.inner.list(org, query, page))
+            .await
+    }
+
+    async fn count(&self, org: &str, filters: &FileFilters, now: &str) -> Result<Counted> {
+        self.faults
+            .call("Query", self.inner.count(org, filters, now))
+            .await
+    }
+
+    async fn usage(&self, org: &str, now: &str) -> Result<Usage> {
+        self.faults
+            .call("GetItem", self.inner.usage(org, now))
+            .await
     }
 
     async fn create(&self, record: &FileRecord, claim: Option<UploadClaim<'_>>) -> Result<()> {

@@ -7,13 +7,15 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::{Instrument, Span};
 
 use super::direct;
+use super::listing;
 use super::parse::{self, file_id};
 use super::respond::{error_response, Reply};
 use super::routes::{find_route, Function, Operation};
 use super::wire::{
-    BatchLinkJson, CompletedUploadJson, DeletedJson, DownloadLinkJson, FileEntity,
-    MultipartSessionJson, MultipartStatusJson, SignedPartsJson, StoredPartJson, UploadTicketJson,
-    UploadedFileJson, VerificationJson,
+    BatchLinkJson, BulkDeletedJson, CompletedUploadJson, CountJson, DeletedJson,
+    DownloadLinkJson, FileEntity, FileListJson, MultipartSessionJson, MultipartStatusJson,
+    SignedPartsJson, StoredPartJson, UploadTicketJson, UploadedFileJson, UsageJson,
+    VerificationJson,
 };
 use crate::domain::{FileRecord, FileStatus};
 use crate::error::{Error, Result};
@@ -102,6 +104,10 @@ async fn dispatch<B: Backend>(
         Operation::GetMultipartUpload => multipart_status(s, &input).await,
         Operation::CompleteMultipartUpload => complete_multipart(s, &input).await,
         Operation::AbortMultipartUpload => abort_multipart(s, &input).await,
+        Operation::ListFiles => list_files(s, &input).await,
+        Operation::CountFiles => count_files(s, &input).await,
+        Operation::DeleteFiles => delete_files(s, &input).await,
+        Operation::GetUsage => get_usage(s, &input).await,
     }
 }
 
@@ -245,4 +251,39 @@ async fn abort_multipart<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> R
     let caller = caller(s, input)?;
     s.abort_multipart(&caller, upload_id(input)?).await?;
     Ok(Reply::NoContent)
+}
+
+async fn list_files<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let (query, limit, cursor) = listing::list_request(&input.query)?;
+    let page = s.list(&caller, &query, limit, cursor.as_deref()).await?;
+    let base = parse::public_base_url(&s.config, input.request)?;
+    let bucket = s.store().bucket();
+    Reply::ok(&FileListJson {
+        results: page
+            .items
+            .iter()
+            .map(|r| FileEntity::new(r, bucket, &base))
+            .collect(),
+        next_cursor: page.next_cursor.as_deref(),
+    })
+}
+
+async fn count_files<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let filters = listing::count_request(&input.query)?;
+    let count = s.count(&caller, &filters).await?;
+    Reply::ok(&CountJson { count })
+}
+
+async fn delete_files<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    let selection = listing::delete_request(&input.query)?;
+    let deleted = s.bulk_delete(&caller, selection).await?;
+    Reply::ok(&BulkDeletedJson::from(deleted))
+}
+
+async fn get_usage<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
+    let caller = caller(s, input)?;
+    Reply::ok(&UsageJson::from(s.usage(&caller).await?))
 }

@@ -2,14 +2,15 @@
 //! Gateway (or the local API) has already checked the token and put its claims in
 //! the request context.
 //!
-//! `routes` is the table, `handlers` one function per operation, `parse` turns
-//! requests into the service's types, `wire` its answers into JSON, `respond` makes
+//! `routes` is the table, `handlers` one function per operation, `parse` (and
+//! `listing`, the browse routes' query strings) turns requests into the service's types, `wire` its answers into JSON, `respond` makes
 //! the HTTP responses (errors in one place).
 
 pub mod direct;
 mod form;
 mod handlers;
 mod lambda;
+mod listing;
 mod parse;
 mod respond;
 mod routes;

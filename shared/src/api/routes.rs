@@ -43,6 +43,10 @@ pub enum Operation {
     GetMultipartUpload,
     CompleteMultipartUpload,
     AbortMultipartUpload,
+    ListFiles,
+    CountFiles,
+    DeleteFiles,
+    GetUsage,
 }
 
 /// One row of the API.
@@ -94,6 +98,10 @@ pub const ROUTES: &[RouteDef] = &[
     token("GET",    "/v2/files/uploads/{id}",           F::Upload,   O::GetMultipartUpload),
     token("POST",   "/v2/files/uploads/{id}/complete",  F::Upload,   O::CompleteMultipartUpload),
     token("DELETE", "/v2/files/uploads/{id}",           F::Upload,   O::AbortMultipartUpload),
+    token("GET",    "/v2/files",                 F::Get,             O::ListFiles),
+    token("GET",    "/v2/files:count",           F::Get,             O::CountFiles),
+    token("DELETE", "/v2/files",                 F::Delete,          O::DeleteFiles),
+    token("GET",    "/v2/usage",                 F::Get,             O::GetUsage),
 ];
 
 /// Matches a path against a template; the `{id}` segment is returned if there is one.
@@ -154,7 +162,9 @@ mod tests {
             405
         );
         assert_eq!(find_route("GET", "/v2/nothing").unwrap_err().status(), 404);
-        assert_eq!(find_route("GET", "/v2/files//").unwrap_err().status(), 405);
+        assert_eq!(find_route("PUT", "/v2/files").unwrap_err().status(), 405);
+        let (def, _) = find_route("GET", "/v2/files:count").unwrap();
+        assert_eq!(def.operation, Operation::CountFiles);
         let (def, id) = find_route("POST", "/v2/files/uploads/u-1/complete").unwrap();
         assert_eq!(
             (def.operation, id),

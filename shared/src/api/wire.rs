@@ -1,12 +1,16 @@
 //! The JSON shapes of answers: the only place the service's values become JSON.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::domain::{file_type, FileRecord, S3Ref, StoredVersion};
 use crate::ports::PartTag;
-use crate::service::{BatchLink, MultipartSession, SignedPart, UploadTicket};
+use crate::service::{
+    BatchLink, BulkDeleted, MultipartSession, SignedPart, UploadTicket, UsageReport,
+};
 
 /// The File entity that save and get answer.
 #[derive(Serialize)]
@@ -76,6 +80,14 @@ struct VersionJson<'a> {
     created_at: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     checksum_sha256: Option<&'a str>,
+    /// When the bytes arrived: the upload's own time, else the version's.
+    uploaded_at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uploaded_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    md5: Option<&'a str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    metadata: &'a BTreeMap<String, String>,
 }
 
 impl<'a> FileEntity<'a> {
@@ -116,6 +128,10 @@ impl<'a> FileEntity<'a> {
                     etag: &v.etag,
                     created_at: &v.created_at,
                     checksum_sha256: v.checksum_sha256.as_deref(),
+                    uploaded_at: v.uploaded_at.as_deref().unwrap_or(&v.created_at),
+                    uploaded_by: v.uploaded_by.as_deref(),
+                    md5: v.md5(),
+                    metadata: &v.metadata,
                 })
                 .collect(),
             status: record.status.as_str(),
@@ -305,5 +321,51 @@ mod tests {
         assert_eq!(readable_size(1_200_000), "1.2 MB");
         assert_eq!(readable_size(999_999), "1.0 MB");
         assert_eq!(readable_size(1_500), "1.5 KB");
+    }
+}
+
+/// A page of `GET /v2/files`; `next_cursor` is null on the last page.
+#[derive(Serialize)]
+pub struct FileListJson<'a> {
+    pub results: Vec<FileEntity<'a>>,
+    pub next_cursor: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct CountJson {
+    pub count: u64,
+}
+
+#[derive(Serialize)]
+pub struct BulkDeletedJson {
+    pub deleted: u64,
+    pub more: bool,
+}
+
+impl From<BulkDeleted> for BulkDeletedJson {
+    fn from(d: BulkDeleted) -> Self {
+        BulkDeletedJson {
+            deleted: d.deleted,
+            more: d.more,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct UsageJson {
+    pub files: u64,
+    pub versions: u64,
+    pub bytes: u64,
+    pub quota_bytes: Option<u64>,
+}
+
+impl From<UsageReport> for UsageJson {
+    fn from(r: UsageReport) -> Self {
+        UsageJson {
+            files: r.usage.files,
+            versions: r.usage.versions,
+            bytes: r.usage.bytes,
+            quota_bytes: r.quota_bytes,
+        }
     }
 }

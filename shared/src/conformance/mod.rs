@@ -12,6 +12,7 @@
 //! The expression builds `(adapter, scope)`; the scope (a key prefix, or an
 //! organisation) must be unique per run so that checks never see each other's data.
 
+pub mod browse;
 pub mod files;
 pub mod multipart;
 pub mod object_store;
@@ -100,6 +101,22 @@ macro_rules! file_repository_conformance {
     };
 }
 
+/// Every check of listings, counts and usage (`FileRepository` too).
+#[macro_export]
+macro_rules! file_listing_conformance {
+    ($make:expr) => {
+        $crate::conformance_tests!(
+            browse,
+            $make,
+            [
+                every_sort_pages_without_gaps_or_repeats,
+                filters_and_their_combinations_list_and_count_alike,
+                usage_follows_every_write,
+            ]
+        );
+    };
+}
+
 /// Every `UploadRecords` check.
 #[macro_export]
 macro_rules! upload_records_conformance {
@@ -129,6 +146,11 @@ mod memory {
     mod files {
         use super::*;
         crate::file_repository_conformance!((MemoryFiles::default(), "org-1".to_string()));
+    }
+
+    mod listing {
+        use super::*;
+        crate::file_listing_conformance!((MemoryFiles::default(), "org-1".to_string()));
     }
 
     mod uploads {

@@ -151,6 +151,7 @@ pub async fn presigned_urls_differ_by_method<S: ObjectStore>(store: &S, scope: &
         content_type: Some("text/plain"),
         content_length: Some(3),
         checksum_sha256: None,
+        metadata: None,
     };
     let ttl = Duration::from_secs(60);
     let put_url = store.presign_put(&key, &terms, ttl).await.unwrap();

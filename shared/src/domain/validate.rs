@@ -131,6 +131,39 @@ pub fn validate_metadata(metadata: &std::collections::BTreeMap<String, String>) 
     Ok(())
 }
 
+/// `relations`: the entities a file belongs to, as epilot writes them:
+/// `[{entity_id, _schema?, _tags?}]`.
+fn validate_relations(value: &Value) -> Result<()> {
+    let fail = || {
+        Err(Error::new(
+            ErrorCode::InvalidAttribute,
+            "relations must be a list of {entity_id, _schema?, _tags?} with string values",
+        ))
+    };
+    let Value::Array(relations) = value else {
+        return fail();
+    };
+    for relation in relations {
+        let Value::Object(fields) = relation else {
+            return fail();
+        };
+        let id_ok = fields
+            .get("entity_id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| !id.is_empty() && id.len() <= 256);
+        let rest_ok = fields.iter().all(|(k, v)| match k.as_str() {
+            "entity_id" => true,
+            "_schema" => v.is_string(),
+            "_tags" => v.as_array().is_some_and(|t| t.iter().all(Value::is_string)),
+            _ => false,
+        });
+        if !id_ok || !rest_ok {
+            return fail();
+        }
+    }
+    Ok(())
+}
+
 /// Checks the extra attributes of a save: scalar values (or lists of scalars), sane keys.
 pub fn validate_attributes(attributes: &Map<String, Value>) -> Result<()> {
     let fail = |message: String| Err(Error::new(ErrorCode::InvalidAttribute, message));
@@ -160,10 +193,22 @@ pub fn validate_attributes(attributes: &Map<String, Value>) -> Result<()> {
                 Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null
             )
         };
-        let shape_ok = match value {
-            Value::Array(items) => items.iter().all(scalar),
-            other => scalar(other),
-        };
+        if key == "relations" {
+            validate_relations(value)?;
+        } else if key == "_tags" {
+            let tags_ok = match value {
+                Value::Array(items) => items.iter().all(Value::is_string),
+                _ => false,
+            };
+            if !tags_ok {
+                return fail("_tags must be a list of strings".into());
+            }
+        }
+        let shape_ok = key == "relations"
+            || match value {
+                Value::Array(items) => items.iter().all(scalar),
+                other => scalar(other),
+            };
         if !shape_ok {
             return fail(format!(
                 "attribute \"{key}\" must be a string, number, boolean or a list of them"
@@ -226,5 +271,19 @@ mod tests {
         assert!(validate_attributes(&nested).is_err());
         let reserved: Map<String, Value> = serde_json::from_str(r#"{"_org":"other"}"#).unwrap();
         assert!(validate_attributes(&reserved).is_err());
+        let related: Map<String, Value> = serde_json::from_str(
+            r#"{"relations":[{"entity_id":"e1","_schema":"contact","_tags":["a"]}]}"#,
+        )
+        .unwrap();
+        assert!(validate_attributes(&related).is_ok());
+        for bad in [
+            r#"{"relations":[{"_schema":"contact"}]}"#,
+            r#"{"relations":[{"entity_id":"e1","x":{"y":1}}]}"#,
+            r#"{"relations":"e1"}"#,
+            r#"{"_tags":["a",1]}"#,
+        ] {
+            let bad: Map<String, Value> = serde_json::from_str(bad).unwrap();
+            assert!(validate_attributes(&bad).is_err(), "{bad:?} accepted");
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::{Caller, FileService};
 use crate::custom_url::SigningKeys;
@@ -179,7 +180,9 @@ impl<B: Backend> FileService<B> {
                 },
             )
             .await?;
-        let outcomes: Vec<_> = stream::iter(page.items.iter().map(|r| self.delete_with_retries(caller, r)))
+        let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
+        let outcomes: Vec<_> = stream::iter(ids)
+            .map(|id| self.delete_with_retries(caller, id))
             .buffer_unordered(BULK_DELETE_CONCURRENCY)
             .collect()
             .await;
@@ -215,18 +218,18 @@ impl<B: Backend> FileService<B> {
     async fn delete_with_retries(
         &self,
         caller: &Caller,
-        record: &FileRecord,
-    ) -> std::result::Result<bool, (uuid::Uuid, Error)> {
+        id: Uuid,
+    ) -> std::result::Result<bool, (Uuid, Error)> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.delete(caller, record.id).await {
+            match self.delete(caller, id).await {
                 Ok(()) => return Ok(true),
                 Err(e) if e.code() == ErrorCode::NotFound => return Ok(false),
                 Err(e) if e.is_retryable() && attempt < BULK_DELETE_ATTEMPTS => {
                     tokio::time::sleep(std::time::Duration::from_millis(50 * attempt as u64)).await;
                 }
-                Err(e) => return Err((record.id, e)),
+                Err(e) => return Err((id, e)),
             }
         }
     }

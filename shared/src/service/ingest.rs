@@ -286,12 +286,18 @@ impl<B: Backend> FileService<B> {
                     org: crate::domain::OrgId::parse(&job.org)?,
                     sub: None,
                 };
+                let over_quota = e.code() == ErrorCode::QuotaExceeded;
+                let reason = e.public_message().to_owned();
                 match self
                     .settle_failed_write(&caller, job.file, &key, None, e)
                     .await
                 {
                     Ok(_) => Ok(()),
                     Err(_) if superseded => Ok(()),
+                    // The bytes are gone again; the file says why.
+                    Err(_) if over_quota => {
+                        self.fail_fetch(&job.org, job.file, job.job, reason).await
+                    }
                     Err(e) => Err(e),
                 }
             }

@@ -31,6 +31,7 @@ async fn uploaded(svc: &Service, org: &str, name: &str, body: &[u8]) -> S3Ref {
                 mime_type: None,
                 size_bytes: None,
                 checksum_sha256: None,
+                metadata: Default::default(),
             },
         )
         .await
@@ -136,6 +137,7 @@ async fn public_uploads_can_be_claimed_by_any_organisation_but_org_uploads_canno
                 mime_type: None,
                 size_bytes: None,
                 checksum_sha256: None,
+                metadata: Default::default(),
             },
         )
         .await
@@ -193,6 +195,7 @@ fn public_upload(filename: &str, mime_type: Option<&str>, size: Option<u64>) -> 
         mime_type: mime_type.map(str::to_owned),
         size_bytes: size,
         checksum_sha256: None,
+        metadata: Default::default(),
     }
 }
 
