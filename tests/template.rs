@@ -274,15 +274,16 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
         names.sort();
         names
     };
-    // Save: reads, the copy, the entity and the upload's claim in one transaction; a
-    // direct upload's PUT; the ingest function's invocation, and the removal of a new
-    // file whose fetch failed within the wait.
+    // Save: reads, the copy, the entity, the usage counter and the upload's claim in
+    // one transaction; a direct upload's PUT; the ingest function's invocation, and
+    // the removal of a new file whose fetch failed within the wait; usage for a quota.
     assert_eq!(
         names("save"),
         [
             "dynamodb:DeleteItem",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
+            "dynamodb:Query",
             "dynamodb:UpdateItem",
             "lambda:InvokeFunction",
             "s3:AbortMultipartUpload",
@@ -292,21 +293,30 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
             "s3:PutObject"
         ]
     );
-    // Upload: presigned PUTs, and the steps of a multipart upload, under temp/ only.
+    // Upload: presigned PUTs, and the steps of a multipart upload, under temp/ only;
+    // usage for a quota (the counter, the files with an end).
     assert_eq!(
         names("upload"),
         [
+            "dynamodb:GetItem",
+            "dynamodb:Query",
             "s3:AbortMultipartUpload",
             "s3:ListMultipartUploadParts",
             "s3:PutObject"
         ]
     );
-    for (_, statement) in allowed(&template, "upload") {
-        assert_eq!(
-            statement["Resource"],
-            serde_json::json!({"Fn::Sub": "${FilesBucket.Arn}/temp/*"})
-        );
+    for (action, statement) in allowed(&template, "upload") {
+        let expected = match action.as_str() {
+            "dynamodb:GetItem" => serde_json::json!({"Fn::GetAtt": ["FilesTable", "Arn"]}),
+            "dynamodb:Query" => {
+                serde_json::json!({"Fn::Sub": "${FilesTable.Arn}/index/by_org_expiry"})
+            }
+            _ => serde_json::json!({"Fn::Sub": "${FilesBucket.Arn}/temp/*"}),
+        };
+        assert_eq!(statement["Resource"], expected, "{action}");
     }
+    // Get: reads only, the indexes for lists, counts and usage.
+    assert_eq!(names("get"), ["dynamodb:GetItem", "dynamodb:Query"]);
     let (_, invoke) = allowed(&template, "save")
         .into_iter()
         .find(|(a, _)| a == "lambda:InvokeFunction")
@@ -321,6 +331,7 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
         names("ingest"),
         [
             "dynamodb:GetItem",
+            "dynamodb:Query",
             "dynamodb:UpdateItem",
             "s3:AbortMultipartUpload",
             "s3:DeleteObject",
@@ -332,11 +343,14 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
         names("sweep"),
         ["s3:DeleteObject", "s3:ListBucket", "sqs:SendMessage"]
     );
-    // Delete: freeze (UpdateItem), the objects, a look under the file's prefix, the entity.
+    // Delete: read, freeze (UpdateItem), the objects, a look under the file's prefix,
+    // the entity; a delete by filter lists what matches.
     assert_eq!(
         names("delete"),
         [
             "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:Query",
             "dynamodb:UpdateItem",
             "s3:DeleteObject",
             "s3:ListBucket"

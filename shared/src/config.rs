@@ -65,7 +65,10 @@ fn quotas_from_env() -> Result<crate::ports::Quotas> {
     parse_quotas(default_bytes, &by_org)
 }
 
-pub(crate) fn parse_quotas(default_bytes: Option<u64>, by_org: &str) -> Result<crate::ports::Quotas> {
+pub(crate) fn parse_quotas(
+    default_bytes: Option<u64>,
+    by_org: &str,
+) -> Result<crate::ports::Quotas> {
     let mut quotas = crate::ports::Quotas {
         default_bytes,
         ..Default::default()

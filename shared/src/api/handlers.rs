@@ -12,10 +12,9 @@ use super::parse::{self, file_id};
 use super::respond::{error_response, Reply};
 use super::routes::{find_route, Function, Operation};
 use super::wire::{
-    BatchLinkJson, BulkDeletedJson, CompletedUploadJson, CountJson, DeletedJson,
-    DownloadLinkJson, FileEntity, FileListJson, MultipartSessionJson, MultipartStatusJson,
-    SignedPartsJson, StoredPartJson, UploadTicketJson, UploadedFileJson, UsageJson,
-    VerificationJson,
+    BatchLinkJson, BulkDeletedJson, CompletedUploadJson, CountJson, DeletedJson, DownloadLinkJson,
+    FileEntity, FileListJson, MultipartSessionJson, MultipartStatusJson, SignedPartsJson,
+    StoredPartJson, UploadTicketJson, UploadedFileJson, UsageJson, VerificationJson,
 };
 use crate::domain::{FileRecord, FileStatus};
 use crate::error::{Error, Result};

@@ -153,7 +153,11 @@ pub(super) fn list_request(
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| invalid(format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}")))?,
+            .ok_or_else(|| {
+                invalid(format!(
+                    "limit must be a whole number from 1 to {MAX_PAGE_SIZE}"
+                ))
+            })?,
     };
     let cursor = query.get("cursor").filter(|c| !c.is_empty()).cloned();
     let filters = file_filters(query)?;
@@ -181,7 +185,7 @@ pub(super) fn delete_request(query: &HashMap<String, String>) -> Result<DeleteSe
     let filters = file_filters(query)?;
     match (filters.is_empty(), all) {
         (true, true) => Ok(DeleteSelection::All),
-        (false, false) => Ok(DeleteSelection::Matching(filters)),
+        (false, false) => Ok(DeleteSelection::Matching(Box::new(filters))),
         (true, false) => Err(invalid(
             "name at least one filter, or all=true to delete every file of the organisation",
         )),

@@ -34,13 +34,11 @@ pub(super) fn caller(config: &Config, request: &Request) -> Result<Caller> {
         .and_then(|context| context.authorizer())
         .and_then(|authorizer| authorizer.jwt.as_ref())
         .map(|jwt| &jwt.claims);
-    let org = claims
-        .and_then(|claims| claims.get(claim))
-        .ok_or_else(|| {
-            Error::unauthorized(format!(
-                "a bearer token with an organisation claim ({claim}) is required"
-            ))
-        })?;
+    let org = claims.and_then(|claims| claims.get(claim)).ok_or_else(|| {
+        Error::unauthorized(format!(
+            "a bearer token with an organisation claim ({claim}) is required"
+        ))
+    })?;
     Ok(Caller {
         org: OrgId::parse(org)?,
         sub: claims

@@ -8,8 +8,8 @@ use serde_json::{json, Map};
 use uuid::Uuid;
 
 use crate::domain::{
-    AccessControl, FileFilters, FileQuery, FileRecord, FileStatus, ListSort, MimeFilter,
-    SortOrder, StoredVersion,
+    AccessControl, FileFilters, FileQuery, FileRecord, FileStatus, ListSort, MimeFilter, SortOrder,
+    StoredVersion,
 };
 use crate::ports::{FileChange, FileRepository, IngestStep, PageRequest, Usage};
 
@@ -265,7 +265,11 @@ fn sum(records: &[&FileRecord]) -> Usage {
 
 pub async fn usage_follows_every_write<R: FileRepository>(repo: &R, org: &str) {
     let usage = || async { repo.usage(org, NOW).await.unwrap() };
-    assert_eq!(usage().await, Usage::default(), "a new organisation uses nothing");
+    assert_eq!(
+        usage().await,
+        Usage::default(),
+        "a new organisation uses nothing"
+    );
     let mut records = variety(org);
     records.truncate(4);
     let [mut a, b, mut c, mut d] = <[FileRecord; 4]>::try_from(records).unwrap();

@@ -229,7 +229,10 @@ pub async fn a_file_being_deleted_is_hidden_and_frozen<R: FileRepository>(repo: 
         repo.get_many(&[first.id]).await.unwrap().is_empty(),
         "and from get_many"
     );
-    let listed = repo.list(org, &FileQuery::default(), &page(100)).await.unwrap();
+    let listed = repo
+        .list(org, &FileQuery::default(), &page(100))
+        .await
+        .unwrap();
     assert!(
         listed.items.iter().all(|r| r.id != first.id),
         "and from the listing"
@@ -318,7 +321,10 @@ pub async fn list_pages_newest_first_without_gaps_or_repeats<R: FileRepository>(
     let mut request = page(3);
     for round in 0.. {
         assert!(round < 5, "the listing ends");
-        let answer = repo.list(org, &FileQuery::default(), &request).await.unwrap();
+        let answer = repo
+            .list(org, &FileQuery::default(), &request)
+            .await
+            .unwrap();
         assert!(answer.items.len() <= 3, "a page holds at most its limit");
         seen.extend(answer.items.into_iter().map(|r| r.id));
         match answer.next {
@@ -331,7 +337,10 @@ pub async fn list_pages_newest_first_without_gaps_or_repeats<R: FileRepository>(
         seen, expected,
         "every file once, newest first, none of another organisation"
     );
-    let all = repo.list(org, &FileQuery::default(), &page(1000)).await.unwrap();
+    let all = repo
+        .list(org, &FileQuery::default(), &page(1000))
+        .await
+        .unwrap();
     assert_eq!(all.items.len(), 7);
     assert_eq!(all.items[0], stored[0], "listed records are whole");
     assert!(all.next.is_none(), "one page holds them all");
@@ -462,7 +471,10 @@ pub async fn lists_hold_only_files_with_bytes_that_have_not_ended<R: FileReposit
     let mut listed: Vec<Uuid> = Vec::new();
     let mut request = page(2);
     loop {
-        let answer = repo.list(org, &FileQuery::default(), &request).await.unwrap();
+        let answer = repo
+            .list(org, &FileQuery::default(), &request)
+            .await
+            .unwrap();
         assert!(answer.items.len() <= 2);
         listed.extend(answer.items.iter().map(|r| r.id));
         match answer.next {

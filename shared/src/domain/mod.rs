@@ -16,15 +16,14 @@ pub use mime::{
 };
 pub use org::{AccessControl, OrgId};
 pub use query::{
-    listed_size, related_ids_of, size_prefix, tags_of, FileFilters, FileQuery, ListSort, MimeFilter,
-    SortOrder,
+    listed_size, related_ids_of, size_prefix, tags_of, FileFilters, FileQuery, ListSort,
+    MimeFilter, SortOrder,
 };
 pub use upload::{
     padded_sequencer, PendingUpload, UploadState, MAX_MULTIPART_BYTES, MAX_UPLOAD_BYTES,
     UNSAVED_UPLOAD_LIFETIME_MS,
 };
 pub use validate::{
-    validate_attributes, validate_filename, validate_metadata, validate_mime_type,
-    validate_sha256, MAX_FILENAME_BYTES, MAX_METADATA_BYTES, MAX_METADATA_ENTRIES,
-    RESERVED_ATTRIBUTES,
+    validate_attributes, validate_filename, validate_metadata, validate_mime_type, validate_sha256,
+    MAX_FILENAME_BYTES, MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, RESERVED_ATTRIBUTES,
 };

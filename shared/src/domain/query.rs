@@ -260,8 +260,12 @@ mod tests {
         assert!(filters.matches(&record));
         filters.created_to = Some("2026-01-02T00:00:00.000Z".into());
         assert!(!filters.matches(&record));
-        assert!(ListSort::SizeBytes.key_of(&record).starts_with("00000000000000000000#"));
-        assert!(ListSort::Filename.key_of(&record).starts_with("übersicht q3.pdf#"));
+        assert!(ListSort::SizeBytes
+            .key_of(&record)
+            .starts_with("00000000000000000000#"));
+        assert!(ListSort::Filename
+            .key_of(&record)
+            .starts_with("übersicht q3.pdf#"));
         let query = FileQuery::default();
         assert_ne!(query.digest("a"), query.digest("b"));
         assert_ne!(

@@ -105,7 +105,9 @@ pub const MAX_METADATA_BYTES: usize = 1536;
 pub fn validate_metadata(metadata: &std::collections::BTreeMap<String, String>) -> Result<()> {
     let fail = |message: String| Err(Error::new(ErrorCode::InvalidMetadata, message));
     if metadata.len() > MAX_METADATA_ENTRIES {
-        return fail(format!("metadata holds at most {MAX_METADATA_ENTRIES} entries"));
+        return fail(format!(
+            "metadata holds at most {MAX_METADATA_ENTRIES} entries"
+        ));
     }
     let mut bytes = 0;
     for (key, value) in metadata {
@@ -119,7 +121,9 @@ pub fn validate_metadata(metadata: &std::collections::BTreeMap<String, String>) 
             ));
         }
         if value.chars().any(char::is_control) {
-            return fail(format!("metadata value of {key:?} holds a control character"));
+            return fail(format!(
+                "metadata value of {key:?} holds a control character"
+            ));
         }
         bytes += key.len() + value.len();
     }

@@ -5,9 +5,7 @@ use std::future::Future;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::domain::{
-    AccessControl, FileFilters, FileQuery, FileRecord, FileStatus, StoredVersion,
-};
+use crate::domain::{AccessControl, FileFilters, FileQuery, FileRecord, FileStatus, StoredVersion};
 use crate::error::{Error, Result};
 
 /// What a save changes on an existing file: a new version, or only its metadata.

@@ -50,7 +50,7 @@ pub struct UsageReport {
 /// Which files a bulk delete takes, parsed at the edge: never "all" by omission.
 #[derive(Clone, Debug)]
 pub enum DeleteSelection {
-    Matching(FileFilters),
+    Matching(Box<FileFilters>),
     All,
 }
 
@@ -160,7 +160,7 @@ impl<B: Backend> FileService<B> {
         selection: DeleteSelection,
     ) -> Result<BulkDeleted> {
         let filters = match selection {
-            DeleteSelection::Matching(filters) => filters,
+            DeleteSelection::Matching(filters) => *filters,
             DeleteSelection::All => FileFilters::default(),
         };
         let query = FileQuery {

@@ -317,3 +317,68 @@ async fn access_changes_without_a_new_version_and_decides_what_public_url_serves
     svc.delete(&caller("org1"), id).await.unwrap();
     assert_eq!(svc.public_file(id).await.unwrap_err().status(), 404);
 }
+
+/// `n` files of `org` stored straight in the repository.
+async fn stored_files(svc: &Service, org: &str, n: usize) {
+    for i in 0..n {
+        let record = FileRecord {
+            id: Uuid::new_v4(),
+            org: org.into(),
+            created_at: format!("2026-01-01T00:00:00.{:03}Z", i % 1000),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+            filename: format!("f{i}.txt"),
+            mime_type: "text/plain".into(),
+            versions: vec![crate::domain::StoredVersion {
+                key: format!("files/{org}/{i}/v/f.txt"),
+                size_bytes: 1,
+                created_at: "2026-01-01T00:00:00.000Z".into(),
+                ..Default::default()
+            }],
+            ..FileRecord::default()
+        };
+        svc.files().create(&record, None).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_bulk_delete_takes_a_thousand_files_a_call_and_says_when_more_match() {
+    let svc = service();
+    stored_files(&svc, "org1", MAX_BULK_DELETE + 5).await;
+    stored_files(&svc, "org2", 3).await;
+    let all = || DeleteSelection::All;
+    let first = svc.bulk_delete(&caller("org1"), all()).await.unwrap();
+    assert_eq!(
+        first,
+        BulkDeleted {
+            deleted: MAX_BULK_DELETE as u64,
+            more: true
+        }
+    );
+    let second = svc.bulk_delete(&caller("org1"), all()).await.unwrap();
+    assert_eq!(
+        second,
+        BulkDeleted {
+            deleted: 5,
+            more: false
+        }
+    );
+    assert_eq!(svc.usage(&caller("org2")).await.unwrap().usage.files, 3);
+}
+
+#[tokio::test]
+async fn a_quota_refuses_uploads_and_saves_in_memory_as_on_dynamodb() {
+    let mut config = Config::for_tests("bucket", "table");
+    config.quotas.by_org.insert("org1".into(), 8);
+    let backend = MemoryBackend {
+        files: crate::adapters::memory::MemoryFiles::with_quotas(config.quotas.clone()),
+        ..MemoryBackend::in_memory("bucket")
+    };
+    let svc = FileService::new(backend, config, Clock::manual(1_700_000_000_000));
+    let s3ref = uploaded(&svc, "org1", "a.txt", b"hello").await;
+    svc.save(&caller("org1"), save_of(s3ref)).await.unwrap();
+    let s3ref = uploaded(&svc, "org1", "b.txt", b"hello").await;
+    let err = svc.save(&caller("org1"), save_of(s3ref)).await.unwrap_err();
+    assert_eq!((err.status(), err.code().as_str()), (413, "quota_exceeded"));
+    let report = svc.usage(&caller("org1")).await.unwrap();
+    assert_eq!((report.usage.bytes, report.quota_bytes), (5, Some(8)));
+}

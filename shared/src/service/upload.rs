@@ -36,7 +36,8 @@ impl<B: Backend> FileService<B> {
         }
         if let Some(org) = org {
             // An upload of unknown size needs at least a byte of room.
-            self.check_quota(org, request.size_bytes.unwrap_or(1)).await?;
+            self.check_quota(org, request.size_bytes.unwrap_or(1))
+                .await?;
         }
         let owner = org.map(OrgId::as_str).unwrap_or(PUBLIC_UPLOADS);
         // The key is always fresh: an upload can never name (and so overwrite) an existing object.

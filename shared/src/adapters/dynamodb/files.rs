@@ -6,16 +6,13 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use uuid::Uuid;
 
 use super::item::{
     attributes_json, file_key, is_deleting, item_to_record, listing_attributes, record_to_item,
-    size_attributes, sort_index, ttl_of, upload_pk, usage_pk, version_to_item,
-    CLAIM_LIFETIME_SECS, DELETING, EXPIRES_AT, EXPIRY_KEY, INGEST_JOB, LAST_VERSION_AT, STATUS,
-    STATUS_REASON,
+    size_attributes, sort_index, ttl_of, upload_pk, usage_pk, version_to_item, CLAIM_LIFETIME_SECS,
+    DELETING, EXPIRES_AT, EXPIRY_KEY, INGEST_JOB, LAST_VERSION_AT, STATUS, STATUS_REASON,
 };
 use super::{n, s, DynamoFiles, Item};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
@@ -219,7 +216,13 @@ impl FileRepository for DynamoFiles {
                 .map_err(|e| Error::internal("TransactWriteItems request", e))?;
             let removed = Counts::of(&standing).negated();
             match self
-                .write(TransactWriteItem::builder().update(update).build(), org, removed, 0, None)
+                .write(
+                    TransactWriteItem::builder().update(update).build(),
+                    org,
+                    removed,
+                    0,
+                    None,
+                )
                 .await?
             {
                 Written::Done => return Ok(record),
@@ -491,8 +494,7 @@ impl DynamoFiles {
                 Some(version) => {
                     update = update.expression_attribute_names("#assumed_expires", EXPIRES_AT);
                     conditions.push(
-                        "attribute_exists(#last) AND attribute_not_exists(#assumed_expires)"
-                            .into(),
+                        "attribute_exists(#last) AND attribute_not_exists(#assumed_expires)".into(),
                     );
                     Counts {
                         files: 0,
@@ -607,11 +609,9 @@ impl DynamoFiles {
                 .condition_expression("attribute_not_exists(#bytes) OR #bytes <= :room")
                 .expression_attribute_values(":room", n(room));
         }
-        Ok(Some(
-            update
-                .build()
-                .map_err(|e| Error::internal("TransactWriteItems request", e))?,
-        ))
+        Ok(Some(update.build().map_err(|e| {
+            Error::internal("TransactWriteItems request", e)
+        })?))
     }
 
     /// The file's write, the counter's change and the upload's claim in one
@@ -630,7 +630,11 @@ impl DynamoFiles {
         items.extend(usage.map(|u| TransactWriteItem::builder().update(u).build()));
         let claim_at = match claim {
             Some(claim) => {
-                items.push(TransactWriteItem::builder().update(self.claim_update(claim)?).build());
+                items.push(
+                    TransactWriteItem::builder()
+                        .update(self.claim_update(claim)?)
+                        .build(),
+                );
                 Some(items.len() - 1)
             }
             None => None,
@@ -656,7 +660,9 @@ impl DynamoFiles {
                 _ => Vec::new(),
             };
             let failed = |index: Option<usize>| {
-                index.and_then(|i| reasons.get(i)).and_then(Option::as_deref)
+                index
+                    .and_then(|i| reasons.get(i))
+                    .and_then(Option::as_deref)
                     == Some("ConditionalCheckFailed")
             };
             if failed(claim_at) {

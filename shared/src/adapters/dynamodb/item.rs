@@ -52,8 +52,14 @@ pub(super) const RELATED_IDS: &str = "related_ids";
 pub(super) fn listing_attributes(r: &FileRecord) -> Vec<(&'static str, AttributeValue)> {
     let list = |values: Vec<&str>| AttributeValue::L(values.into_iter().map(s).collect());
     vec![
-        (sort_index(ListSort::UpdatedAt).1, s(&ListSort::UpdatedAt.key_of(r))),
-        (sort_index(ListSort::Filename).1, s(&ListSort::Filename.key_of(r))),
+        (
+            sort_index(ListSort::UpdatedAt).1,
+            s(&ListSort::UpdatedAt.key_of(r)),
+        ),
+        (
+            sort_index(ListSort::Filename).1,
+            s(&ListSort::Filename.key_of(r)),
+        ),
         (FILENAME_LC, s(&r.filename.to_lowercase())),
         (FILE_TYPE, s(file_type(&r.mime_type, &r.filename))),
         (TAGS, list(tags_of(r).collect())),
@@ -64,7 +70,10 @@ pub(super) fn listing_attributes(r: &FileRecord) -> Vec<(&'static str, Attribute
 /// The attributes that follow from a file's latest version.
 pub(super) fn size_attributes(r: &FileRecord) -> Vec<(&'static str, AttributeValue)> {
     vec![
-        (sort_index(ListSort::SizeBytes).1, s(&ListSort::SizeBytes.key_of(r))),
+        (
+            sort_index(ListSort::SizeBytes).1,
+            s(&ListSort::SizeBytes.key_of(r)),
+        ),
         (SIZE_BYTES, n(listed_size(r))),
     ]
 }

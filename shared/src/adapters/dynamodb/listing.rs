@@ -147,8 +147,7 @@ impl Expressions {
 
 /// The index and key condition that count with: the order whose range filters narrow it.
 fn counting_sort(f: &FileFilters) -> ListSort {
-    if f.created_from.is_none() && f.created_to.is_none() && (f.size_min.or(f.size_max)).is_some()
-    {
+    if f.created_from.is_none() && f.created_to.is_none() && (f.size_min.or(f.size_max)).is_some() {
         ListSort::SizeBytes
     } else {
         ListSort::CreatedAt
@@ -156,7 +155,11 @@ fn counting_sort(f: &FileFilters) -> ListSort {
 }
 
 impl DynamoFiles {
-    fn query(&self, sort: ListSort, e: &Expressions) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+    fn query(
+        &self,
+        sort: ListSort,
+        e: &Expressions,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         let (index, _) = sort_index(sort);
         self.table
             .client
@@ -201,7 +204,11 @@ impl DynamoFiles {
         // One item more than the page, so that the last page says it is the last.
         loop {
             let wanted = limit + 1 - items.len();
-            let batch = if filtered { wanted.max(FILTERED_READ) } else { wanted };
+            let batch = if filtered {
+                wanted.max(FILTERED_READ)
+            } else {
+                wanted
+            };
             let out = self
                 .query(query.sort, &e)
                 .scan_index_forward(query.order == crate::domain::SortOrder::Ascending)
@@ -299,7 +306,12 @@ impl DynamoFiles {
     }
 
     /// The listed files of `org` that have an end after `now`.
-    pub(super) async fn ending(&self, org: &str, now: &str, read: &mut u64) -> Result<Vec<FileRecord>> {
+    pub(super) async fn ending(
+        &self,
+        org: &str,
+        now: &str,
+        read: &mut u64,
+    ) -> Result<Vec<FileRecord>> {
         let mut e = Expressions::listed(org, &FileFilters::default(), now);
         e.name("#ek", EXPIRY_KEY);
         e.key.push("#ek > :now".into());

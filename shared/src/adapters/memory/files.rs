@@ -128,7 +128,11 @@ impl FileRepository for MemoryFiles {
         let examined: Vec<(String, &FileRecord)> = state
             .listed(org, &page.now)
             .map(|r| (query.sort.key_of(r), r))
-            .filter(|(key, _)| page.after.as_ref().is_none_or(|c| query.is_after(key, &c.0)))
+            .filter(|(key, _)| {
+                page.after
+                    .as_ref()
+                    .is_none_or(|c| query.is_after(key, &c.0))
+            })
             .collect();
         let read = examined.len() as u64;
         let mut listed: Vec<(String, &FileRecord)> = examined
