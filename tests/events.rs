@@ -24,6 +24,10 @@ const API_EVENTS: &[&str] = &[
     "public-file.json",
     "save-direct.json",
     "save-from-url.json",
+    "list.json",
+    "count.json",
+    "delete-files.json",
+    "usage.json",
 ];
 /// The custom URL inside `verify-custom-url.json`, replaced by a freshly signed one.
 const SAMPLE_SIGNED_URL: &str = "https://archive.example.com/contracts/2024/contract.pdf?tenant=acme&expires_at=1795338900000&signature=REPLACE_WITH_THE_SIGNATURE_FROM_DOWNLOAD";

@@ -19,6 +19,7 @@
 
 mod alloc;
 mod ingest;
+mod listing;
 mod roundtrips;
 mod runtime_api;
 mod warm;
@@ -167,6 +168,10 @@ async fn run(options: &Options) -> Vec<Row> {
     if runs(6) {
         eprintln!("== 6. streaming a source into S3");
         rows.extend(ingest::streaming(options).await);
+    }
+    if runs(8) {
+        eprintln!("== 8. listing 10,000 files");
+        rows.extend(listing::listing(options).await);
     }
     rows
 }

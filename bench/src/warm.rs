@@ -519,7 +519,7 @@ impl Fixtures {
                 size_bytes: 10,
                 etag: "bench".into(),
                 created_at: now,
-                checksum_sha256: None,
+                ..StoredVersion::default()
             }],
             ..FileRecord::default()
         };

@@ -84,6 +84,30 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// List files, newest first unless sorted otherwise; one line each.
+    Ls {
+        /// created_at, updated_at, filename or size_bytes.
+        #[arg(long, default_value = "created_at")]
+        sort: String,
+        /// Ascending instead of descending.
+        #[arg(long)]
+        asc: bool,
+        /// Only filenames containing this (case-insensitive).
+        #[arg(short, long)]
+        query: Option<String>,
+        /// Only this type (image, document, spreadsheet, ...).
+        #[arg(long = "type")]
+        file_type: Option<String>,
+        /// Only this MIME type, or a family (image/*).
+        #[arg(long)]
+        mime_type: Option<String>,
+        /// Only files with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// At most this many files (default: all).
+        #[arg(short = 'n', long)]
+        max: Option<usize>,
+    },
     /// Show a file's details.
     Info { id: String },
     /// Delete a file and all its versions.
@@ -169,6 +193,66 @@ async fn run(cli: Cli) -> Outcome<()> {
                 println!("{}", serde_json::json!({ "path": written }));
             } else {
                 println!("{}", written.display());
+            }
+        }
+        Command::Ls {
+            sort,
+            asc,
+            query,
+            file_type,
+            mime_type,
+            tag,
+            max,
+        } => {
+            let filters = [
+                ("sort", Some(sort)),
+                ("order", Some(if asc { "asc" } else { "desc" }.to_owned())),
+                ("q", query),
+                ("type", file_type),
+                ("mime_type", mime_type),
+                ("tag", tag),
+            ];
+            let mut listed = 0;
+            let mut cursor: Option<String> = None;
+            loop {
+                let wanted = max.map_or(1000, |m| (m - listed).min(1000));
+                if wanted == 0 {
+                    break;
+                }
+                let mut query = form_urlencoded::Serializer::new(String::new());
+                query.append_pair("limit", &wanted.to_string());
+                for (name, value) in &filters {
+                    if let Some(value) = value {
+                        query.append_pair(name, value);
+                    }
+                }
+                if let Some(c) = &cursor {
+                    query.append_pair("cursor", c);
+                }
+                let page = api
+                    .call(Method::GET, &format!("/v2/files?{}", query.finish()), None)
+                    .await?;
+                for entity in page["results"].as_array().into_iter().flatten() {
+                    listed += 1;
+                    if cli.json {
+                        println!("{entity}");
+                    } else {
+                        println!(
+                            "{}  {:>10}  {}  {}",
+                            entity["_id"].as_str().unwrap_or("-"),
+                            entity["readable_size"].as_str().unwrap_or("-"),
+                            entity["_created_at"].as_str().unwrap_or("-"),
+                            entity["filename"].as_str().unwrap_or("-"),
+                        );
+                    }
+                }
+                match page["next_cursor"].as_str() {
+                    Some(next) => cursor = Some(next.to_owned()),
+                    None => break,
+                }
+            }
+            if !cli.quiet && !cli.json {
+                eprintln!("{listed} files");
             }
         }
         Command::Info { id } => {

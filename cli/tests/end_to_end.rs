@@ -211,3 +211,54 @@ async fn small_files_go_in_one_put_and_errors_are_one_line() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn ls_pages_through_every_file_in_the_order_asked() {
+    let stack = stack().await;
+    let org = new_org();
+    let dir = std::env::temp_dir().join(format!("files-cli-ls-{org}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    // More files than one page of the listing the CLI asks for with -n.
+    for (i, name) in ["b.txt", "A.txt", "c.png", "d.txt"].iter().enumerate() {
+        stack
+            .new_file(&org, name, "text/plain", &vec![b'x'; 10 * (i + 1)])
+            .await;
+    }
+    let mut ls = files(&stack, &org, &dir);
+    ls.args(["ls", "--sort", "filename", "--asc"]);
+    let listed = run(ls).await;
+    assert!(listed.ok, "{}", listed.stderr);
+    let names: Vec<&str> = listed
+        .stdout
+        .lines()
+        .map(|l| l.rsplit("  ").next().unwrap())
+        .collect();
+    assert_eq!(names, ["A.txt", "b.txt", "c.png", "d.txt"]);
+    assert_eq!(listed.stderr.trim(), "4 files");
+
+    let mut some = files(&stack, &org, &dir);
+    some.args(["ls", "--json", "-n", "3", "--sort", "size_bytes", "-q", "T"]);
+    let some = run(some).await;
+    assert!(some.ok, "{}", some.stderr);
+    let sizes: Vec<u64> = some
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["size_bytes"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        sizes,
+        [40, 20, 10],
+        "the largest .txt files first, three of them"
+    );
+
+    let mut bad = files(&stack, &org, &dir);
+    bad.args(["ls", "--sort", "colour"]);
+    let bad = run(bad).await;
+    assert!(!bad.ok);
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -145,6 +145,18 @@ impl Expressions {
     }
 }
 
+/// The filters a Query on `sort`'s index checks after reading: all but the range on
+/// that order's own attribute.
+fn residual(sort: ListSort, f: &FileFilters) -> FileFilters {
+    let mut rest = f.clone();
+    match sort {
+        ListSort::CreatedAt => (rest.created_from, rest.created_to) = (None, None),
+        ListSort::SizeBytes => (rest.size_min, rest.size_max) = (None, None),
+        ListSort::UpdatedAt | ListSort::Filename => {}
+    }
+    rest
+}
+
 /// The index and key condition that count with: the order whose range filters narrow it.
 fn counting_sort(f: &FileFilters) -> ListSort {
     if f.created_from.is_none() && f.created_to.is_none() && (f.size_min.or(f.size_max)).is_some() {
@@ -193,7 +205,8 @@ impl DynamoFiles {
         let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
         let mut e = Expressions::listed(org, &query.filters, &page.now);
         e.narrow(query.sort, &query.filters);
-        let filtered = !query.filters.is_empty();
+        // Filters the key condition does not serve leave items out: read more at once.
+        let filtered = !residual(query.sort, &query.filters).is_empty();
         let mut start = page
             .after
             .as_ref()
