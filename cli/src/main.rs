@@ -93,8 +93,8 @@ enum Command {
         #[arg(long)]
         asc: bool,
         /// Only filenames containing this (case-insensitive).
-        #[arg(short, long)]
-        query: Option<String>,
+        #[arg(short, long = "search")]
+        search: Option<String>,
         /// Only this type (image, document, spreadsheet, ...).
         #[arg(long = "type")]
         file_type: Option<String>,
@@ -198,7 +198,7 @@ async fn run(cli: Cli) -> Outcome<()> {
         Command::Ls {
             sort,
             asc,
-            query,
+            search,
             file_type,
             mime_type,
             tag,
@@ -207,7 +207,7 @@ async fn run(cli: Cli) -> Outcome<()> {
             let filters = [
                 ("sort", Some(sort)),
                 ("order", Some(if asc { "asc" } else { "desc" }.to_owned())),
-                ("q", query),
+                ("q", search),
                 ("type", file_type),
                 ("mime_type", mime_type),
                 ("tag", tag),

@@ -237,7 +237,16 @@ async fn ls_pages_through_every_file_in_the_order_asked() {
     assert_eq!(listed.stderr.trim(), "4 files");
 
     let mut some = files(&stack, &org, &dir);
-    some.args(["ls", "--json", "-n", "3", "--sort", "size_bytes", "-q", "T"]);
+    some.args([
+        "ls",
+        "--json",
+        "-n",
+        "3",
+        "--sort",
+        "size_bytes",
+        "--search",
+        "T",
+    ]);
     let some = run(some).await;
     assert!(some.ok, "{}", some.stderr);
     let sizes: Vec<u64> = some

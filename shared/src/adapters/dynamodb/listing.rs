@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 
 use super::item::{
@@ -167,12 +168,8 @@ fn counting_sort(f: &FileFilters) -> ListSort {
 }
 
 impl DynamoFiles {
-    fn query(
-        &self,
-        sort: ListSort,
-        e: &Expressions,
-    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
-        let (index, _) = sort_index(sort);
+    /// A Query on `index` with `e`'s conditions.
+    fn query(&self, index: &str, e: &Expressions) -> QueryFluentBuilder {
         self.table
             .client
             .query()
@@ -223,7 +220,7 @@ impl DynamoFiles {
                 wanted
             };
             let out = self
-                .query(query.sort, &e)
+                .query(sort_index(query.sort).0, &e)
                 .scan_index_forward(query.order == crate::domain::SortOrder::Ascending)
                 .limit(batch.min(MAX_PAGE_SIZE + 1) as i32)
                 .set_exclusive_start_key(start.take())
@@ -268,7 +265,7 @@ impl DynamoFiles {
         let mut start = None;
         loop {
             let out = self
-                .query(sort, &e)
+                .query(sort_index(sort).0, &e)
                 .select(Select::Count)
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -332,15 +329,7 @@ impl DynamoFiles {
         let mut start = None;
         loop {
             let out = self
-                .table
-                .client
-                .query()
-                .table_name(&self.table.name)
-                .index_name(EXPIRY_INDEX)
-                .key_condition_expression(e.key.join(" AND "))
-                .filter_expression(e.filter.join(" AND "))
-                .set_expression_attribute_names(Some(e.names.clone()))
-                .set_expression_attribute_values(Some(e.values.clone()))
+                .query(EXPIRY_INDEX, &e)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
