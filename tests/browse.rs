@@ -23,14 +23,14 @@ async fn varied_file(stack: &Stack, org: &str, i: usize) -> Value {
     let body = vec![b'x'; 10 + (i * 37) % 300];
     let s3ref = stack.upload(org, name, mime, &body).await;
     let mut save = json!({ "s3ref": s3ref, "filename": name });
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         save["_tags"] = json!(["invoice", format!("batch-{}", i % 2)]);
     }
     if i % 4 == 1 {
         save["relations"] =
             json!([{ "entity_id": format!("order-{}", i % 2), "_schema": "order" }]);
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         save["access_control"] = json!("public-read");
     }
     stack.save(org, save).await.expect(201)
@@ -157,6 +157,7 @@ async fn a_listing_is_stable_while_files_are_added() {
 
 #[tokio::test]
 async fn filters_and_combinations_list_and_count_the_same_files() {
+    type Admits<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
     let stack = stack().await;
     let org = new_org();
     let files = varied_files(&stack, &org, 30).await;
@@ -165,7 +166,7 @@ async fn filters_and_combinations_list_and_count_the_same_files() {
         .map(|f| f["_created_at"].as_str().unwrap())
         .collect();
     let (from, to) = (created[5], created[20]);
-    let cases: Vec<(String, Box<dyn Fn(&Value) -> bool>)> = vec![
+    let cases: Vec<(String, Admits)> = vec![
         (
             "q=RECHNUNG".into(),
             Box::new(|f: &Value| {

@@ -67,7 +67,7 @@ async fn files_of(svc: &Service, org: &str) -> Vec<FileRecord> {
     svc.backend
         .files
         .inner
-        .list(org, &page)
+        .list(org, &shared::domain::FileQuery::default(), &page)
         .await
         .unwrap()
         .items

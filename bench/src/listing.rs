@@ -25,7 +25,7 @@ fn record(org: &str, i: usize) -> FileRecord {
         _ => (format!("notes-{i}.txt"), "text/plain"),
     };
     let mut attributes = serde_json::Map::new();
-    if i % 100 == 0 {
+    if i.is_multiple_of(100) {
         attributes.insert("_tags".into(), serde_json::json!(["rare"]));
     }
     FileRecord {
