@@ -259,7 +259,7 @@ fn sum(records: &[&FileRecord]) -> Usage {
     records.iter().fold(Usage::default(), |u, r| Usage {
         files: u.files + 1,
         versions: u.versions + r.versions.len() as u64,
-        bytes: u.bytes + r.versions.iter().map(|v| v.size_bytes).sum::<u64>(),
+        bytes: u.bytes + r.stored_bytes(),
     })
 }
 

@@ -114,6 +114,11 @@ impl FileRecord {
         (!self.versions.is_empty() || self.custom_download_url.is_some()) && !self.has_expired(now)
     }
 
+    /// The bytes of all its versions: what it uses of its organisation's storage.
+    pub fn stored_bytes(&self) -> u64 {
+        self.versions.iter().map(|v| v.size_bytes).sum()
+    }
+
     pub fn latest(&self) -> Option<&StoredVersion> {
         self.versions.last()
     }

@@ -343,7 +343,7 @@ impl Standing {
             ending: r.expires_at.is_some(),
             listed: !r.versions.is_empty() || r.custom_download_url.is_some(),
             versions: r.versions.len() as u64,
-            bytes: r.versions.iter().map(|v| v.size_bytes).sum(),
+            bytes: r.stored_bytes(),
         }
     }
 
@@ -599,7 +599,7 @@ impl DynamoFiles {
                 .ending(org, &Clock::system().now_rfc3339(), &mut read)
                 .await?
                 .iter()
-                .flat_map(|r| r.versions.iter().map(|v| v.size_bytes))
+                .map(FileRecord::stored_bytes)
                 .sum();
             let room = quota as i128 - ending as i128 - added as i128;
             if room < 0 {

@@ -310,7 +310,7 @@ impl DynamoFiles {
         for record in self.ending(org, now, &mut read).await? {
             usage.files += 1;
             usage.versions += record.versions.len() as u64;
-            usage.bytes += record.versions.iter().map(|v| v.size_bytes).sum::<u64>();
+            usage.bytes += record.stored_bytes();
         }
         Ok((usage, read))
     }

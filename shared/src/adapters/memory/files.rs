@@ -67,7 +67,7 @@ impl State {
         self.listed(org, now).fold(Usage::default(), |u, r| Usage {
             files: u.files + 1,
             versions: u.versions + r.versions.len() as u64,
-            bytes: u.bytes + r.versions.iter().map(|v| v.size_bytes).sum::<u64>(),
+            bytes: u.bytes + r.stored_bytes(),
         })
     }
 
@@ -179,7 +179,7 @@ impl FileRepository for MemoryFiles {
             )));
         }
         state.check_claim(claim)?;
-        let added = record.versions.iter().map(|v| v.size_bytes).sum();
+        let added = record.stored_bytes();
         state.check_quota(&self.quotas, &record.org, added)?;
         state.record_claim(claim);
         state.files.insert(record.id, (record.clone(), false));
