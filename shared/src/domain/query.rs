@@ -156,26 +156,24 @@ impl FileFilters {
     }
 }
 
-/// A file's `_tags` (its string values).
-pub fn tags_of(record: &FileRecord) -> impl Iterator<Item = &str> {
+/// The items of a list attribute of a file (none when absent or not a list).
+fn list_attribute<'r>(record: &'r FileRecord, name: &str) -> impl Iterator<Item = &'r Value> {
     record
         .attributes
-        .get("_tags")
+        .get(name)
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(Value::as_str)
+}
+
+/// A file's `_tags` (its string values).
+pub fn tags_of(record: &FileRecord) -> impl Iterator<Item = &str> {
+    list_attribute(record, "_tags").filter_map(Value::as_str)
 }
 
 /// The entity ids a file's `relations` name.
 pub fn related_ids_of(record: &FileRecord) -> impl Iterator<Item = &str> {
-    record
-        .attributes
-        .get("relations")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.get("entity_id")?.as_str())
+    list_attribute(record, "relations").filter_map(|r| r.get("entity_id")?.as_str())
 }
 
 /// A listing: filters and order.
