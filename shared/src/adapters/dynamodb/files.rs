@@ -165,7 +165,7 @@ impl FileRepository for DynamoFiles {
             if let Some(version) = &mut stored.new_version {
                 version.created_at = later_than(&version.created_at, last.as_deref());
             }
-            standing = Some(Standing::of_item(&item)?);
+            standing = Standing::of_item(&item)?.unless_assumed(change);
         }
         Err(Error::storage(
             "UpdateItem",
@@ -268,7 +268,9 @@ enum Written {
 }
 
 /// How often a write is tried again after the file turned out otherwise than assumed.
-const TIMESTAMP_ATTEMPTS: usize = 5;
+/// Each failure means another write landed, so this bounds the concurrent saves of one
+/// file that all land.
+const TIMESTAMP_ATTEMPTS: usize = 16;
 /// How often a transaction that met another on the same item (the usage counter, most
 /// often) is tried again, after a growing, jittered pause.
 const CONFLICT_ATTEMPTS: u32 = 8;
@@ -349,6 +351,14 @@ impl Standing {
 
     fn of_item(item: &Item) -> Result<Standing> {
         Ok(Standing::of_record(&item_to_record(item)?))
+    }
+
+    /// `None` where the unread assumption holds for `change`, so the retried write is not
+    /// pinned to a number of versions that concurrent saves keep changing.
+    fn unless_assumed(self, change: &FileChange) -> Option<Standing> {
+        let assumed = change.expires_at.is_none()
+            && (change.new_version.is_none() || (self.versions > 0 && !self.ending));
+        (!assumed).then_some(self)
     }
 
     /// The standing after `change`.
