@@ -28,6 +28,20 @@ const API_EVENTS: &[&str] = &[
     "count.json",
     "delete-files.json",
     "usage.json",
+    "upload-v1.json",
+    "save-v1.json",
+    "download-s3.json",
+    "session.json",
+    "delete-session.json",
+    "generate-public-link.json",
+    "list-public-links.json",
+    "access-public-link.json",
+    "revoke-public-link.json",
+    "sign-urls.json",
+    "content.json",
+    "versions.json",
+    "restore-version.json",
+    "delete-version.json",
 ];
 /// The custom URL inside `verify-custom-url.json`, replaced by a freshly signed one.
 const SAMPLE_SIGNED_URL: &str = "https://archive.example.com/contracts/2024/contract.pdf?tenant=acme&expires_at=1795338900000&signature=REPLACE_WITH_THE_SIGNATURE_FROM_DOWNLOAD";

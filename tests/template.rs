@@ -99,7 +99,7 @@ fn the_template_routes_exactly_what_the_handlers_serve() {
                 r.method.to_owned(),
                 r.path.to_owned(),
                 r.function.name().to_owned(),
-                r.public,
+                r.gateway_open(),
             )
         })
         .collect();
@@ -514,7 +514,7 @@ fn the_stage_and_every_route_without_a_token_are_throttled() {
         api["DefaultRouteSettings"]["ThrottlingBurstLimit"],
         serde_json::json!({"Ref": "DefaultBurstLimit"})
     );
-    for route in ROUTES.iter().filter(|r| r.public) {
+    for route in ROUTES.iter().filter(|r| r.gateway_open()) {
         let key = format!("{} {}", route.method, route.path);
         let settings = &api["RouteSettings"][&key];
         assert!(

@@ -37,6 +37,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 shared::aws_service_from_env()?,
                 shared::aws_service_from_env()?,
             )?;
+            // Routes that take the session cookie check development tokens in the handler.
+            service.config.tokens = Some(jwt.verifier());
             // Links back to the API (public_url) name where it listens, unless configured.
             service
                 .config

@@ -3,6 +3,7 @@
 use std::env;
 use std::time::Duration;
 
+use crate::auth::{KeySetUrl, TokenVerifier};
 use crate::custom_url::SigningKeys;
 use crate::error::{Error, Result};
 use crate::ingest::FetchLimits;
@@ -53,6 +54,28 @@ pub struct Config {
     /// (`org=bytes,org=bytes`, before the default): past these, uploads and saves
     /// answer 413 `quota_exceeded`.
     pub quotas: crate::ports::Quotas,
+    /// `JWT_ISSUER`, `JWT_AUDIENCE` (the authorizer's) and `JWKS_URL` (default: OpenID
+    /// Connect discovery from the issuer): how the function itself checks the token of
+    /// a route that takes the session cookie. The local API sets its development secret.
+    pub tokens: Option<TokenVerifier>,
+}
+
+/// `JWT_ISSUER` + `JWT_AUDIENCE`, `JWKS_URL`: the function's own token check.
+fn tokens_from_env() -> Result<Option<TokenVerifier>> {
+    let (Some(issuer), Some(audience)) = (optional("JWT_ISSUER"), optional("JWT_AUDIENCE")) else {
+        return Ok(None);
+    };
+    let url = match optional("JWKS_URL") {
+        Some(url) => KeySetUrl::Given(url),
+        None => KeySetUrl::Discovered,
+    };
+    let audiences: Vec<String> = audience
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect();
+    TokenVerifier::remote(&issuer, &audiences, url).map(Some)
 }
 
 /// `QUOTA_BYTES` and `QUOTA_BYTES_BY_ORG`.
@@ -233,6 +256,7 @@ impl Config {
             .max(crate::ports::MIN_PART_BYTES as u64),
             copy_concurrency: whole_number("COPY_CONCURRENCY", 16, 64, "requests")? as usize,
             quotas: quotas_from_env()?,
+            tokens: tokens_from_env()?,
         })
     }
 
@@ -265,6 +289,11 @@ impl Config {
             multipart_copy_threshold: crate::domain::MAX_UPLOAD_BYTES,
             copy_concurrency: 16,
             quotas: Default::default(),
+            tokens: Some(TokenVerifier::shared_secret(
+                b"unit-test-token-secret",
+                "unit-test-issuer",
+                &["unit-test-audience".to_owned()],
+            )),
         }
     }
 }

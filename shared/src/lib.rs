@@ -3,6 +3,7 @@
 
 pub mod adapters;
 pub mod api;
+pub mod auth;
 pub mod aws;
 pub mod config;
 #[cfg(any(test, feature = "conformance"))]

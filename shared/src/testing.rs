@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use uuid::Uuid;
 
-use crate::domain::{FileFilters, FileQuery, FileRecord, PendingUpload};
+use crate::domain::{FileFilters, FileQuery, FileRecord, PendingUpload, PublicLink};
 use crate::error::{Error, Result};
 use crate::ports::{
     CopyOutcome, Counted, FileChange, FileRepository, MultipartStore, MultipartTerms, ObjectMeta,
@@ -301,10 +301,37 @@ impl<F: FileRepository> FileRepository for Faulty<F> {
         id: Uuid,
         org: &str,
         change: &FileChange,
-        claim: Option<UploadClaim<'_>>,
+        claims: &[UploadClaim<'_>],
     ) -> Result<FileChange> {
-        let update = self.inner.update_file(id, org, change, claim);
+        let update = self.inner.update_file(id, org, change, claims);
         self.faults.call("UpdateItem", update).await
+    }
+
+    async fn remove_version(
+        &self,
+        id: Uuid,
+        org: &str,
+        index: usize,
+        key: &str,
+        now: &str,
+    ) -> Result<FileRecord> {
+        let remove = self.inner.remove_version(id, org, index, key, now);
+        self.faults.call("UpdateItem", remove).await
+    }
+
+    async fn add_link(&self, id: Uuid, org: &str, link: &PublicLink) -> Result<()> {
+        let add = self.inner.add_link(id, org, link);
+        self.faults.call("UpdateItem", add).await
+    }
+
+    async fn remove_link(&self, id: Uuid, org: &str, link_id: &str) -> Result<()> {
+        let remove = self.inner.remove_link(id, org, link_id);
+        self.faults.call("UpdateItem", remove).await
+    }
+
+    async fn touch_link(&self, id: Uuid, link_id: &str, at: &str) -> Result<()> {
+        let touch = self.inner.touch_link(id, link_id, at);
+        self.faults.call("UpdateItem", touch).await
     }
 
     async fn begin_delete(&self, id: Uuid, org: &str) -> Result<FileRecord> {

@@ -137,6 +137,7 @@ async fn build_stack(config: Config, clock: shared::time::Clock, options: Option
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let mut config = config;
     config.public_base_url = Some(base.clone());
+    config.tokens = Some(jwt().verifier());
     let mut api_service = shared::aws_service(config.clone(), clients());
     api_service.clock = clock.clone();
     let mut worker = shared::aws_service(config.clone(), clients());

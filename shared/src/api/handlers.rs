@@ -11,6 +11,7 @@ use super::listing;
 use super::parse::{self, file_id};
 use super::respond::{error_response, Reply};
 use super::routes::{find_route, Function, Operation};
+use super::sharing;
 use super::wire::{
     BatchLinkJson, BulkDeletedJson, CompletedUploadJson, CountJson, DeletedJson, DownloadLinkJson,
     FileEntity, FileListJson, MultipartSessionJson, MultipartStatusJson, SignedPartsJson,
@@ -31,7 +32,8 @@ pub async fn handle<B: Backend>(
 ) -> Response<Body> {
     let span = request_span(&request);
     async {
-        let response = match dispatch(service, function, &request).await {
+        // On the heap: the operations' futures together are larger than a small stack.
+        let response = match Box::pin(dispatch(service, function, &request)).await {
             Ok(reply) => reply.into_response(),
             Err(e) => error_response(&e),
         };
@@ -61,10 +63,12 @@ fn request_span(request: &Request) -> Span {
 }
 
 /// A request and what routing found in it.
-struct Input<'r> {
-    request: &'r Request,
-    id: Option<&'r str>,
-    query: HashMap<String, String>,
+pub(super) struct Input<'r> {
+    pub request: &'r Request,
+    pub id: Option<&'r str>,
+    /// The path's second variable segment (`{filename}`, `{version}`).
+    pub second: Option<&'r str>,
+    pub query: HashMap<String, String>,
 }
 
 async fn dispatch<B: Backend>(
@@ -72,7 +76,7 @@ async fn dispatch<B: Backend>(
     function: Function,
     request: &Request,
 ) -> Result<Reply> {
-    let (def, id) = find_route(request.method().as_str(), parse::request_path(request))?;
+    let (def, params) = find_route(request.method().as_str(), parse::request_path(request))?;
     Span::current().record("route", format!("{} {}", def.method, def.path));
     if def.function != function {
         return Err(Error::not_found(format!(
@@ -84,7 +88,8 @@ async fn dispatch<B: Backend>(
     }
     let input = Input {
         request,
-        id,
+        id: params.id,
+        second: params.second,
         query: parse::query_params(request),
     };
     let s = service;
@@ -107,18 +112,32 @@ async fn dispatch<B: Backend>(
         Operation::CountFiles => count_files(s, &input).await,
         Operation::DeleteFiles => delete_files(s, &input).await,
         Operation::GetUsage => get_usage(s, &input).await,
+        Operation::UploadFileV1 => upload_file(s, &input).await,
+        Operation::SaveFileV1 => save_file(s, &input).await,
+        Operation::DownloadS3File => sharing::download_s3_file(s, &input).await,
+        Operation::GetSession => sharing::get_session(s, &input).await,
+        Operation::DeleteSession => sharing::delete_session(),
+        Operation::GeneratePublicLink => sharing::generate_public_link(s, &input).await,
+        Operation::ListPublicLinks => sharing::list_public_links(s, &input).await,
+        Operation::AccessPublicLink => sharing::access_public_link(s, &input).await,
+        Operation::RevokePublicLink => sharing::revoke_public_link(s, &input).await,
+        Operation::SignUrls => sharing::sign_urls(s, &input).await,
+        Operation::FileContent => sharing::file_content(s, &input).await,
+        Operation::ListVersions => sharing::list_versions(s, &input).await,
+        Operation::RestoreVersion => sharing::restore_version(s, &input).await,
+        Operation::DeleteVersion => sharing::delete_version(s, &input).await,
     }
 }
 
 /// The caller of a route that needs a token: 401 without one.
-fn caller<B>(service: &FileService<B>, input: &Input<'_>) -> Result<Caller> {
+pub(super) fn caller<B>(service: &FileService<B>, input: &Input<'_>) -> Result<Caller> {
     let caller = parse::caller(&service.config, input.request)?;
     Span::current().record("org", caller.org.as_str());
     Ok(caller)
 }
 
 /// The File entity of `record`, with links to this API.
-fn entity<'a, B: Backend>(
+pub(super) fn entity<'a, B: Backend>(
     service: &'a FileService<B>,
     input: &Input<'_>,
     record: &'a FileRecord,
@@ -130,8 +149,18 @@ fn entity<'a, B: Backend>(
 async fn upload_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
     let caller = caller(s, input)?;
     let request = parse::upload_request(&parse::json_body(input.request)?)?;
+    // `file_entity_id`: the upload is for that file, whose public_url comes back too.
+    let file = match input.query.get("file_entity_id").filter(|f| !f.is_empty()) {
+        Some(id) => Some(s.get(&caller, file_id(Some(id))?).await?),
+        None => None,
+    };
     let ticket = s.upload(Some(&caller.org), request).await?;
-    Reply::created(&UploadTicketJson::from(&ticket))
+    let mut answer = UploadTicketJson::from(&ticket);
+    if let Some(file) = file {
+        let base = parse::public_base_url(&s.config, input.request)?;
+        answer.public_url = Some(super::wire::public_url(&base, file.id));
+    }
+    Reply::created(&answer)
 }
 
 async fn upload_file_public<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<Reply> {
@@ -154,7 +183,8 @@ async fn save_file<B: Backend>(s: &FileService<B>, input: &Input<'_>) -> Result<
     }
     let body = parse::json_body(input.request)?;
     let delete_temp_file = parse::bool_param(&input.query, "delete_temp_file", true)?;
-    let request = parse::save_request(body, delete_temp_file)?;
+    let version_only = parse::bool_param(&input.query, "version_only", false)?;
+    let request = parse::save_request(body, delete_temp_file, version_only)?;
     let fetches = matches!(request.intent, SaveIntent::FromSource { .. });
     let record = s.save(&caller, request).await?;
     // A fetch from a URL that goes on after the answer: 202, the file pending. Any other

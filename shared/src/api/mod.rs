@@ -14,9 +14,11 @@ mod listing;
 mod parse;
 mod respond;
 mod routes;
+pub mod session;
+mod sharing;
 pub mod wire;
 
 pub use handlers::handle;
 pub use lambda::serve_function;
 pub use respond::error_response;
-pub use routes::{find_route, Function, Operation, RouteDef, ROUTES};
+pub use routes::{find_route, Auth, Function, Operation, PathParams, RouteDef, ROUTES};

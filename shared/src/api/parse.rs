@@ -13,7 +13,8 @@ use crate::ingest::fetch::check_source_header;
 use crate::ports::PartTag;
 use crate::service::{
     Caller, DownloadItem, FileFields, MultipartStart, PartToSign, SaveIntent, SaveRequest,
-    SourceMethod, SourceRequest, UploadRequest, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
+    SourceMethod, SourceRequest, UploadRequest, VersionUpload, DEFAULT_SIGNED_URL_SECONDS,
+    MAX_BATCH, MAX_SIGNED_URL_SECONDS, MAX_TTL_SECONDS, MAX_VERSIONS_PER_SAVE, MIN_TTL_SECONDS,
 };
 
 /// The path without an API Gateway stage prefix.
@@ -28,12 +29,20 @@ pub(super) fn request_path(request: &Request) -> &str {
 
 /// The organisation from the authorizer's claims; 401 without one.
 pub(super) fn caller(config: &Config, request: &Request) -> Result<Caller> {
-    let claim = &config.org_claim;
     let claims = request
         .request_context_ref()
         .and_then(|context| context.authorizer())
         .and_then(|authorizer| authorizer.jwt.as_ref())
         .map(|jwt| &jwt.claims);
+    caller_from_claims(config, claims)
+}
+
+/// The caller a token's claims name (values as API Gateway passes them: strings).
+pub(super) fn caller_from_claims(
+    config: &Config,
+    claims: Option<&HashMap<String, String>>,
+) -> Result<Caller> {
+    let claim = &config.org_claim;
     let org = claims.and_then(|claims| claims.get(claim)).ok_or_else(|| {
         Error::unauthorized(format!(
             "a bearer token with an organisation claim ({claim}) is required"
@@ -265,24 +274,70 @@ const COMPUTED_FIELDS: &[&str] = &[
     "download_url",
 ];
 
-/// saveFileV2's body: which kind of save it is, and the fields it sets.
-pub(super) fn save_request(body: Value, delete_temp_file: bool) -> Result<SaveRequest> {
-    let Value::Object(mut body) = body else {
-        return Err(invalid_body("the request body must be a JSON object"));
-    };
-    let s3ref = match body.remove("s3ref") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(r)) => Some(S3Ref {
+fn s3ref_of(value: Option<Value>) -> Result<Option<S3Ref>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(r)) => Ok(Some(S3Ref {
             bucket: required_string(&r, "bucket")?,
             key: required_string(&r, "key")?,
-        }),
-        Some(_) => return Err(invalid_body("s3ref must be an object {bucket, key}")),
+        })),
+        Some(_) => Err(invalid_body("s3ref must be an object {bucket, key}")),
+    }
+}
+
+/// `_id`, or its older name `file_entity_id` (the same file if both are given).
+fn target_file(body: &mut Map<String, Value>) -> Result<Option<Uuid>> {
+    let alias = optional_string(body, "file_entity_id")?;
+    body.remove("file_entity_id");
+    let id = optional_string(body, "_id")?;
+    let file = match (id, alias) {
+        (Some(id), Some(alias)) if id != alias => {
+            return Err(invalid_body("_id and file_entity_id name different files"))
+        }
+        (Some(id), _) | (None, Some(id)) => Some(file_id(Some(&id))?),
+        (None, None) => None,
     };
+    match file {
+        Some(id) => body.insert("_id".into(), Value::String(id.to_string())),
+        None => body.remove("_id"),
+    };
+    Ok(file)
+}
+
+/// saveFileV2's (and saveFile's) body: which kind of save it is, and the fields it
+/// sets. `version_only` with a file and an upload adds a version and leaves the file's
+/// own fields; an array body (1 to 20 uploads of one file) needs it.
+pub(super) fn save_request(
+    body: Value,
+    delete_temp_file: bool,
+    version_only: bool,
+) -> Result<SaveRequest> {
+    let mut body = match body {
+        Value::Object(body) => body,
+        Value::Array(items) => return version_batch(items, delete_temp_file, version_only),
+        _ => {
+            return Err(invalid_body(
+                "the request body must be a JSON object or array",
+            ))
+        }
+    };
+    let s3ref = s3ref_of(body.remove("s3ref"))?;
     let custom_download_url = optional_string(&body, "custom_download_url")?;
     body.remove("custom_download_url");
     let source = source_request(&mut body)?;
+    let target = target_file(&mut body)?;
     let (file, fields) = file_fields(body)?;
+    debug_assert_eq!(file, target);
     let intent = match (s3ref, custom_download_url, source) {
+        (Some(s3ref), None, None) if version_only && file.is_some() => SaveIntent::Versions {
+            file: file.unwrap_or_default(),
+            uploads: vec![VersionUpload {
+                s3ref,
+                filename: fields.filename.clone(),
+                mime_type: fields.mime_type.clone(),
+            }],
+            delete_temp_file,
+        },
         (None, None, Some(source)) => SaveIntent::FromSource { file, source },
         (_, _, Some(_)) => {
             return Err(invalid_body(
@@ -311,6 +366,140 @@ pub(super) fn save_request(body: Value, delete_temp_file: bool) -> Result<SaveRe
         },
     };
     Ok(SaveRequest { intent, fields })
+}
+
+/// The array body: uploads that become versions of one file in one write.
+fn version_batch(
+    items: Vec<Value>,
+    delete_temp_file: bool,
+    version_only: bool,
+) -> Result<SaveRequest> {
+    if !version_only {
+        return Err(invalid_body(
+            "an array body adds versions to one file and needs ?version_only=true",
+        ));
+    }
+    if items.is_empty() || items.len() > MAX_VERSIONS_PER_SAVE {
+        return Err(Error::new(
+            ErrorCode::TooManyItems,
+            format!("an array body has 1 to {MAX_VERSIONS_PER_SAVE} items"),
+        ));
+    }
+    let mut file = None;
+    let mut uploads: Vec<VersionUpload> = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::Object(mut item) = item else {
+            return Err(invalid_body(
+                "each item must be an object {_id, s3ref, ...}",
+            ));
+        };
+        let target = target_file(&mut item)?
+            .ok_or_else(|| invalid_body("each item names its file: _id or file_entity_id"))?;
+        if file.is_some_and(|f| f != target) {
+            return Err(invalid_body("all items must name the same file"));
+        }
+        file = Some(target);
+        let s3ref = s3ref_of(item.remove("s3ref"))?
+            .ok_or_else(|| invalid_body("each item needs an s3ref"))?;
+        if uploads.iter().any(|u| u.s3ref == s3ref) {
+            return Err(invalid_body("an upload can become one version only"));
+        }
+        let filename = optional_string(&item, "filename")?;
+        let mime_type = optional_string(&item, "mime_type")?;
+        if let Some(access) = optional_string(&item, "access_control")? {
+            AccessControl::parse(&access)?;
+        }
+        if let Some(unknown) = item.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "_id" | "filename" | "mime_type" | "access_control"
+            )
+        }) {
+            return Err(invalid_body(format!(
+                "{unknown} is not a field of a version (s3ref, filename, mime_type)"
+            )));
+        }
+        uploads.push(VersionUpload {
+            s3ref,
+            filename,
+            mime_type,
+        });
+    }
+    for upload in &uploads {
+        if let Some(name) = &upload.filename {
+            crate::domain::validate_filename(name)?;
+        }
+        if let Some(mime) = &upload.mime_type {
+            crate::domain::validate_mime_type(mime)?;
+        }
+    }
+    Ok(SaveRequest {
+        intent: SaveIntent::Versions {
+            file: file.unwrap_or_default(),
+            uploads,
+            delete_temp_file,
+        },
+        fields: FileFields::default(),
+    })
+}
+
+/// signUrls' body: `{ids, expires_in?, attachment?}`.
+pub(super) fn sign_urls_request(body: &Value) -> Result<(Vec<Uuid>, u64, bool)> {
+    let body = object(body)?;
+    let ids = body
+        .get("ids")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid_body("ids must be an array of file ids"))?;
+    if ids.is_empty() || ids.len() > MAX_BATCH {
+        return Err(Error::new(
+            ErrorCode::TooManyItems,
+            format!("ids has 1 to {MAX_BATCH} file ids"),
+        ));
+    }
+    let ids = ids
+        .iter()
+        .map(|id| file_id(id.as_str()))
+        .collect::<Result<Vec<_>>>()?;
+    let expires_in = match body.get("expires_in") {
+        None | Some(Value::Null) => DEFAULT_SIGNED_URL_SECONDS,
+        Some(v) => v
+            .as_u64()
+            .filter(|s| (1..=MAX_SIGNED_URL_SECONDS).contains(s))
+            .ok_or_else(|| {
+                invalid_body(format!(
+                    "expires_in is a whole number of seconds from 1 to {MAX_SIGNED_URL_SECONDS}"
+                ))
+            })?,
+    };
+    let attachment = match body.get("attachment") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(invalid_body("attachment must be true or false")),
+    };
+    Ok((ids, expires_in, attachment))
+}
+
+/// A version number in a path: `<n>` (or `<n>:restore` where `suffix` says), n from 1.
+pub(super) fn version_number(segment: Option<&str>, suffix: &str) -> Result<u32> {
+    let bad = || {
+        Error::new(
+            ErrorCode::InvalidVersion,
+            "the version is a whole number from 1, the oldest",
+        )
+    };
+    let segment = segment.ok_or_else(bad)?;
+    let number = if suffix.is_empty() {
+        segment
+    } else {
+        segment
+            .strip_suffix(suffix)
+            .ok_or_else(|| Error::not_found(format!("no route for versions/{segment}")))?
+    };
+    number
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(bad)
 }
 
 /// The file a save names (`_id`) and the fields it sets; what is left of `body` (but
@@ -515,7 +704,7 @@ mod tests {
 
     #[test]
     fn a_save_is_parsed_into_one_intent() {
-        let parse = |body: Value| save_request(body, true);
+        let parse = |body: Value| save_request(body, true, false);
         let s3ref = serde_json::json!({"bucket": "b", "key": "temp/o/x/a.txt"});
         let id = Uuid::new_v4();
         assert!(matches!(

@@ -1,7 +1,7 @@
 //! Responses out: JSON with the right status, redirects, and the one place an error
 //! becomes an HTTP answer (and a log line).
 
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, SET_COOKIE};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
@@ -15,6 +15,8 @@ pub(super) enum Reply {
     Redirect(String),
     /// 204.
     NoContent,
+    /// Another reply with a `Set-Cookie` header.
+    WithCookie(String, Box<Reply>),
 }
 
 impl Reply {
@@ -40,6 +42,16 @@ impl Reply {
                 let mut response = Response::new(Body::Empty);
                 *response.status_mut() = StatusCode::NO_CONTENT;
                 response
+            }
+            Reply::WithCookie(cookie, reply) => {
+                let mut response = reply.into_response();
+                match HeaderValue::from_str(&cookie) {
+                    Ok(value) => {
+                        response.headers_mut().insert(SET_COOKIE, value);
+                        response
+                    }
+                    Err(e) => error_response(&Error::internal("session cookie", e)),
+                }
             }
         }
     }

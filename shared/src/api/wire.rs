@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::domain::{file_type, FileRecord, S3Ref, StoredVersion};
 use crate::ports::PartTag;
 use crate::service::{
-    BatchLink, BulkDeleted, MultipartSession, SignedPart, UploadTicket, UsageReport,
+    BatchLink, BulkDeleted, MultipartSession, SignedPart, SignedUrls, UploadTicket, UsageReport,
 };
 
 /// The File entity that save and get answer.
@@ -90,6 +90,28 @@ struct VersionJson<'a> {
     metadata: &'a BTreeMap<String, String>,
 }
 
+impl<'a> VersionJson<'a> {
+    fn new(v: &'a StoredVersion, bucket: &'a str) -> Self {
+        VersionJson {
+            s3ref: S3RefJson {
+                bucket,
+                key: &v.key,
+            },
+            filename: &v.filename,
+            mime_type: &v.mime_type,
+            size_bytes: v.size_bytes,
+            readable_size: readable_size(v.size_bytes),
+            etag: &v.etag,
+            created_at: &v.created_at,
+            checksum_sha256: v.checksum_sha256.as_deref(),
+            uploaded_at: v.uploaded_at.as_deref().unwrap_or(&v.created_at),
+            uploaded_by: v.uploaded_by.as_deref(),
+            md5: v.md5(),
+            metadata: &v.metadata,
+        }
+    }
+}
+
 impl<'a> FileEntity<'a> {
     pub fn new(record: &'a FileRecord, bucket: &'a str, public_base_url: &str) -> Self {
         let latest = record.latest();
@@ -119,20 +141,7 @@ impl<'a> FileEntity<'a> {
             versions: record
                 .versions
                 .iter()
-                .map(|v| VersionJson {
-                    s3ref: s3ref(v),
-                    filename: &v.filename,
-                    mime_type: &v.mime_type,
-                    size_bytes: v.size_bytes,
-                    readable_size: readable_size(v.size_bytes),
-                    etag: &v.etag,
-                    created_at: &v.created_at,
-                    checksum_sha256: v.checksum_sha256.as_deref(),
-                    uploaded_at: v.uploaded_at.as_deref().unwrap_or(&v.created_at),
-                    uploaded_by: v.uploaded_by.as_deref(),
-                    md5: v.md5(),
-                    metadata: &v.metadata,
-                })
+                .map(|v| VersionJson::new(v, bucket))
                 .collect(),
             status: record.status.as_str(),
             status_reason: record.status_reason.as_deref(),
@@ -169,6 +178,9 @@ pub struct UploadTicketJson<'a> {
     upload_url: &'a str,
     upload_url_expires_in: u64,
     unsaved_upload_expires_in: u64,
+    /// With `file_entity_id`: that file's `public_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 impl<'a> From<&'a UploadTicket> for UploadTicketJson<'a> {
@@ -178,8 +190,96 @@ impl<'a> From<&'a UploadTicket> for UploadTicketJson<'a> {
             upload_url: &t.upload_url,
             upload_url_expires_in: t.upload_url_expires_in,
             unsaved_upload_expires_in: t.unsaved_upload_expires_in,
+            public_url: None,
         }
     }
+}
+
+/// One public link, as listPublicLinksForFile answers it.
+#[derive(Serialize)]
+pub struct PublicLinkJson<'a> {
+    pub id: &'a str,
+    pub link: String,
+    pub last_accessed_at: Option<&'a str>,
+}
+
+/// What a path segment keeps as it is: RFC 3986's unreserved characters.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The address of a public link: `<api>/v1/files/public/links/<id>/<filename>`, with
+/// the file's current name.
+pub fn public_link_url(base: &str, link_id: &str, filename: &str) -> String {
+    let name = percent_encoding::utf8_percent_encode(filename, PATH_SEGMENT);
+    format!("{base}/v1/files/public/links/{link_id}/{name}")
+}
+
+#[derive(Serialize)]
+pub struct ResultsJson<T: Serialize> {
+    pub results: Vec<T>,
+}
+
+/// signUrls' answer.
+#[derive(Serialize)]
+pub struct SignedUrlsJson<'a> {
+    items: Vec<SignedUrlJson<'a>>,
+    not_found: &'a [Uuid],
+}
+
+#[derive(Serialize)]
+struct SignedUrlJson<'a> {
+    id: Uuid,
+    url: &'a str,
+    expires_at: &'a str,
+}
+
+impl<'a> From<&'a SignedUrls> for SignedUrlsJson<'a> {
+    fn from(s: &'a SignedUrls) -> Self {
+        SignedUrlsJson {
+            items: s
+                .items
+                .iter()
+                .map(|i| SignedUrlJson {
+                    id: i.id,
+                    url: &i.url,
+                    expires_at: &i.expires_at,
+                })
+                .collect(),
+            not_found: &s.not_found,
+        }
+    }
+}
+
+/// One version of the history: its number (from 1, the oldest) and what the entity's
+/// `versions` shows of it.
+#[derive(Serialize)]
+pub struct NumberedVersionJson<'a> {
+    version: usize,
+    #[serde(flatten)]
+    stored: VersionJson<'a>,
+}
+
+impl<'a> NumberedVersionJson<'a> {
+    pub fn all(record: &'a FileRecord, bucket: &'a str) -> Vec<Self> {
+        record
+            .versions
+            .iter()
+            .enumerate()
+            .map(|(i, v)| NumberedVersionJson {
+                version: i + 1,
+                stored: VersionJson::new(v, bucket),
+            })
+            .collect()
+    }
+}
+
+/// getSession's answer.
+#[derive(Serialize)]
+pub struct SessionJson {
+    pub expires_in: i64,
 }
 
 /// A multipart upload: `POST /v2/files/uploads`, and the head of its status.

@@ -284,7 +284,7 @@ pub async fn usage_follows_every_write<R: FileRepository>(repo: &R, org: &str) {
     repo.create(&c, None).await.unwrap();
     assert_eq!(usage().await, sum(&[&a]));
     let landed = FileChange {
-        new_version: Some(version(9, 5000)),
+        new_versions: vec![version(9, 5000)],
         filename: c.filename.clone(),
         mime_type: c.mime_type.clone(),
         access_control: c.access_control,
@@ -293,15 +293,15 @@ pub async fn usage_follows_every_write<R: FileRepository>(repo: &R, org: &str) {
         expires_at: None,
         ingest: Some(IngestStep::Finish { job, failure: None }),
     };
-    let stored = repo.update_file(c.id, org, &landed, None).await.unwrap();
+    let stored = repo.update_file(c.id, org, &landed, &[]).await.unwrap();
     stored.apply_to(&mut c);
     assert_eq!(usage().await, sum(&[&a, &c]));
 
     // A new version of a file without an end, an external file.
     let mut more = landed.clone();
     more.ingest = None;
-    more.new_version = Some(version(8, 700));
-    let stored = repo.update_file(a.id, org, &more, None).await.unwrap();
+    more.new_versions = vec![version(8, 700)];
+    let stored = repo.update_file(a.id, org, &more, &[]).await.unwrap();
     stored.apply_to(&mut a);
     let mut external = b.clone();
     external.versions.clear();
@@ -313,9 +313,9 @@ pub async fn usage_follows_every_write<R: FileRepository>(repo: &R, org: &str) {
     d.expires_at = Some("2026-06-02T00:00:00.000Z".into());
     repo.create(&d, None).await.unwrap();
     let mut ending = more.clone();
-    ending.new_version = Some(version(7, 300));
+    ending.new_versions = vec![version(7, 300)];
     ending.expires_at = Some("2026-06-03T00:00:00.000Z".into());
-    let stored = repo.update_file(a.id, org, &ending, None).await.unwrap();
+    let stored = repo.update_file(a.id, org, &ending, &[]).await.unwrap();
     stored.apply_to(&mut a);
     assert_eq!(usage().await, sum(&[&a, &c, &external, &d]));
     let later = repo.usage(org, "2026-06-02T12:00:00.000Z").await.unwrap();

@@ -57,7 +57,7 @@ fn page(limit: usize) -> PageRequest {
 
 fn change(n: usize) -> FileChange {
     FileChange {
-        new_version: Some(version(n)),
+        new_versions: vec![version(n)],
         filename: format!("name {n}.txt"),
         mime_type: "text/plain".into(),
         access_control: AccessControl::PublicRead,
@@ -113,14 +113,11 @@ pub async fn create_of_a_taken_id_is_a_conflict<R: FileRepository>(repo: &R, org
 pub async fn update_appends_a_version_for_the_owner_only<R: FileRepository>(repo: &R, org: &str) {
     let first = created(repo, org).await;
     let second = change(2);
-    let stored = repo
-        .update_file(first.id, org, &second, None)
-        .await
-        .unwrap();
+    let stored = repo.update_file(first.id, org, &second, &[]).await.unwrap();
     assert_eq!(stored, second, "a later version is stored as it is");
     let updated = repo.get(first.id).await.unwrap().expect("still there");
     assert_eq!(updated.versions.len(), 2, "append adds a version");
-    assert_eq!(Some(&updated.versions[1]), second.new_version.as_ref());
+    assert_eq!(Some(&updated.versions[1]), second.new_versions.first());
     assert_eq!(updated.access_control, AccessControl::PublicRead);
     assert_eq!(updated.filename, "name 2.txt");
     assert_eq!(updated.created_at, first.created_at, "created_at stays");
@@ -130,17 +127,14 @@ pub async fn update_appends_a_version_for_the_owner_only<R: FileRepository>(repo
     let other_org = format!("{org}-other");
     assert_eq!(
         code(
-            repo.update_file(first.id, &other_org, &change(3), None)
+            repo.update_file(first.id, &other_org, &change(3), &[])
                 .await
         ),
         ErrorCode::NotFound,
         "another organisation cannot append"
     );
     assert_eq!(
-        code(
-            repo.update_file(Uuid::new_v4(), org, &change(3), None)
-                .await
-        ),
+        code(repo.update_file(Uuid::new_v4(), org, &change(3), &[]).await),
         ErrorCode::NotFound,
         "append to a missing file"
     );
@@ -148,14 +142,14 @@ pub async fn update_appends_a_version_for_the_owner_only<R: FileRepository>(repo
 
 pub async fn metadata_changes_keep_the_versions<R: FileRepository>(repo: &R, org: &str) {
     let first = created(repo, org).await;
-    repo.update_file(first.id, org, &change(2), None)
+    repo.update_file(first.id, org, &change(2), &[])
         .await
         .unwrap();
     let updated = repo.get(first.id).await.unwrap().unwrap();
     let mut private_again = change(0);
-    private_again.new_version = None;
+    private_again.new_versions = Vec::new();
     private_again.access_control = AccessControl::Private;
-    repo.update_file(first.id, org, &private_again, None)
+    repo.update_file(first.id, org, &private_again, &[])
         .await
         .unwrap();
     let relabelled = repo.get(first.id).await.unwrap().unwrap();
@@ -169,9 +163,9 @@ pub async fn versions_get_strictly_increasing_timestamps<R: FileRepository>(repo
     let latest = first.versions[0].created_at.clone();
     // A version stamped no later than the latest (a slow clock, a concurrent save).
     let mut early = change(3);
-    early.new_version.as_mut().unwrap().created_at = latest.clone();
-    let stored = repo.update_file(first.id, org, &early, None).await.unwrap();
-    let stamped = stored.new_version.unwrap().created_at;
+    early.new_versions[0].created_at = latest.clone();
+    let stored = repo.update_file(first.id, org, &early, &[]).await.unwrap();
+    let stamped = stored.new_versions[0].created_at.clone();
     assert!(stamped > latest, "{stamped} is after {latest}");
     assert_eq!(stamped.len(), latest.len(), "same width");
     let after = repo.get(first.id).await.unwrap().unwrap();
@@ -189,7 +183,7 @@ pub async fn concurrent_appends_all_land<R: FileRepository>(repo: &R, org: &str)
         let landed = futures::future::join_all(
             changes
                 .iter()
-                .map(|c| repo.update_file(first.id, org, c, None)),
+                .map(|c| repo.update_file(first.id, org, c, &[])),
         )
         .await;
         for r in landed {
@@ -207,10 +201,7 @@ pub async fn concurrent_appends_all_land<R: FileRepository>(repo: &R, org: &str)
             assert!(pair[0].created_at < pair[1].created_at, "in order of time");
         }
         let usage = repo.usage(org, "2026-01-01T00:00:00.000Z").await.unwrap();
-        let added: u64 = changes
-            .iter()
-            .map(|c| c.new_version.as_ref().unwrap().size_bytes)
-            .sum();
+        let added: u64 = changes.iter().map(|c| c.added_bytes()).sum();
         assert_eq!(
             usage.versions,
             before.versions + APPENDS as u64,
@@ -234,7 +225,7 @@ pub async fn get_many_finds_each_file_once<R: FileRepository>(repo: &R, org: &st
 
 pub async fn a_file_being_deleted_is_hidden_and_frozen<R: FileRepository>(repo: &R, org: &str) {
     let first = created(repo, org).await;
-    repo.update_file(first.id, org, &change(2), None)
+    repo.update_file(first.id, org, &change(2), &[])
         .await
         .unwrap();
     assert_eq!(
@@ -258,7 +249,7 @@ pub async fn a_file_being_deleted_is_hidden_and_frozen<R: FileRepository>(repo: 
         "and from the listing"
     );
     assert_eq!(
-        code(repo.update_file(first.id, org, &change(3), None).await),
+        code(repo.update_file(first.id, org, &change(3), &[]).await),
         ErrorCode::NotFound,
         "no version can be added once a delete began"
     );
@@ -298,7 +289,7 @@ pub async fn a_claimed_upload_is_consumed_once<R: FileRepository>(repo: &R, org:
     assert_eq!(repo.get(second.id).await.unwrap(), None, "nothing stored");
     assert_eq!(
         code(
-            repo.update_file(first.id, org, &change(2), Some(claim(first.id)))
+            repo.update_file(first.id, org, &change(2), &[claim(first.id)])
                 .await
         ),
         ErrorCode::Conflict,
@@ -314,7 +305,7 @@ pub async fn a_claimed_upload_is_consumed_once<R: FileRepository>(repo: &R, org:
         upload_key: &other_key,
         file: first.id,
     };
-    repo.update_file(first.id, org, &change(2), Some(other))
+    repo.update_file(first.id, org, &change(2), &[other])
         .await
         .unwrap();
     assert_eq!(repo.get(first.id).await.unwrap().unwrap().versions.len(), 2);
@@ -388,7 +379,7 @@ pub async fn a_fetch_is_ended_only_by_its_own_job<R: FileRepository>(repo: &R, o
     };
     assert_eq!(
         code(
-            repo.update_file(pending.id, org, &finish(Uuid::new_v4(), None), None)
+            repo.update_file(pending.id, org, &finish(Uuid::new_v4(), None), &[])
                 .await
         ),
         ErrorCode::Conflict,
@@ -399,7 +390,7 @@ pub async fn a_fetch_is_ended_only_by_its_own_job<R: FileRepository>(repo: &R, o
         (still.status, still.versions.len()),
         (FileStatus::Pending, 0)
     );
-    repo.update_file(pending.id, org, &finish(job, None), None)
+    repo.update_file(pending.id, org, &finish(job, None), &[])
         .await
         .unwrap();
     let ready = repo.get(pending.id).await.unwrap().unwrap();
@@ -413,7 +404,7 @@ pub async fn a_fetch_is_ended_only_by_its_own_job<R: FileRepository>(repo: &R, o
     assert_eq!(ready.expires_at, pending.expires_at, "kept");
     assert_eq!(
         code(
-            repo.update_file(pending.id, org, &finish(job, None), None)
+            repo.update_file(pending.id, org, &finish(job, None), &[])
                 .await
         ),
         ErrorCode::Conflict,
@@ -422,12 +413,12 @@ pub async fn a_fetch_is_ended_only_by_its_own_job<R: FileRepository>(repo: &R, o
     // A new fetch of the same file, which fails: the versions stay.
     let second = Uuid::new_v4();
     let begin = FileChange {
-        new_version: None,
+        new_versions: Vec::new(),
         ingest: Some(IngestStep::Begin { job: second }),
         expires_at: Some("2026-04-01T00:00:00.000Z".into()),
         ..change(2)
     };
-    repo.update_file(pending.id, org, &begin, None)
+    repo.update_file(pending.id, org, &begin, &[])
         .await
         .unwrap();
     let refetching = repo.get(pending.id).await.unwrap().unwrap();
@@ -438,10 +429,10 @@ pub async fn a_fetch_is_ended_only_by_its_own_job<R: FileRepository>(repo: &R, o
         Some("2026-04-01T00:00:00.000Z")
     );
     let failed = FileChange {
-        new_version: None,
+        new_versions: Vec::new(),
         ..finish(second, Some("the source answered 404 Not Found"))
     };
-    repo.update_file(pending.id, org, &failed, None)
+    repo.update_file(pending.id, org, &failed, &[])
         .await
         .unwrap();
     let after = repo.get(pending.id).await.unwrap().unwrap();
@@ -456,10 +447,10 @@ pub async fn a_fetch_is_ended_only_by_its_own_job<R: FileRepository>(repo: &R, o
         pending.id,
         org,
         &FileChange {
-            new_version: None,
+            new_versions: Vec::new(),
             ..change(3)
         },
-        None,
+        &[],
     )
     .await
     .unwrap();
@@ -506,4 +497,191 @@ pub async fn lists_hold_only_files_with_bytes_that_have_not_ended<R: FileReposit
     expected.sort();
     listed.sort();
     assert_eq!(listed, expected, "no pending file, none past its end");
+}
+
+pub async fn a_batch_of_versions_lands_in_one_write<R: FileRepository>(repo: &R, org: &str) {
+    let first = created(repo, org).await;
+    let before = repo.usage(org, "2026-01-01T00:00:00.000Z").await.unwrap();
+    // Three versions stamped alike (and no later than the file's): each gets its own,
+    // later, stamp, in the order given.
+    let mut batch = change(3);
+    batch.new_versions = (3..6).map(version).collect();
+    for v in &mut batch.new_versions {
+        v.created_at = first.versions[0].created_at.clone();
+    }
+    let claims: Vec<String> = (0..3)
+        .map(|i| format!("temp/{org}/{}/b{i}", Uuid::new_v4()))
+        .collect();
+    let claims: Vec<UploadClaim<'_>> = claims
+        .iter()
+        .map(|k| UploadClaim {
+            upload_key: k,
+            file: first.id,
+        })
+        .collect();
+    let stored = repo
+        .update_file(first.id, org, &batch, &claims)
+        .await
+        .unwrap();
+    let after = repo.get(first.id).await.unwrap().unwrap();
+    assert_eq!(after.versions.len(), 4);
+    assert_eq!(
+        &after.versions[1..],
+        &stored.new_versions[..],
+        "stored as answered"
+    );
+    for pair in after.versions.windows(2) {
+        assert!(pair[0].created_at < pair[1].created_at, "strictly later");
+    }
+    let usage = repo.usage(org, "2026-01-01T00:00:00.000Z").await.unwrap();
+    assert_eq!(usage.versions, before.versions + 3);
+    assert_eq!(usage.bytes, before.bytes + batch.added_bytes());
+    // Any claim consumed before: nothing of the batch lands.
+    let mut again = change(7);
+    again.new_versions = vec![version(7), version(8)];
+    let fresh = format!("temp/{org}/{}/fresh", Uuid::new_v4());
+    let reused = [
+        UploadClaim {
+            upload_key: &fresh,
+            file: first.id,
+        },
+        claims[1],
+    ];
+    assert_eq!(
+        code(repo.update_file(first.id, org, &again, &reused).await),
+        ErrorCode::Conflict
+    );
+    assert_eq!(repo.get(first.id).await.unwrap().unwrap().versions.len(), 4);
+}
+
+pub async fn a_version_is_removed_but_never_the_last<R: FileRepository>(repo: &R, org: &str) {
+    let first = created(repo, org).await;
+    let mut more = change(3);
+    more.new_versions = vec![version(3), version(4)];
+    repo.update_file(first.id, org, &more, &[]).await.unwrap();
+    let three = repo.get(first.id).await.unwrap().unwrap();
+    let before = repo.usage(org, "2026-01-01T00:00:00.000Z").await.unwrap();
+    let middle = three.versions[1].clone();
+    let now = "2026-02-01T00:00:00.000Z";
+    // Another organisation, a stale key, an index past the end: refused, nothing changes.
+    assert_eq!(
+        code(
+            repo.remove_version(first.id, "someone-else", 1, &middle.key, now)
+                .await
+        ),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        code(
+            repo.remove_version(first.id, org, 0, &middle.key, now)
+                .await
+        ),
+        ErrorCode::Conflict
+    );
+    assert_eq!(
+        code(
+            repo.remove_version(first.id, org, 7, &middle.key, now)
+                .await
+        ),
+        ErrorCode::Conflict
+    );
+    let after = repo
+        .remove_version(first.id, org, 1, &middle.key, now)
+        .await
+        .unwrap();
+    assert_eq!(after.versions.len(), 2);
+    assert!(after.versions.iter().all(|v| v.key != middle.key));
+    assert_eq!(after.updated_at, now);
+    assert_eq!(
+        repo.get(first.id).await.unwrap().unwrap(),
+        after,
+        "stored as answered"
+    );
+    let usage = repo.usage(org, "2026-01-01T00:00:00.000Z").await.unwrap();
+    assert_eq!(usage.versions, before.versions - 1);
+    assert_eq!(usage.bytes, before.bytes - middle.size_bytes);
+    // The latest can go; the last one left cannot.
+    let latest = after.versions[1].key.clone();
+    let one = repo
+        .remove_version(first.id, org, 1, &latest, now)
+        .await
+        .unwrap();
+    assert_eq!(one.versions.len(), 1);
+    assert_eq!(
+        code(
+            repo.remove_version(first.id, org, 0, &one.versions[0].key, now)
+                .await
+        ),
+        ErrorCode::Conflict
+    );
+    assert_eq!(repo.get(first.id).await.unwrap().unwrap().versions.len(), 1);
+}
+
+pub async fn links_are_added_listed_touched_and_revoked<R: FileRepository>(repo: &R, org: &str) {
+    use crate::domain::{new_link_id, PublicLink, MAX_PUBLIC_LINKS};
+    let first = created(repo, org).await;
+    let link = |n: usize| PublicLink {
+        id: new_link_id(first.id),
+        created_at: format!("2026-01-01T00:00:{:02}.000Z", n),
+        last_accessed_at: None,
+    };
+    let (a, b) = (link(1), link(2));
+    repo.add_link(first.id, org, &a).await.unwrap();
+    repo.add_link(first.id, org, &b).await.unwrap();
+    assert_eq!(
+        code(repo.add_link(first.id, "someone-else", &link(3)).await),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        code(repo.add_link(Uuid::new_v4(), org, &link(3)).await),
+        ErrorCode::NotFound
+    );
+    let stored = repo.get(first.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.public_links,
+        vec![a.clone(), b.clone()],
+        "oldest first"
+    );
+    repo.touch_link(first.id, &a.id, "2026-03-01T00:00:00.000Z")
+        .await
+        .unwrap();
+    repo.touch_link(first.id, "no-such-link", "2026-03-01T00:00:00.000Z")
+        .await
+        .unwrap();
+    let touched = repo.get(first.id).await.unwrap().unwrap();
+    assert_eq!(
+        touched.public_links[0].last_accessed_at.as_deref(),
+        Some("2026-03-01T00:00:00.000Z")
+    );
+    assert_eq!(
+        touched.versions, first.versions,
+        "links leave versions alone"
+    );
+    assert_eq!(
+        code(repo.remove_link(first.id, "someone-else", &a.id).await),
+        ErrorCode::NotFound
+    );
+    repo.remove_link(first.id, org, &a.id).await.unwrap();
+    assert_eq!(
+        code(repo.remove_link(first.id, org, &a.id).await),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        repo.get(first.id).await.unwrap().unwrap().public_links,
+        vec![b]
+    );
+    // A bounded number per file.
+    for n in 0..MAX_PUBLIC_LINKS - 1 {
+        repo.add_link(first.id, org, &link(10 + n)).await.unwrap();
+    }
+    assert_eq!(
+        code(repo.add_link(first.id, org, &link(59)).await),
+        ErrorCode::Conflict
+    );
+    // A file being deleted has no links any more.
+    repo.begin_delete(first.id, org).await.unwrap();
+    assert_eq!(
+        code(repo.remove_link(first.id, org, &link(1).id).await),
+        ErrorCode::NotFound
+    );
 }

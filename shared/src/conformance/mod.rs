@@ -96,6 +96,9 @@ macro_rules! file_repository_conformance {
                 list_pages_newest_first_without_gaps_or_repeats,
                 a_fetch_is_ended_only_by_its_own_job,
                 lists_hold_only_files_with_bytes_that_have_not_ended,
+                a_batch_of_versions_lands_in_one_write,
+                a_version_is_removed_but_never_the_last,
+                links_are_added_listed_touched_and_revoked,
             ]
         );
     };

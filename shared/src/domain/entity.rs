@@ -101,6 +101,9 @@ pub struct FileRecord {
     pub ingest_job: Option<Uuid>,
     /// When the file ends (`ttl_seconds`): from then on it is gone everywhere.
     pub expires_at: Option<String>,
+    /// Its public links, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_links: Vec<super::PublicLink>,
 }
 
 impl FileRecord {

@@ -49,9 +49,37 @@ impl<'a> TempKey<'a> {
     }
 }
 
+/// The organisation and file of a saved version's key, if it has that shape.
+pub fn version_key_owner(key: &str) -> Option<(&str, Uuid)> {
+    let rest = key.strip_prefix(FILES_PREFIX)?;
+    let mut parts = rest.splitn(4, '/');
+    let org = parts.next().filter(|o| !o.is_empty())?;
+    let file = Uuid::parse_str(parts.next()?).ok()?;
+    Uuid::parse_str(parts.next()?).ok()?;
+    parts.next().filter(|f| !f.is_empty() && !f.contains('/'))?;
+    Some((org, file))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_keys_name_their_organisation_and_file() {
+        let (file, version) = (Uuid::new_v4(), Uuid::new_v4());
+        let org = OrgId::parse("org-1").unwrap();
+        let key = version_key(&org, file, version, "a.pdf");
+        assert_eq!(version_key_owner(&key), Some(("org-1", file)));
+        assert_eq!(
+            version_key_owner(&format!("files/org-1/{file}/x/a.pdf")),
+            None
+        );
+        assert_eq!(version_key_owner(&format!("temp/org-1/{file}/a.pdf")), None);
+        assert_eq!(
+            version_key_owner(&format!("files/org-1/{file}/{version}/")),
+            None
+        );
+    }
 
     #[test]
     fn temp_keys_parse_only_in_their_own_shape() {

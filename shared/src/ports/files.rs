@@ -5,13 +5,16 @@ use std::future::Future;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::domain::{AccessControl, FileFilters, FileQuery, FileRecord, FileStatus, StoredVersion};
+use crate::domain::{
+    AccessControl, FileFilters, FileQuery, FileRecord, FileStatus, PublicLink, StoredVersion,
+};
 use crate::error::{Error, Result};
 
-/// What a save changes on an existing file: a new version, or only its metadata.
+/// What a save changes on an existing file: new versions (oldest first), or only its
+/// metadata.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FileChange {
-    pub new_version: Option<StoredVersion>,
+    pub new_versions: Vec<StoredVersion>,
     pub filename: String,
     pub mime_type: String,
     pub access_control: AccessControl,
@@ -34,11 +37,24 @@ pub enum IngestStep {
 }
 
 impl FileChange {
+    /// The bytes the new versions bring.
+    pub fn added_bytes(&self) -> u64 {
+        self.new_versions.iter().map(|v| v.size_bytes).sum()
+    }
+
+    /// Raises the new versions' `created_at` where needed, so that each is later than
+    /// the one before it, the first later than `last` (the file's latest).
+    pub fn restamp_after(&mut self, last: Option<&str>) {
+        let mut last = last.map(str::to_owned);
+        for version in &mut self.new_versions {
+            version.created_at = crate::time::later_than(&version.created_at, last.as_deref());
+            last = Some(version.created_at.clone());
+        }
+    }
+
     /// The record as this change leaves it.
     pub fn apply_to(&self, record: &mut FileRecord) {
-        if let Some(version) = &self.new_version {
-            record.versions.push(version.clone());
-        }
+        record.versions.extend(self.new_versions.iter().cloned());
         if let Some(at) = &self.expires_at {
             record.expires_at = Some(at.clone());
         }
@@ -145,6 +161,29 @@ pub fn quota_exceeded(quota: u64) -> Error {
     )
 }
 
+/// What every adapter answers when a version to remove is the file's only one.
+pub fn only_version() -> Error {
+    Error::conflict("this is the file's only version; delete the file instead")
+}
+
+/// What every adapter answers when the versions changed under a removal.
+pub fn versions_changed() -> Error {
+    Error::conflict("the file's versions changed meanwhile; look again and retry")
+}
+
+/// What every adapter answers when a file has as many links as it may.
+pub fn too_many_links() -> Error {
+    Error::conflict(format!(
+        "a file has at most {} public links; revoke one first",
+        crate::domain::MAX_PUBLIC_LINKS
+    ))
+}
+
+/// What every adapter answers for a link that is not there.
+pub fn link_not_found() -> Error {
+    Error::not_found("public link not found (revoked, or its file was deleted)")
+}
+
 /// What a fetch that is not its file's fetch any more answers.
 pub fn superseded_fetch(id: Uuid) -> Error {
     Error::conflict(format!(
@@ -202,18 +241,58 @@ pub trait FileRepository: Send + Sync {
         claim: Option<UploadClaim<'_>>,
     ) -> impl Future<Output = Result<()>> + Send;
 
-    /// Applies the change, and consumes `claim`'s upload, atomically; concurrent changes
-    /// that add versions all land. A new version's `created_at` is raised if needed, so
-    /// the versions of a file have strictly increasing `created_at`: the answer is the
-    /// change as stored. `NotFound` when the file is absent, being deleted or belongs to
-    /// another organisation; `Conflict` when the upload was consumed before.
+    /// Applies the change, and consumes the `claims`' uploads, atomically; concurrent
+    /// changes that add versions all land. New versions' `created_at` are raised if
+    /// needed, so the versions of a file have strictly increasing `created_at`: the
+    /// answer is the change as stored. `NotFound` when the file is absent, being deleted
+    /// or belongs to another organisation; `Conflict` when an upload was consumed before.
     fn update_file(
         &self,
         id: Uuid,
         org: &str,
         change: &FileChange,
-        claim: Option<UploadClaim<'_>>,
+        claims: &[UploadClaim<'_>],
     ) -> impl Future<Output = Result<FileChange>> + Send;
+
+    /// Removes the version at `index` (0 the oldest) of a file of `org`, if it is still
+    /// the one stored at `key` and not the file's only version, keeping the usage in the
+    /// same step; `updated_at` becomes `now`. Answers the record as it is after.
+    /// `NotFound` as [`FileRepository::update_file`]; `Conflict` when it is the only
+    /// version or the versions changed meanwhile.
+    fn remove_version(
+        &self,
+        id: Uuid,
+        org: &str,
+        index: usize,
+        key: &str,
+        now: &str,
+    ) -> impl Future<Output = Result<FileRecord>> + Send;
+
+    /// Adds a public link to a file of `org`. `NotFound` as [`FileRepository::update_file`];
+    /// `Conflict` when the file has [`crate::domain::MAX_PUBLIC_LINKS`] already.
+    fn add_link(
+        &self,
+        id: Uuid,
+        org: &str,
+        link: &PublicLink,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Removes a public link of a file of `org`: `NotFound` when the file or the link is
+    /// not there.
+    fn remove_link(
+        &self,
+        id: Uuid,
+        org: &str,
+        link_id: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Records that a link was used at `at`; nothing when the link or its file went.
+    fn touch_link(
+        &self,
+        id: Uuid,
+        link_id: &str,
+        at: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// Starts deleting a file of `org`: from now on it is hidden and frozen. Answers the
     /// record as it stands (what is left to delete). Works again on a file whose delete

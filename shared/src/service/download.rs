@@ -82,7 +82,7 @@ impl<B: Backend> FileService<B> {
         )
     }
 
-    async fn download_url(
+    pub(super) async fn download_url(
         &self,
         record: &FileRecord,
         version: u32,
@@ -137,7 +137,7 @@ impl<B: Backend> FileService<B> {
 
     /// A link's lifetime, never past the file's end: a link handed out before the file
     /// expires stops working when it does.
-    fn capped_lifetime(&self, record: &FileRecord, ttl: Duration) -> Result<Duration> {
+    pub(super) fn capped_lifetime(&self, record: &FileRecord, ttl: Duration) -> Result<Duration> {
         let Some(end) = record.expires_at.as_deref().and_then(parse_rfc3339) else {
             return Ok(ttl);
         };

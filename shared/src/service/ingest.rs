@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::save::Revision;
 use super::{is_generic_content_type, Caller, FileFields, FileService, SourceRequest};
 use crate::domain::{
     guess_mime_type, validate_filename, version_key, FileRecord, FileStatus, StoredVersion,
@@ -87,12 +88,18 @@ impl<B: Backend> FileService<B> {
             ..StoredVersion::default()
         };
         match self
-            .write_version(caller, file_id, existing, version, fields, None)
+            .write_version(
+                caller,
+                file_id,
+                existing,
+                fields,
+                Revision::adding(vec![version]),
+            )
             .await
         {
             Ok(record) => Ok(record),
             Err(e) => {
-                self.settle_failed_write(caller, file_id, &key, None, e)
+                self.settle_failed_write(caller, file_id, &[key], &[], e)
                     .await
             }
         }
@@ -130,8 +137,11 @@ impl<B: Backend> FileService<B> {
                     ..fields.clone()
                 };
                 let begin = IngestStep::Begin { job };
-                self.change_file(caller, record, &now_fields, None, None, Some(begin))
-                    .await?
+                let begin = Revision {
+                    ingest: Some(begin),
+                    ..Revision::default()
+                };
+                self.change_file(caller, record, &now_fields, begin).await?
             }
             None => {
                 let filename = fields
@@ -237,16 +247,14 @@ impl<B: Backend> FileService<B> {
             Err(reason) => (None, Some(reason)),
         };
         let finish = IngestStep::Finish { job, failure };
-        self.change_file(
-            &caller,
-            record,
-            &FileFields::default(),
-            version,
-            None,
-            Some(finish),
-        )
-        .await
-        .map(|_| ())
+        let finish = Revision {
+            versions: version.into_iter().collect(),
+            ingest: Some(finish),
+            ..Revision::default()
+        };
+        self.change_file(&caller, record, &FileFields::default(), finish)
+            .await
+            .map(|_| ())
     }
 
     /// Runs one fetch to its end: the bytes stored as the file's new version (ready), or
@@ -289,7 +297,7 @@ impl<B: Backend> FileService<B> {
                 let over_quota = e.code() == ErrorCode::QuotaExceeded;
                 let reason = e.public_message().to_owned();
                 match self
-                    .settle_failed_write(&caller, job.file, &key, None, e)
+                    .settle_failed_write(&caller, job.file, &[key], &[], e)
                     .await
                 {
                     Ok(_) => Ok(()),

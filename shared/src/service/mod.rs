@@ -7,8 +7,10 @@ mod download;
 mod ingest;
 mod multipart;
 mod save;
+mod share;
 mod types;
 mod upload;
+mod versions;
 
 use std::sync::Arc;
 
@@ -22,9 +24,11 @@ pub use multipart::{
     choose_part_size, MultipartSession, MultipartStart, PartToSign, SignedPart, DEFAULT_PART_BYTES,
     MAX_PARTS_PER_SIGNING,
 };
+pub use share::{SignedUrl, SignedUrls, DEFAULT_SIGNED_URL_SECONDS, MAX_SIGNED_URL_SECONDS};
 pub use types::{
     BatchLink, Caller, DownloadItem, FileFields, SaveIntent, SaveRequest, SourceMethod,
-    SourceRequest, UploadRequest, UploadTicket, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
+    SourceRequest, UploadRequest, UploadTicket, VersionUpload, MAX_TTL_SECONDS,
+    MAX_VERSIONS_PER_SAVE, MIN_TTL_SECONDS,
 };
 
 use crate::config::Config;

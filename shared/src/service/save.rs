@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::ingest::filename_of;
 use super::PUBLIC_UPLOADS;
-use super::{stored_mime_type, Caller, FileFields, FileService, SaveIntent, SaveRequest};
+use super::{
+    stored_mime_type, Caller, FileFields, FileService, SaveIntent, SaveRequest, VersionUpload,
+};
 use crate::domain::{
     guess_mime_type, validate_attributes, validate_filename, validate_mime_type, version_key,
     FileRecord, PendingUpload, S3Ref, StoredVersion, TempKey, UploadState,
@@ -62,6 +64,14 @@ impl<B: Backend> FileService<B> {
             }
             SaveIntent::DirectBody { file, body } => {
                 self.save_direct(caller, file, body, &fields).await
+            }
+            SaveIntent::Versions {
+                file,
+                uploads,
+                delete_temp_file,
+            } => {
+                self.save_versions(caller, file, &uploads, delete_temp_file)
+                    .await
             }
         }
     }
@@ -131,34 +141,133 @@ impl<B: Backend> FileService<B> {
         file: Option<Uuid>,
         fields: &FileFields,
     ) -> Result<FileRecord> {
-        let temp = self.claimable_upload(caller, s3ref)?;
-        let (existing, event, meta) = tokio::join!(
+        let (existing, upload) = tokio::join!(
             self.existing(caller, file),
+            self.inspect_upload(caller, s3ref)
+        );
+        let (existing, upload) = (existing?, upload?);
+        Self::check_can_store(existing.as_ref())?;
+        self.check_quota(&caller.org, upload.meta.size_bytes)
+            .await?;
+        let file_id = existing.as_ref().map(|r| r.id).unwrap_or_else(Uuid::new_v4);
+        let named = VersionUpload {
+            s3ref: s3ref.clone(),
+            filename: fields.filename.clone(),
+            mime_type: fields.mime_type.clone(),
+        };
+        let version = self
+            .copy_as_version(caller, file_id, &named, upload)
+            .await?;
+        let revision = Revision::adding(vec![version]);
+        self.write_uploads(
+            caller,
+            file_id,
+            existing,
+            fields,
+            revision,
+            &[named],
+            delete_temp_file,
+        )
+        .await
+    }
+
+    /// Writes versions copied from uploads (`uploads`, in the same order) with the claims
+    /// of those uploads; the temp objects go while the transaction runs (its third round
+    /// trip, not a fourth): once an upload is consumed nothing can save it again, and if
+    /// the write fails the uploads are put back from the copies.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn write_uploads(
+        &self,
+        caller: &Caller,
+        file_id: Uuid,
+        existing: Option<FileRecord>,
+        fields: &FileFields,
+        mut revision: Revision<'_>,
+        uploads: &[VersionUpload],
+        delete_temp_file: bool,
+    ) -> Result<FileRecord> {
+        let copies: Vec<String> = revision.versions.iter().map(|v| v.key.clone()).collect();
+        revision.claims = uploads
+            .iter()
+            .map(|u| UploadClaim {
+                upload_key: &u.s3ref.key,
+                file: file_id,
+            })
+            .collect();
+        let write = self.write_version(caller, file_id, existing, fields, revision);
+        let temps: Vec<String> = uploads.iter().map(|u| u.s3ref.key.clone()).collect();
+        let (written, temps_removed) = if delete_temp_file {
+            let (written, removed) = tokio::join!(write, self.store().delete(&temps));
+            if let Err(e) = &removed {
+                tracing::warn!(error = %e, "temp objects not deleted");
+            }
+            (written, removed.is_ok())
+        } else {
+            (write.await, false)
+        };
+        match written {
+            Ok(record) => Ok(record),
+            Err(e) => {
+                let removed: Vec<(&str, &str)> = if temps_removed {
+                    temps
+                        .iter()
+                        .map(String::as_str)
+                        .zip(copies.iter().map(String::as_str))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                self.settle_failed_write(caller, file_id, &copies, &removed, e)
+                    .await
+            }
+        }
+    }
+
+    /// What a save learns of an upload before copying it: that the caller may save it,
+    /// that it has not expired, and its size and ETag.
+    pub(super) async fn inspect_upload(
+        &self,
+        caller: &Caller,
+        s3ref: &S3Ref,
+    ) -> Result<InspectedUpload> {
+        let temp = self.claimable_upload(caller, s3ref)?;
+        let (event, meta) = tokio::join!(
             self.uploads().get_upload(&s3ref.key),
             self.store().head(&s3ref.key),
         );
-        let existing = existing?;
         let meta = self.check_not_expired(event?, meta?)?;
         if temp.org == PUBLIC_UPLOADS {
             self.check_public_object(&s3ref.key, &meta).await?;
         }
-        Self::check_can_store(existing.as_ref())?;
-        self.check_quota(&caller.org, meta.size_bytes).await?;
-        let filename = fields
-            .filename
-            .clone()
-            .unwrap_or_else(|| temp.filename.to_owned());
-        validate_filename(&filename)?;
-        let file_id = existing.as_ref().map(|r| r.id).unwrap_or_else(Uuid::new_v4);
-        // A fresh key per attempt: no two saves ever write the same object.
-        let key = version_key(&caller.org, file_id, Uuid::new_v4(), &filename);
+        Ok(InspectedUpload {
+            filename: temp.filename.to_owned(),
+            meta,
+        })
+    }
 
+    /// Copies an inspected upload to a fresh version key of `file_id` (no two saves ever
+    /// write the same object) and checks its bytes; the version it becomes. On an error
+    /// nothing of it is left.
+    pub(super) async fn copy_as_version(
+        &self,
+        caller: &Caller,
+        file_id: Uuid,
+        upload: &VersionUpload,
+        inspected: InspectedUpload,
+    ) -> Result<StoredVersion> {
+        let InspectedUpload { filename, meta } = inspected;
+        let filename = upload.filename.clone().unwrap_or(filename);
+        validate_filename(&filename)?;
+        let source = &upload.s3ref.key;
+        let key = version_key(&caller.org, file_id, Uuid::new_v4(), &filename);
         // The copy and the checksum (unless S3 checked one on the way in) run at once;
         // both read the upload only while it has the ETag read above.
         let (copied, checksum) = tokio::join!(
-            self.copy_upload(&s3ref.key, &key, &meta),
-            self.checksum_of(&s3ref.key, &meta)
+            self.copy_upload(source, &key, &meta),
+            self.checksum_of(source, &meta)
         );
+        let changed =
+            || Error::conflict("the upload changed while it was being saved; save it again");
         let etag = match copied {
             Ok(CopyOutcome::Copied { etag }) => etag,
             Ok(CopyOutcome::Missing) => {
@@ -166,11 +275,7 @@ impl<B: Backend> FileService<B> {
                     "nothing was uploaded to this s3ref (or the upload expired)",
                 ))
             }
-            Ok(CopyOutcome::Changed) => {
-                return Err(Error::conflict(
-                    "the upload changed while it was being saved; save it again",
-                ))
-            }
+            Ok(CopyOutcome::Changed) => return Err(changed()),
             Err(e) => {
                 // The copy may have landed before the failure: no entity points at it.
                 self.remove_unreferenced(&key).await;
@@ -181,9 +286,7 @@ impl<B: Backend> FileService<B> {
             Ok(Some(checksum)) => checksum,
             Ok(None) => {
                 self.remove_unreferenced(&key).await;
-                return Err(Error::conflict(
-                    "the upload changed while it was being saved; save it again",
-                ));
+                return Err(changed());
             }
             Err(e) => {
                 self.remove_unreferenced(&key).await;
@@ -192,7 +295,7 @@ impl<B: Backend> FileService<B> {
         };
         if let Some(declared) = meta.declared_sha256.as_deref().filter(|d| *d != checksum) {
             // These bytes can never be saved: neither the copy nor the upload stays.
-            let keys = [key.clone(), s3ref.key.clone()];
+            let keys = [key.clone(), source.clone()];
             if let Err(e) = self.store().delete(&keys).await {
                 tracing::warn!(error = %e, "objects of a refused upload not deleted");
             }
@@ -203,44 +306,18 @@ impl<B: Backend> FileService<B> {
                 ),
             ));
         }
-        let version = StoredVersion {
-            key: key.clone(),
-            filename: filename.clone(),
-            mime_type: stored_mime_type(&meta, fields.mime_type.as_deref(), &filename),
+        Ok(StoredVersion {
+            key,
+            mime_type: stored_mime_type(&meta, upload.mime_type.as_deref(), &filename),
+            filename,
             size_bytes: meta.size_bytes,
             etag,
             created_at: self.clock.now_rfc3339(),
             checksum_sha256: Some(checksum),
             uploaded_at: meta.last_modified_ms.map(crate::time::rfc3339),
             uploaded_by: caller.sub.clone(),
-            metadata: meta.metadata.clone(),
-        };
-        let claim = UploadClaim {
-            upload_key: &s3ref.key,
-            file: file_id,
-        };
-        let write = self.write_version(caller, file_id, existing, version, fields, Some(claim));
-        // The temp object goes while the transaction runs (its third round trip, not a
-        // fourth): once the upload is consumed nothing can save it again, and if the
-        // write fails the upload is put back from the copy.
-        let (written, temp_removed) = if delete_temp_file {
-            let temp = std::slice::from_ref(&s3ref.key);
-            let (written, removed) = tokio::join!(write, self.store().delete(temp));
-            if let Err(e) = &removed {
-                tracing::warn!(error = %e, key = %s3ref.key, "temp object not deleted");
-            }
-            (written, removed.is_ok())
-        } else {
-            (write.await, false)
-        };
-        match written {
-            Ok(record) => Ok(record),
-            Err(e) => {
-                let upload = temp_removed.then_some(s3ref.key.as_str());
-                self.settle_failed_write(caller, file_id, &key, upload, e)
-                    .await
-            }
-        }
+            metadata: meta.metadata,
+        })
     }
 
     /// A server-side copy of an upload (`meta` as read) while it is unchanged: one
@@ -276,44 +353,61 @@ impl<B: Backend> FileService<B> {
         Ok(Some(STANDARD.encode(hasher.finalize())))
     }
 
-    /// After a failed write of `key`'s version. A fault may have hidden a write that
-    /// landed: the file is read to tell, and a landed version is a success. Otherwise the
-    /// copy is unreferenced and goes, and a removed upload (`removed_upload`) is put back
-    /// from it, so that a retry, or a save into another file, still finds it; unless the
-    /// upload was consumed by another save, when nothing may save it again.
+    /// After a failed write of the versions stored at `keys`. A fault may have hidden a
+    /// write that landed: the file is read to tell, and landed versions are a success.
+    /// Otherwise the copies are unreferenced and go, and removed uploads (`removed`:
+    /// upload key, the copy of it) are put back from them, so that a retry, or a save
+    /// into another file, still finds them; unless the uploads were consumed by another
+    /// save, when nothing may save them again.
     pub(super) async fn settle_failed_write(
         &self,
         caller: &Caller,
         file_id: Uuid,
-        key: &str,
-        removed_upload: Option<&str>,
+        keys: &[String],
+        removed: &[(&str, &str)],
         error: Error,
     ) -> Result<FileRecord> {
         if error.is_retryable() {
             match self.owned(caller, file_id).await {
-                Ok(record) if record.versions.iter().any(|v| v.key == key) => return Ok(record),
+                Ok(record)
+                    if keys
+                        .iter()
+                        .all(|k| record.versions.iter().any(|v| &v.key == k)) =>
+                {
+                    return Ok(record)
+                }
                 Ok(_) => {}
                 Err(e) if e.code() == ErrorCode::NotFound => {}
-                // Unknown whether the version landed: keep its object rather than risk
-                // deleting a stored version's bytes. A retry saves again with a new key.
+                // Unknown whether the versions landed: keep their objects rather than risk
+                // deleting a stored version's bytes. A retry saves again with new keys.
                 Err(_) => return Err(error),
             }
         }
-        if let Some(upload) = removed_upload.filter(|_| error.code() != ErrorCode::Conflict) {
-            // If this fails too, the client learns on its retry that it must upload again.
-            if let Err(e) = self.store().copy(key, upload, None).await {
-                tracing::error!(error = %e, key = upload, "upload not put back after a failed save");
+        if error.code() != ErrorCode::Conflict {
+            for (upload, copy) in removed {
+                // If this fails too, the client learns on its retry that it must upload again.
+                if let Err(e) = self.store().copy(copy, upload, None).await {
+                    tracing::error!(error = %e, key = upload, "upload not put back after a failed save");
+                }
             }
         }
-        self.remove_unreferenced(key).await;
+        self.remove_all_unreferenced(keys).await;
         Err(error)
+    }
+
+    /// Deletes objects no entity points at (best effort: they are never served).
+    pub(super) async fn remove_all_unreferenced(&self, keys: &[String]) {
+        if keys.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store().delete(keys).await {
+            tracing::error!(error = %e, ?keys, "unreferenced version objects not deleted");
+        }
     }
 
     /// Deletes an object no entity points at (best effort: it is never served).
     pub(super) async fn remove_unreferenced(&self, key: &str) {
-        if let Err(e) = self.store().delete(&[key.to_owned()]).await {
-            tracing::error!(error = %e, key, "unreferenced version object not deleted");
-        }
+        self.remove_all_unreferenced(&[key.to_owned()]).await;
     }
 
     /// New access control, filename or attributes for a file; its versions stay.
@@ -323,30 +417,37 @@ impl<B: Backend> FileService<B> {
         record: FileRecord,
         fields: &FileFields,
     ) -> Result<FileRecord> {
-        self.change_file(caller, record, fields, None, None, None)
+        self.change_file(caller, record, fields, Revision::default())
             .await
     }
 
     /// Stores a change of an existing file: `fields` over what it has (attributes merged,
-    /// `ttl_seconds` a new end), and a new version if one is given (its name and type
-    /// become the file's), with the claim of the upload it came from, or the step of a
-    /// fetch. Answers the record as the change leaves it.
+    /// `ttl_seconds` a new end) and the revision's new versions (the latest's name and
+    /// type become the file's, unless it keeps its fields), with the claims of the
+    /// uploads they came from, or the step of a fetch. Answers the record as the change
+    /// leaves it.
     pub(super) async fn change_file(
         &self,
         caller: &Caller,
         mut record: FileRecord,
         fields: &FileFields,
-        new_version: Option<StoredVersion>,
-        claim: Option<UploadClaim<'_>>,
-        ingest: Option<IngestStep>,
+        revision: Revision<'_>,
     ) -> Result<FileRecord> {
-        let updated_at = match &new_version {
+        let Revision {
+            versions,
+            claims,
+            ingest,
+            keep_fields,
+        } = revision;
+        let kept = FileFields::default();
+        let fields = if keep_fields { &kept } else { fields };
+        let updated_at = match versions.last() {
             Some(v) => v.created_at.clone(),
             None => self.clock.now_rfc3339(),
         };
         let mut attributes = record.attributes.clone();
         attributes.extend(fields.attributes.clone());
-        let (filename, mime_type) = match &new_version {
+        let (filename, mime_type) = match versions.last().filter(|_| !keep_fields) {
             Some(v) => (v.filename.clone(), v.mime_type.clone()),
             None => (
                 fields
@@ -360,7 +461,7 @@ impl<B: Backend> FileService<B> {
             ),
         };
         let change = FileChange {
-            new_version,
+            new_versions: versions,
             filename,
             mime_type,
             access_control: fields.access_control.unwrap_or(record.access_control),
@@ -371,7 +472,7 @@ impl<B: Backend> FileService<B> {
         };
         let stored = self
             .files()
-            .update_file(record.id, caller.org.as_str(), &change, claim)
+            .update_file(record.id, caller.org.as_str(), &change, &claims)
             .await?;
         stored.apply_to(&mut record);
         Ok(record)
@@ -451,34 +552,66 @@ impl<B: Backend> FileService<B> {
         Ok(temp)
     }
 
-    /// Writes the version (a new file, or one more version of `existing`) together with
-    /// the claim of the upload it came from.
+    /// Writes the revision's versions (a new file, or more versions of `existing`)
+    /// together with the claims of the uploads they came from.
     pub(super) async fn write_version(
         &self,
         caller: &Caller,
         file_id: Uuid,
         existing: Option<FileRecord>,
-        version: StoredVersion,
         fields: &FileFields,
-        claim: Option<UploadClaim<'_>>,
+        revision: Revision<'_>,
     ) -> Result<FileRecord> {
-        let now = version.created_at.clone();
         match existing {
-            Some(record) => {
-                self.change_file(caller, record, fields, Some(version), claim, None)
-                    .await
-            }
+            Some(record) => self.change_file(caller, record, fields, revision).await,
             None => {
-                let (filename, mime_type) = (version.filename.clone(), version.mime_type.clone());
+                let Revision {
+                    versions, claims, ..
+                } = revision;
+                let latest = versions
+                    .last()
+                    .ok_or_else(|| Error::internal("save", "a new file without a version"))?;
+                let now = latest.created_at.clone();
+                let (filename, mime_type) = (latest.filename.clone(), latest.mime_type.clone());
                 let record = FileRecord {
                     created_at: now.clone(),
                     updated_at: now,
-                    versions: vec![version],
+                    versions,
                     ..self.new_record(caller, file_id, filename, mime_type, fields)
                 };
-                self.files().create(&record, claim).await?;
+                self.files()
+                    .create(&record, claims.first().copied())
+                    .await?;
                 Ok(record)
             }
         }
     }
+}
+
+/// What a change brings besides the file's fields.
+#[derive(Default)]
+pub(super) struct Revision<'a> {
+    /// New versions, oldest first.
+    pub versions: Vec<StoredVersion>,
+    /// The uploads they came from, consumed in the same write.
+    pub claims: Vec<UploadClaim<'a>>,
+    pub ingest: Option<IngestStep>,
+    /// version_only: the file keeps its own name, type, access and attributes.
+    pub keep_fields: bool,
+}
+
+impl Revision<'_> {
+    pub fn adding(versions: Vec<StoredVersion>) -> Self {
+        Revision {
+            versions,
+            ..Revision::default()
+        }
+    }
+}
+
+/// What a save reads of an upload before it copies it.
+pub(super) struct InspectedUpload {
+    /// The name it was uploaded under.
+    filename: String,
+    pub meta: ObjectMeta,
 }

@@ -120,6 +120,25 @@ pub enum SaveIntent {
     },
     /// Bytes sent in the request itself, as a new file or a new version of `file`.
     DirectBody { file: Option<Uuid>, body: Bytes },
+    /// version_only: uploads added to `file` as new versions, oldest first, in one
+    /// write; the file keeps its own name, type, access and attributes.
+    Versions {
+        file: Uuid,
+        uploads: Vec<VersionUpload>,
+        delete_temp_file: bool,
+    },
+}
+
+/// Most versions one saveFileV2 call may add.
+pub const MAX_VERSIONS_PER_SAVE: usize = 20;
+
+/// An upload to become a version, with the name and type the version gets (else the
+/// upload's own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionUpload {
+    pub s3ref: S3Ref,
+    pub filename: Option<String>,
+    pub mime_type: Option<String>,
 }
 
 /// saveFileV2, parsed.

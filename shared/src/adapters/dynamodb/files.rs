@@ -16,13 +16,13 @@ use super::item::{
 };
 use super::{n, s, DynamoFiles, Item};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
-use crate::domain::{FileFilters, FileQuery, FileRecord, FileStatus, ListSort};
+use crate::domain::{FileFilters, FileQuery, FileRecord, FileStatus, ListSort, PublicLink};
 use crate::error::{Error, Result};
 use crate::ports::{
-    quota_exceeded, superseded_fetch, Counted, FileChange, FileRepository, IngestStep, Page,
-    PageRequest, UploadClaim, Usage,
+    only_version, quota_exceeded, superseded_fetch, versions_changed, Counted, FileChange,
+    FileRepository, IngestStep, Page, PageRequest, UploadClaim, Usage,
 };
-use crate::time::{later_than, Clock};
+use crate::time::Clock;
 
 /// BatchGetItem takes at most 100 keys.
 const BATCH_GET: usize = 100;
@@ -115,7 +115,7 @@ impl FileRepository for DynamoFiles {
                 &record.org,
                 added,
                 added.bytes.max(0) as u64,
-                claim,
+                claim.as_slice(),
             )
             .await?;
         match written {
@@ -129,9 +129,11 @@ impl FileRepository for DynamoFiles {
         id: Uuid,
         org: &str,
         change: &FileChange,
-        claim: Option<UploadClaim<'_>>,
+        claims: &[UploadClaim<'_>],
     ) -> Result<FileChange> {
         let mut stored = change.clone();
+        // A batch's versions are each later than the one before.
+        stored.restamp_after(None);
         // How the file stands decides what the counter gains. Unread, the common case
         // is assumed (a file without an end that has versions) and made the write's
         // condition; a file that may lose its place in the counter is read first.
@@ -141,14 +143,13 @@ impl FileRepository for DynamoFiles {
         };
         for _ in 0..TIMESTAMP_ATTEMPTS {
             let (update, delta) = self.file_update(id, org, &stored, standing.as_ref())?;
-            let added = stored.new_version.as_ref().map_or(0, |v| v.size_bytes);
             let written = self
                 .write(
                     TransactWriteItem::builder().update(update).build(),
                     org,
                     delta,
-                    added,
-                    claim,
+                    stored.added_bytes(),
+                    claims,
                 )
                 .await?;
             if let Written::Done = written {
@@ -162,15 +163,100 @@ impl FileRepository for DynamoFiles {
                 .get(LAST_VERSION_AT)
                 .and_then(|v| v.as_s().ok())
                 .cloned();
-            if let Some(version) = &mut stored.new_version {
-                version.created_at = later_than(&version.created_at, last.as_deref());
-            }
+            stored.restamp_after(last.as_deref());
             standing = Standing::of_item(&item)?.unless_assumed(change);
         }
         Err(Error::storage(
             "UpdateItem",
             "versions kept landing ahead of this one; retry",
         ))
+    }
+
+    async fn remove_version(
+        &self,
+        id: Uuid,
+        org: &str,
+        index: usize,
+        key: &str,
+        now: &str,
+    ) -> Result<FileRecord> {
+        for _ in 0..TIMESTAMP_ATTEMPTS {
+            let item = match self.raw(id).await? {
+                Some(item) if !is_deleting(&item) && owned_by(&item, org) => item,
+                _ => return Err(Error::not_found(format!("file {id} not found"))),
+            };
+            let mut record = item_to_record(&item)?;
+            if record.versions.len() == 1 {
+                return Err(only_version());
+            }
+            if record.versions.get(index).map(|v| v.key.as_str()) != Some(key) {
+                return Err(versions_changed());
+            }
+            let standing = Standing::of_record(&record);
+            record.versions.remove(index);
+            record.updated_at = now.to_owned();
+            let delta = Counts::of(&Standing::of_record(&record)).minus(Counts::of(&standing));
+            let mut update = Update::builder()
+                .table_name(&self.table.name)
+                .set_key(Some(file_key(id)))
+                .expression_attribute_names("#versions", "versions")
+                .expression_attribute_names("#org", "org")
+                .expression_attribute_names("#deleting", DELETING)
+                .expression_attribute_names("#updated", "updated_at")
+                .expression_attribute_values(":key", s(key))
+                .expression_attribute_values(":org", s(org))
+                .expression_attribute_values(":updated", s(now));
+            let mut sets = vec!["#updated = :updated".to_owned()];
+            for (i, (name, value)) in listing_attributes(&record)
+                .into_iter()
+                .chain(size_attributes(&record))
+                .enumerate()
+            {
+                update = update
+                    .expression_attribute_names(format!("#d{i}"), name)
+                    .expression_attribute_values(format!(":d{i}"), value);
+                sets.push(format!("#d{i} = :d{i}"));
+            }
+            // The version count pinned, so the index still names this version.
+            let (update, pinned) = standing.pin(update);
+            let update = update
+                .update_expression(format!("SET {} REMOVE #versions[{index}]", sets.join(", ")))
+                .condition_expression(format!(
+                    "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting)                      AND #versions[{index}].#key = :key AND {pinned}"
+                ))
+                .expression_attribute_names("#key", "key")
+                .build()
+                .map_err(|e| Error::internal("TransactWriteItems request", e))?;
+            match self
+                .write(
+                    TransactWriteItem::builder().update(update).build(),
+                    org,
+                    delta,
+                    0,
+                    &[],
+                )
+                .await?
+            {
+                Written::Done => return Ok(record),
+                Written::FileConditionFailed => continue,
+            }
+        }
+        Err(Error::storage(
+            "TransactWriteItems",
+            "the file kept changing while its version was removed; retry",
+        ))
+    }
+
+    async fn add_link(&self, id: Uuid, org: &str, link: &PublicLink) -> Result<()> {
+        self.add_public_link(id, org, link).await
+    }
+
+    async fn remove_link(&self, id: Uuid, org: &str, link_id: &str) -> Result<()> {
+        self.remove_public_link(id, org, link_id).await
+    }
+
+    async fn touch_link(&self, id: Uuid, link_id: &str, at: &str) -> Result<()> {
+        self.touch_public_link(id, link_id, at).await
     }
 
     async fn begin_delete(&self, id: Uuid, org: &str) -> Result<FileRecord> {
@@ -221,7 +307,7 @@ impl FileRepository for DynamoFiles {
                     org,
                     removed,
                     0,
-                    None,
+                    &[],
                 )
                 .await?
             {
@@ -279,7 +365,7 @@ fn taken(id: Uuid) -> Error {
     Error::conflict(format!("file {id} already exists"))
 }
 
-fn owned_by(item: &Item, org: &str) -> bool {
+pub(super) fn owned_by(item: &Item, org: &str) -> bool {
     item.get("org")
         .and_then(|v| v.as_s().ok())
         .map(String::as_str)
@@ -357,18 +443,18 @@ impl Standing {
     /// pinned to a number of versions that concurrent saves keep changing.
     fn unless_assumed(self, change: &FileChange) -> Option<Standing> {
         let assumed = change.expires_at.is_none()
-            && (change.new_version.is_none() || (self.versions > 0 && !self.ending));
+            && (change.new_versions.is_empty() || (self.versions > 0 && !self.ending));
         (!assumed).then_some(self)
     }
 
     /// The standing after `change`.
     fn after(&self, change: &FileChange) -> Standing {
-        let added = change.new_version.as_ref();
+        let added = &change.new_versions;
         Standing {
             ending: self.ending || change.expires_at.is_some(),
-            listed: self.listed || added.is_some(),
-            versions: self.versions + u64::from(added.is_some()),
-            bytes: self.bytes + added.map_or(0, |v| v.size_bytes),
+            listed: self.listed || !added.is_empty(),
+            versions: self.versions + added.len() as u64,
+            bytes: self.bytes + change.added_bytes(),
         }
     }
 
@@ -392,7 +478,7 @@ type UpdateBuilder = aws_sdk_dynamodb::types::builders::UpdateBuilder;
 
 impl DynamoFiles {
     /// The item as stored, tombstone or not.
-    async fn raw(&self, id: Uuid) -> Result<Option<Item>> {
+    pub(super) async fn raw(&self, id: Uuid) -> Result<Option<Item>> {
         let out = self
             .table
             .client
@@ -445,7 +531,7 @@ impl DynamoFiles {
             mime_type: change.mime_type.clone(),
             attributes: change.attributes.clone(),
             updated_at: change.updated_at.clone(),
-            versions: change.new_version.iter().cloned().collect(),
+            versions: change.new_versions.clone(),
             ..FileRecord::default()
         };
         let mut update = Update::builder()
@@ -468,7 +554,7 @@ impl DynamoFiles {
              #attributes = :attributes, #updated = :updated"
             .to_owned()];
         let mut derived = listing_attributes(&listed_as);
-        if change.new_version.is_some() {
+        if !change.new_versions.is_empty() {
             derived.extend(size_attributes(&listed_as));
         }
         for (i, (name, value)) in derived.into_iter().enumerate() {
@@ -481,17 +567,19 @@ impl DynamoFiles {
         let mut conditions = vec![
             "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting)".to_owned(),
         ];
-        if let Some(version) = &change.new_version {
-            sets.push("#versions = list_append(#versions, :version), #last = :created".into());
-            conditions.push("(attribute_not_exists(#last) OR #last < :created)".into());
+        if let (Some(first), Some(last)) = (change.new_versions.first(), change.new_versions.last())
+        {
+            sets.push("#versions = list_append(#versions, :versions), #last = :last".into());
+            conditions.push("(attribute_not_exists(#last) OR #last < :first)".into());
             update = update
                 .expression_attribute_names("#versions", "versions")
                 .expression_attribute_names("#last", LAST_VERSION_AT)
                 .expression_attribute_values(
-                    ":version",
-                    AttributeValue::L(vec![version_to_item(version)]),
+                    ":versions",
+                    AttributeValue::L(change.new_versions.iter().map(version_to_item).collect()),
                 )
-                .expression_attribute_values(":created", s(&version.created_at));
+                .expression_attribute_values(":first", s(&first.created_at))
+                .expression_attribute_values(":last", s(&last.created_at));
         }
         let delta = match standing {
             Some(standing) => {
@@ -500,21 +588,19 @@ impl DynamoFiles {
                 conditions.push(condition.into());
                 Counts::of(&standing.after(change)).minus(Counts::of(standing))
             }
-            None => match &change.new_version {
-                Some(version) => {
-                    update = update.expression_attribute_names("#assumed_expires", EXPIRES_AT);
-                    conditions.push(
-                        "attribute_exists(#last) AND attribute_not_exists(#assumed_expires)".into(),
-                    );
-                    Counts {
-                        files: 0,
-                        versions: 1,
-                        bytes: version.size_bytes as i64,
-                    }
+            // Without a version or an end, the counter gains nothing however it stands.
+            None if change.new_versions.is_empty() => Counts::default(),
+            None => {
+                update = update.expression_attribute_names("#assumed_expires", EXPIRES_AT);
+                conditions.push(
+                    "attribute_exists(#last) AND attribute_not_exists(#assumed_expires)".into(),
+                );
+                Counts {
+                    files: 0,
+                    versions: change.new_versions.len() as i64,
+                    bytes: change.added_bytes() as i64,
                 }
-                // Without a version or an end, the counter gains nothing however it stands.
-                None => Counts::default(),
-            },
+            }
         };
         if let Some(at) = &change.expires_at {
             sets.push("#expires = :expires, #ek = :ek".into());
@@ -632,23 +718,20 @@ impl DynamoFiles {
         org: &str,
         delta: Counts,
         added: u64,
-        claim: Option<UploadClaim<'_>>,
+        claims: &[UploadClaim<'_>],
     ) -> Result<Written> {
         let usage = self.usage_update(org, delta, added).await?;
         let usage_at = usage.as_ref().map(|_| 1);
         let mut items = vec![file_write];
         items.extend(usage.map(|u| TransactWriteItem::builder().update(u).build()));
-        let claim_at = match claim {
-            Some(claim) => {
-                items.push(
-                    TransactWriteItem::builder()
-                        .update(self.claim_update(claim)?)
-                        .build(),
-                );
-                Some(items.len() - 1)
-            }
-            None => None,
-        };
+        let claims_from = items.len();
+        for claim in claims {
+            items.push(
+                TransactWriteItem::builder()
+                    .update(self.claim_update(*claim)?)
+                    .build(),
+            );
+        }
         for attempt in 1..=CONFLICT_ATTEMPTS {
             let result = self
                 .table
@@ -675,7 +758,7 @@ impl DynamoFiles {
                     .and_then(Option::as_deref)
                     == Some("ConditionalCheckFailed")
             };
-            if failed(claim_at) {
+            if (claims_from..items.len()).any(|i| failed(Some(i))) {
                 return Err(UploadClaim::consumed());
             }
             if failed(Some(0)) {

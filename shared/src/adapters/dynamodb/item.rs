@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{n, s, Item};
 use crate::domain::{
     file_type, listed_size, related_ids_of, tags_of, AccessControl, FileRecord, FileStatus,
-    ListSort, PendingUpload, StoredVersion, UploadState,
+    ListSort, PendingUpload, PublicLink, StoredVersion, UploadState,
 };
 use crate::error::{Error, Result};
 
@@ -97,6 +97,8 @@ pub(super) const INGEST_JOB: &str = "ingest_job";
 pub(super) const STATUS: &str = "status";
 pub(super) const STATUS_REASON: &str = "status_reason";
 pub(super) const EXPIRES_AT: &str = "expires_at";
+/// A file's public links: a map from link id to `{created_at, last_accessed_at?}`.
+pub(super) const LINKS: &str = "links";
 
 /// The table's TTL attribute for a file that ends at `expires_at`: DynamoDB removes the
 /// item soon after, and the stream of that removal drives the sweeper.
@@ -240,7 +242,46 @@ pub(super) fn record_to_item(r: &FileRecord) -> Item {
             item.insert("ttl".into(), ttl);
         }
     }
+    item.insert(
+        LINKS.into(),
+        AttributeValue::M(
+            r.public_links
+                .iter()
+                .map(|l| (l.id.clone(), link_to_item(l)))
+                .collect(),
+        ),
+    );
     item
+}
+
+pub(super) fn link_to_item(link: &PublicLink) -> AttributeValue {
+    let mut item = HashMap::from([("created_at".to_owned(), s(&link.created_at))]);
+    if let Some(at) = &link.last_accessed_at {
+        item.insert("last_accessed_at".to_owned(), s(at));
+    }
+    AttributeValue::M(item)
+}
+
+/// A file's links, oldest first (items written before links existed have none).
+fn links_of(item: &Item) -> Result<Vec<PublicLink>> {
+    const WHAT: &str = "decode file item";
+    let Some(links) = item.get(LINKS) else {
+        return Ok(Vec::new());
+    };
+    let links = links.as_m().map_err(|_| malformed(WHAT, LINKS))?;
+    let mut links = links
+        .iter()
+        .map(|(id, link)| {
+            let m = link.as_m().map_err(|_| malformed(WHAT, "links{}"))?;
+            Ok(PublicLink {
+                id: id.clone(),
+                created_at: text(m, "created_at", WHAT)?,
+                last_accessed_at: optional_text(m, "last_accessed_at"),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    links.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    Ok(links)
 }
 
 fn optional_text(item: &Item, field: &str) -> Option<String> {
@@ -305,5 +346,6 @@ pub(super) fn item_to_record(item: &Item) -> Result<FileRecord> {
             .map(|job| Uuid::parse_str(&job).map_err(|_| malformed(WHAT, INGEST_JOB)))
             .transpose()?,
         expires_at: optional_text(item, EXPIRES_AT),
+        public_links: links_of(item)?,
     })
 }

@@ -3,6 +3,7 @@
 
 mod files;
 mod item;
+mod links;
 mod listing;
 mod uploads;
 

@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use super::lock;
-use crate::domain::{FileFilters, FileQuery, FileRecord};
+use crate::domain::{FileFilters, FileQuery, FileRecord, PublicLink, MAX_PUBLIC_LINKS};
 use crate::error::{Error, Result};
 use crate::ports::{
-    quota_exceeded, superseded_fetch, Counted, Cursor, FileChange, FileRepository, IngestStep,
-    Page, PageRequest, Quotas, UploadClaim, Usage, MAX_PAGE_SIZE,
+    link_not_found, only_version, quota_exceeded, superseded_fetch, too_many_links,
+    versions_changed, Counted, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest,
+    Quotas, UploadClaim, Usage, MAX_PAGE_SIZE,
 };
-use crate::time::{later_than, Clock};
+use crate::time::Clock;
 
 #[derive(Default)]
 pub struct MemoryFiles {
@@ -48,9 +49,12 @@ impl State {
             .map(|(r, _)| r)
     }
 
-    fn check_claim(&self, claim: Option<UploadClaim<'_>>) -> Result<()> {
-        match claim {
-            Some(c) if self.claims.contains_key(c.upload_key) => Err(UploadClaim::consumed()),
+    fn check_claims(&self, claims: &[UploadClaim<'_>]) -> Result<()> {
+        match claims
+            .iter()
+            .find(|c| self.claims.contains_key(c.upload_key))
+        {
+            Some(_) => Err(UploadClaim::consumed()),
             _ => Ok(()),
         }
     }
@@ -85,8 +89,8 @@ impl State {
         }
     }
 
-    fn record_claim(&mut self, claim: Option<UploadClaim<'_>>) {
-        if let Some(c) = claim {
+    fn record_claims(&mut self, claims: &[UploadClaim<'_>]) {
+        for c in claims {
             self.claims.insert(c.upload_key.to_owned(), c.file);
         }
     }
@@ -178,10 +182,10 @@ impl FileRepository for MemoryFiles {
                 record.id
             )));
         }
-        state.check_claim(claim)?;
+        state.check_claims(claim.as_slice())?;
         let added = record.stored_bytes();
         state.check_quota(&self.quotas, &record.org, added)?;
-        state.record_claim(claim);
+        state.record_claims(claim.as_slice());
         state.files.insert(record.id, (record.clone(), false));
         Ok(())
     }
@@ -191,7 +195,7 @@ impl FileRepository for MemoryFiles {
         id: Uuid,
         org: &str,
         change: &FileChange,
-        claim: Option<UploadClaim<'_>>,
+        claims: &[UploadClaim<'_>],
     ) -> Result<FileChange> {
         let mut state = lock(&self.state);
         let (last, job) = match state.files.get(&id) {
@@ -205,18 +209,78 @@ impl FileRepository for MemoryFiles {
                 return Err(superseded_fetch(id));
             }
         }
-        state.check_claim(claim)?;
-        let added = change.new_version.as_ref().map_or(0, |v| v.size_bytes);
-        state.check_quota(&self.quotas, org, added)?;
+        state.check_claims(claims)?;
+        state.check_quota(&self.quotas, org, change.added_bytes())?;
         let mut stored = change.clone();
-        if let Some(version) = &mut stored.new_version {
-            version.created_at = later_than(&version.created_at, last.as_deref());
-        }
-        state.record_claim(claim);
+        stored.restamp_after(last.as_deref());
+        state.record_claims(claims);
         if let Some((record, _)) = state.files.get_mut(&id) {
             stored.apply_to(record);
         }
         Ok(stored)
+    }
+
+    async fn remove_version(
+        &self,
+        id: Uuid,
+        org: &str,
+        index: usize,
+        key: &str,
+        now: &str,
+    ) -> Result<FileRecord> {
+        let mut state = lock(&self.state);
+        let record = match state.files.get_mut(&id) {
+            Some((r, false)) if r.org == org => r,
+            _ => return Err(not_found(id)),
+        };
+        if record.versions.len() == 1 {
+            return Err(only_version());
+        }
+        if record.versions.get(index).map(|v| v.key.as_str()) != Some(key) {
+            return Err(versions_changed());
+        }
+        record.versions.remove(index);
+        record.updated_at = now.to_owned();
+        Ok(record.clone())
+    }
+
+    async fn add_link(&self, id: Uuid, org: &str, link: &PublicLink) -> Result<()> {
+        let mut state = lock(&self.state);
+        match state.files.get_mut(&id) {
+            Some((r, false)) if r.org == org => {
+                if r.public_links.len() >= MAX_PUBLIC_LINKS {
+                    return Err(too_many_links());
+                }
+                r.public_links.push(link.clone());
+                Ok(())
+            }
+            _ => Err(not_found(id)),
+        }
+    }
+
+    async fn remove_link(&self, id: Uuid, org: &str, link_id: &str) -> Result<()> {
+        let mut state = lock(&self.state);
+        match state.files.get_mut(&id) {
+            Some((r, false)) if r.org == org => {
+                let before = r.public_links.len();
+                r.public_links.retain(|l| l.id != link_id);
+                if r.public_links.len() == before {
+                    return Err(link_not_found());
+                }
+                Ok(())
+            }
+            _ => Err(link_not_found()),
+        }
+    }
+
+    async fn touch_link(&self, id: Uuid, link_id: &str, at: &str) -> Result<()> {
+        let mut state = lock(&self.state);
+        if let Some((r, false)) = state.files.get_mut(&id) {
+            if let Some(link) = r.public_links.iter_mut().find(|l| l.id == link_id) {
+                link.last_accessed_at = Some(at.to_owned());
+            }
+        }
+        Ok(())
     }
 
     async fn begin_delete(&self, id: Uuid, org: &str) -> Result<FileRecord> {

@@ -1,6 +1,7 @@
-//! HS256 JSON Web Tokens for local development only, where the local API plays
-//! API Gateway's JWT authorizer. On AWS the authorizer checks tokens and the
-//! functions read the claims it passes on; none of this is in a Lambda binary.
+//! JSON Web Tokens: their parts, the claims every accepted token must have, and HS256
+//! for local development, where the local API plays API Gateway's JWT authorizer with a
+//! shared secret (the development tokens). On AWS tokens are the issuer's, checked with
+//! its keys ([`super::jwks`]).
 
 use std::collections::HashMap;
 
@@ -10,8 +11,8 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
-use shared::domain::OrgId;
-use shared::error::{Error, Result};
+use crate::domain::OrgId;
+use crate::error::{Error, Result};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -44,6 +45,15 @@ impl JwtSettings {
         }
     }
 
+    /// What a function checks these tokens with.
+    pub fn verifier(&self) -> super::TokenVerifier {
+        super::TokenVerifier::shared_secret(
+            &self.secret,
+            &self.issuer,
+            std::slice::from_ref(&self.audience),
+        )
+    }
+
     /// A token for `org` valid for `ttl_secs` from `now_secs`, with this issuer and audience.
     pub fn token_for(&self, org: &str, org_claim: &str, now_secs: i64, ttl_secs: i64) -> String {
         let mut claims = Map::new();
@@ -66,47 +76,113 @@ impl JwtSettings {
         org_claim: &str,
     ) -> Result<Map<String, Value>> {
         let claims = verify_hs256(token, &self.secret)?;
-        // RFC 7519's NumericDate: seconds since the epoch, whole or fractional.
-        let date = |name: &'static str| match claims.get(name) {
-            None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_f64()
-                .map(Some)
-                .ok_or_else(|| unauthorized("a date claim of the token is not a NumericDate")),
-            Some(_) => Err(Error::unauthorized(format!(
-                "the token's {name} claim is not a NumericDate"
-            ))),
-        };
-        match date("exp")? {
-            Some(exp) if exp > now_secs => {}
-            Some(_) => return Err(unauthorized("the token has expired")),
-            None => return Err(unauthorized("the token has no exp claim")),
-        }
-        if date("nbf")?.is_some_and(|nbf| nbf > now_secs) {
-            return Err(unauthorized("the token is not valid yet"));
-        }
-        date("iat")?;
-        if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
-            return Err(unauthorized("the token's issuer is not accepted"));
-        }
-        let audience_ok = match claims.get("aud") {
-            Some(Value::String(aud)) => *aud == self.audience,
-            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(&self.audience)),
-            _ => false,
-        };
-        if !audience_ok {
-            return Err(unauthorized("the token's audience is not accepted"));
-        }
-        match claims.get(org_claim) {
-            Some(Value::String(org)) if OrgId::parse(org).is_ok() => Ok(claims),
-            _ => Err(Error::unauthorized(format!(
-                "the token's {org_claim} claim must be a string naming an organisation"
-            ))),
-        }
+        check_claims(
+            claims,
+            now_secs,
+            &self.issuer,
+            std::slice::from_ref(&self.audience),
+            org_claim,
+        )
     }
 }
 
-fn unauthorized(message: &str) -> Error {
+/// What every accepted token's claims are, however it was signed: not expired
+/// (`exp`, required) and valid already (`nbf`), RFC 7519 NumericDates (seconds since the
+/// epoch, whole or fractional); this issuer; one of these audiences among its `aud`, or
+/// without an `aud` as its `client_id` (Cognito's access tokens); and
+/// `org_claim` a string naming an organisation (a number, `null` or `true` is refused,
+/// not taken as text). As API Gateway's JWT authorizer checks them.
+pub fn check_claims(
+    claims: Map<String, Value>,
+    now_secs: f64,
+    issuer: &str,
+    audiences: &[String],
+    org_claim: &str,
+) -> Result<Map<String, Value>> {
+    let date = |name: &'static str| match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| unauthorized("a date claim of the token is not a NumericDate")),
+        Some(_) => Err(Error::unauthorized(format!(
+            "the token's {name} claim is not a NumericDate"
+        ))),
+    };
+    match date("exp")? {
+        Some(exp) if exp > now_secs => {}
+        Some(_) => return Err(unauthorized("the token has expired")),
+        None => return Err(unauthorized("the token has no exp claim")),
+    }
+    if date("nbf")?.is_some_and(|nbf| nbf > now_secs) {
+        return Err(unauthorized("the token is not valid yet"));
+    }
+    date("iat")?;
+    if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
+        return Err(unauthorized("the token's issuer is not accepted"));
+    }
+    let accepted = |a: Option<&str>| a.is_some_and(|a| audiences.iter().any(|x| x == a));
+    let audience_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => accepted(Some(aud)),
+        Some(Value::Array(auds)) => auds.iter().any(|a| accepted(a.as_str())),
+        None => accepted(claims.get("client_id").and_then(Value::as_str)),
+        _ => false,
+    };
+    if !audience_ok {
+        return Err(unauthorized("the token's audience is not accepted"));
+    }
+    match claims.get(org_claim) {
+        Some(Value::String(org)) if OrgId::parse(org).is_ok() => Ok(claims),
+        _ => Err(Error::unauthorized(format!(
+            "the token's {org_claim} claim must be a string naming an organisation"
+        ))),
+    }
+}
+
+/// A token taken apart: its header, what was signed, the signature, the claims. Nothing
+/// is checked yet.
+pub struct TokenParts<'t> {
+    pub header: Map<String, Value>,
+    pub signing_input: &'t str,
+    pub signature: Vec<u8>,
+    pub claims: Map<String, Value>,
+}
+
+impl<'t> TokenParts<'t> {
+    pub fn parse(token: &'t str) -> Result<Self> {
+        let malformed = || unauthorized("the token is not a well-formed JWT");
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed());
+        };
+        let object = |part: &str| {
+            URL_SAFE_NO_PAD
+                .decode(part)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+                .and_then(|v| match v {
+                    Value::Object(map) => Some(map),
+                    _ => None,
+                })
+                .ok_or_else(malformed)
+        };
+        Ok(TokenParts {
+            header: object(header)?,
+            signing_input: header_and_payload(token),
+            signature: URL_SAFE_NO_PAD.decode(signature).map_err(|_| malformed())?,
+            claims: object(payload)?,
+        })
+    }
+
+    /// The header's `alg`.
+    pub fn alg(&self) -> Option<&str> {
+        self.header.get("alg").and_then(Value::as_str)
+    }
+}
+
+pub(super) fn unauthorized(message: &str) -> Error {
     Error::unauthorized(message.to_owned())
 }
 
@@ -122,36 +198,16 @@ pub fn sign_hs256(claims: &Map<String, Value>, secret: &[u8]) -> String {
 
 /// The claims of a token whose HS256 signature is right; nothing else is checked.
 pub fn verify_hs256(token: &str, secret: &[u8]) -> Result<Map<String, Value>> {
-    let malformed = || unauthorized("the token is not a well-formed JWT");
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(malformed());
-    };
-    let header: Value = URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()
-        .and_then(|h| serde_json::from_slice(&h).ok())
-        .ok_or_else(malformed)?;
-    if header.get("alg").and_then(Value::as_str) != Some("HS256") {
+    let parts = TokenParts::parse(token)?;
+    if parts.alg() != Some("HS256") {
         return Err(unauthorized("only HS256 tokens are accepted locally"));
     }
-    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| malformed())?;
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
-    mac.update(header_and_payload(token).as_bytes());
+    mac.update(parts.signing_input.as_bytes());
     // verify_slice compares in constant time.
-    mac.verify_slice(&signature)
+    mac.verify_slice(&parts.signature)
         .map_err(|_| unauthorized("the token's signature is not valid"))?;
-    URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()
-        .and_then(|p| serde_json::from_slice::<Value>(&p).ok())
-        .and_then(|v| match v {
-            Value::Object(map) => Some(map),
-            _ => None,
-        })
-        .ok_or_else(malformed)
+    Ok(parts.claims)
 }
 
 fn header_and_payload(token: &str) -> &str {
