@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, ORIGIN};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, ORIGIN};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
@@ -144,7 +144,7 @@ impl<B: Backend> LocalApi<B> {
         let claims = if def.gateway_open() {
             None
         } else {
-            match self.authorize(parts.headers.get(AUTHORIZATION)) {
+            match self.authorize(&parts.headers) {
                 Ok(claims) => Some(claims),
                 Err(e) => return from_lambda(error_response(&e)),
             }
@@ -253,19 +253,11 @@ impl<B: Backend> LocalApi<B> {
     /// What API Gateway's JWT authorizer does: a valid bearer token, or 401.
     fn authorize(
         &self,
-        header: Option<&HeaderValue>,
+        headers: &hyper::HeaderMap,
     ) -> Result<std::collections::HashMap<String, String>, Error> {
-        let token = header
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                Error::unauthorized("an Authorization: Bearer <token> header is required")
-            })?;
+        let token = shared::api::session::bearer_token(headers).ok_or_else(|| {
+            Error::unauthorized("an Authorization: Bearer <token> header is required")
+        })?;
         let now_secs = now_millis() as f64 / 1000.0;
         let claims = self
             .jwt

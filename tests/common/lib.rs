@@ -338,3 +338,32 @@ impl Stack {
             .to_owned()
     }
 }
+
+/// Runs `node <script>` in `dir` (a folder of `web/` with its pinned node_modules, where
+/// `ready` must exist) against a fresh stack with a token of a new organisation, and
+/// asserts it ends well and prints `"ok":true`.
+pub async fn run_node_against_the_stack(dir: &str, ready: &str, script: &str) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../web")
+        .join(dir);
+    assert!(
+        root.join(ready).exists(),
+        "run `make web-deps` (npm ci in web/{dir}) first"
+    );
+    let stack = stack().await;
+    let org = new_org();
+    let out = tokio::process::Command::new("node")
+        .arg(script)
+        .current_dir(&root)
+        .env("FILES_API_URL", &stack.base)
+        .env("FILES_TOKEN", stack.token(&org))
+        .output()
+        .await
+        .expect("node runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("\"ok\":true"), "{stdout}");
+}

@@ -22,7 +22,7 @@ use crate::time::Clock;
 pub const SESSION_COOKIE: &str = "token";
 
 /// The bearer token of the `Authorization` header.
-pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
