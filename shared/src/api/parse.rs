@@ -29,12 +29,16 @@ pub(super) fn request_path(request: &Request) -> &str {
 
 /// The organisation from the authorizer's claims; 401 without one.
 pub(super) fn caller(config: &Config, request: &Request) -> Result<Caller> {
-    let claims = request
+    caller_from_claims(config, authorizer_claims(request))
+}
+
+/// The claims API Gateway's JWT authorizer passed on, if it checked a token.
+pub(super) fn authorizer_claims(request: &Request) -> Option<&HashMap<String, String>> {
+    request
         .request_context_ref()
         .and_then(|context| context.authorizer())
         .and_then(|authorizer| authorizer.jwt.as_ref())
-        .map(|jwt| &jwt.claims);
-    caller_from_claims(config, claims)
+        .map(|jwt| &jwt.claims)
 }
 
 /// The caller a token's claims name (values as API Gateway passes them: strings).
@@ -405,7 +409,13 @@ fn version_batch(
             return Err(invalid_body("an upload can become one version only"));
         }
         let filename = optional_string(&item, "filename")?;
+        if let Some(name) = &filename {
+            crate::domain::validate_filename(name)?;
+        }
         let mime_type = optional_string(&item, "mime_type")?;
+        if let Some(mime) = &mime_type {
+            crate::domain::validate_mime_type(mime)?;
+        }
         if let Some(access) = optional_string(&item, "access_control")? {
             AccessControl::parse(&access)?;
         }
@@ -424,14 +434,6 @@ fn version_batch(
             filename,
             mime_type,
         });
-    }
-    for upload in &uploads {
-        if let Some(name) = &upload.filename {
-            crate::domain::validate_filename(name)?;
-        }
-        if let Some(mime) = &upload.mime_type {
-            crate::domain::validate_mime_type(mime)?;
-        }
     }
     Ok(SaveRequest {
         intent: SaveIntent::Versions {

@@ -9,7 +9,6 @@
 use lambda_http::http::header::{AUTHORIZATION, COOKIE};
 use lambda_http::http::HeaderMap;
 use lambda_http::Request;
-use serde_json::Value;
 
 use super::parse;
 use crate::auth::jwt::claims_as_strings;
@@ -95,10 +94,8 @@ pub(super) fn cleared_cookie() -> String {
 
 /// Seconds until the claims' `exp` (as API Gateway passes claims: strings).
 pub(super) fn seconds_left(exp: Option<&String>, clock: &Clock) -> i64 {
-    let exp = exp
-        .and_then(|e| e.parse::<f64>().ok())
-        .or_else(|| exp.and_then(|e| serde_json::from_str::<Value>(e).ok()?.as_f64()))
-        .unwrap_or_default();
+    // A NumericDate, whole or fractional, as text.
+    let exp = exp.and_then(|e| e.parse::<f64>().ok()).unwrap_or_default();
     (exp - clock.now_millis() as f64 / 1000.0).floor() as i64
 }
 

@@ -2,7 +2,6 @@
 //! redirects to the bytes, links by S3 key, and versions.
 
 use lambda_http::http::StatusCode;
-use lambda_http::RequestExt;
 
 use super::handlers::{caller, entity, Input};
 use super::parse::{self, file_id};
@@ -46,12 +45,7 @@ pub(super) async fn get_session<B: Backend>(
     let token = bearer_token(input.request.headers()).ok_or_else(|| {
         Error::unauthorized("an Authorization: Bearer <token> header is required")
     })?;
-    let claims = input
-        .request
-        .request_context_ref()
-        .and_then(|c| c.authorizer())
-        .and_then(|a| a.jwt.as_ref())
-        .map(|jwt| &jwt.claims);
+    let claims = parse::authorizer_claims(input.request);
     let expires_in = seconds_left(claims.and_then(|c| c.get("exp")), &s.clock);
     if expires_in <= 0 {
         return Err(Error::unauthorized("the token has expired"));

@@ -35,6 +35,17 @@ pub struct ResponseHeaders {
     pub content_type: Option<String>,
 }
 
+impl ResponseHeaders {
+    /// The bytes of a file named `filename` of type `mime_type`: saved as that name
+    /// (`attachment`) or shown in the browser.
+    pub fn for_file(filename: &str, mime_type: &str, attachment: bool) -> Self {
+        ResponseHeaders {
+            content_disposition: Some(crate::domain::content_disposition(filename, attachment)),
+            content_type: Some(mime_type.to_owned()),
+        }
+    }
+}
+
 /// What a conditional server-side copy did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CopyOutcome {

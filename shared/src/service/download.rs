@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{BatchLink, Caller, DownloadItem, FileService, MAX_BATCH};
 use crate::custom_url::SigningKeys;
-use crate::domain::{content_disposition, AccessControl, FileRecord, FileStatus};
+use crate::domain::{AccessControl, FileRecord, FileStatus};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{Backend, FileRepository, ObjectStore, ResponseHeaders};
 use crate::time::parse_rfc3339;
@@ -122,10 +122,7 @@ impl<B: Backend> FileService<B> {
                 record.versions.len()
             ))
         })?;
-        let headers = ResponseHeaders {
-            content_disposition: Some(content_disposition(&stored.filename, attachment)),
-            content_type: Some(stored.mime_type.clone()),
-        };
+        let headers = ResponseHeaders::for_file(&stored.filename, &stored.mime_type, attachment);
         self.store()
             .presign_get(
                 &stored.key,

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{Caller, FileService, MAX_BATCH};
 use crate::domain::{
-    content_disposition, guess_mime_type, link_file, new_link_id, same_link, version_key_owner,
-    FileRecord, PublicLink, TempKey,
+    guess_mime_type, link_file, new_link_id, same_link, version_key_owner, FileRecord, PublicLink,
+    TempKey,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{link_not_found, Backend, FileRepository, ObjectStore, ResponseHeaders};
@@ -119,10 +119,7 @@ impl<B: Backend> FileService<B> {
                 .ok_or_else(missing)?;
             (version.filename.clone(), version.mime_type.clone())
         };
-        let headers = ResponseHeaders {
-            content_disposition: Some(content_disposition(&filename, attachment)),
-            content_type: Some(mime_type),
-        };
+        let headers = ResponseHeaders::for_file(&filename, &mime_type, attachment);
         self.store()
             .presign_get(key, &headers, self.config.download_url_ttl)
             .await

@@ -196,7 +196,7 @@ impl FileRepository for DynamoFiles {
             record.versions.remove(index);
             record.updated_at = now.to_owned();
             let delta = Counts::of(&Standing::of_record(&record)).minus(Counts::of(&standing));
-            let mut update = Update::builder()
+            let update = Update::builder()
                 .table_name(&self.table.name)
                 .set_key(Some(file_key(id)))
                 .expression_attribute_names("#versions", "versions")
@@ -207,16 +207,10 @@ impl FileRepository for DynamoFiles {
                 .expression_attribute_values(":org", s(org))
                 .expression_attribute_values(":updated", s(now));
             let mut sets = vec!["#updated = :updated".to_owned()];
-            for (i, (name, value)) in listing_attributes(&record)
+            let derived = listing_attributes(&record)
                 .into_iter()
-                .chain(size_attributes(&record))
-                .enumerate()
-            {
-                update = update
-                    .expression_attribute_names(format!("#d{i}"), name)
-                    .expression_attribute_values(format!(":d{i}"), value);
-                sets.push(format!("#d{i} = :d{i}"));
-            }
+                .chain(size_attributes(&record));
+            let update = set_derived(update, &mut sets, derived);
             // The version count pinned, so the index still names this version.
             let (update, pinned) = standing.pin(update);
             let update = update
@@ -476,6 +470,21 @@ impl Standing {
 
 type UpdateBuilder = aws_sdk_dynamodb::types::builders::UpdateBuilder;
 
+/// `SET`s of the attributes that follow from a file (`#d0 = :d0, ...`), added to `sets`.
+fn set_derived(
+    mut update: UpdateBuilder,
+    sets: &mut Vec<String>,
+    derived: impl IntoIterator<Item = (&'static str, AttributeValue)>,
+) -> UpdateBuilder {
+    for (i, (name, value)) in derived.into_iter().enumerate() {
+        update = update
+            .expression_attribute_names(format!("#d{i}"), name)
+            .expression_attribute_values(format!(":d{i}"), value);
+        sets.push(format!("#d{i} = :d{i}"));
+    }
+    update
+}
+
 impl DynamoFiles {
     /// The item as stored, tombstone or not.
     pub(super) async fn raw(&self, id: Uuid) -> Result<Option<Item>> {
@@ -557,12 +566,7 @@ impl DynamoFiles {
         if !change.new_versions.is_empty() {
             derived.extend(size_attributes(&listed_as));
         }
-        for (i, (name, value)) in derived.into_iter().enumerate() {
-            update = update
-                .expression_attribute_names(format!("#d{i}"), name)
-                .expression_attribute_values(format!(":d{i}"), value);
-            sets.push(format!("#d{i} = :d{i}"));
-        }
+        update = set_derived(update, &mut sets, derived);
         let mut removes = Vec::new();
         let mut conditions = vec![
             "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting)".to_owned(),
