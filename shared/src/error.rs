@@ -45,6 +45,10 @@ pub enum ErrorCode {
     /// The organisation's byte quota would be passed.
     QuotaExceeded,
     UnsupportedMediaType,
+    /// An image or PDF with more pixels than a preview decodes (checked from its header).
+    ImageTooLarge,
+    /// An image or PDF that cannot be decoded (corrupt, truncated, or past the time limit).
+    UnreadableImage,
     /// A source URL answered an error, was too large or too slow.
     SourceFailed,
     /// The bytes do not match the SHA-256 the uploader declared.
@@ -96,6 +100,8 @@ impl ErrorCode {
             PayloadTooLarge => "payload_too_large",
             QuotaExceeded => "quota_exceeded",
             UnsupportedMediaType => "unsupported_media_type",
+            ImageTooLarge => "image_too_large",
+            UnreadableImage => "unreadable_image",
             RateLimited => "rate_limited",
             Internal => "internal_error",
             StorageUnavailable => "storage_unavailable",
@@ -137,7 +143,7 @@ impl ErrorCode {
             UploadExpired => 410,
             PayloadTooLarge | QuotaExceeded => 413,
             UnsupportedMediaType => 415,
-            SourceFailed | ChecksumMismatch => 422,
+            SourceFailed | ChecksumMismatch | ImageTooLarge | UnreadableImage => 422,
             RateLimited => 429,
             Internal => 500,
             StorageUnavailable => 503,

@@ -7,6 +7,7 @@
 mod files;
 mod multipart;
 mod object_store;
+mod preview;
 mod uploads;
 
 pub use files::{
@@ -19,6 +20,10 @@ pub use multipart::{
     MAX_PART_BYTES, MIN_PART_BYTES,
 };
 pub use object_store::{CopyOutcome, ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
+pub use preview::{
+    may_preview, DecodeLimits, Fit, ImageFormat, Thumbnail, Thumbnailer, DEFAULT_PREVIEW_WIDTH,
+    MAX_PREVIEW_SIDE,
+};
 pub use uploads::UploadRecords;
 
 /// Everything the service needs from storage.
