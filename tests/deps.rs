@@ -35,12 +35,13 @@ const BANNED_PREFIX: &str = "aws-lc-"; // aws-lc-rs, aws-lc-sys, aws-lc-fips-sys
 /// The event types of aws_lambda_events each function handles (template.yaml's events);
 /// none for the ingest function (its event is the service's own job) and the sweeper
 /// (it reads the few fields of a stream record it needs itself).
-const NEEDS: [(&str, Option<&str>); 9] = [
+const NEEDS: [(&str, Option<&str>); 10] = [
     ("delete", Some("apigw")),
     ("download", Some("apigw")),
     ("expire", Some("s3")),
     ("get", Some("apigw")),
     ("ingest", None),
+    ("preview", Some("apigw")),
     ("save", Some("apigw")),
     ("sweep", None),
     ("upload", Some("apigw")),
@@ -218,6 +219,36 @@ fn every_function_has_its_event_types_listed() {
         functions(),
         "NEEDS must name every package in functions/"
     );
+}
+
+/// The decoders, resizer, encoders and PDF rasterizer of thumbnails: the preview
+/// function's alone, so no other binary (or its zip) carries them.
+const IMAGE_CRATES: [&str; 8] = [
+    "thumbnail",
+    "jpeg-decoder",
+    "png",
+    "gif",
+    "image-webp",
+    "fast_image_resize",
+    "jpeg-encoder",
+    "hayro",
+];
+
+#[test]
+fn image_and_pdf_code_is_in_the_preview_function_only() {
+    for target in TARGETS {
+        for (function, crates) in crates_of_each_function(target) {
+            let found: Vec<&str> = IMAGE_CRATES
+                .into_iter()
+                .filter(|c| crates.contains_key(*c))
+                .collect();
+            if function == "preview" {
+                assert_eq!(found, IMAGE_CRATES, "preview ({target})");
+            } else {
+                assert!(found.is_empty(), "{function} ({target}) compiles {found:?}");
+            }
+        }
+    }
 }
 
 #[test]

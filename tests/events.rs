@@ -42,6 +42,10 @@ const API_EVENTS: &[&str] = &[
     "versions.json",
     "restore-version.json",
     "delete-version.json",
+    "preview.json",
+    "preview-s3.json",
+    "preview-s3-get.json",
+    "preview-public.json",
 ];
 /// The custom URL inside `verify-custom-url.json`, replaced by a freshly signed one.
 const SAMPLE_SIGNED_URL: &str = "https://archive.example.com/contracts/2024/contract.pdf?tenant=acme&expires_at=1795338900000&signature=REPLACE_WITH_THE_SIGNATURE_FROM_DOWNLOAD";
@@ -112,6 +116,7 @@ fn every_api_event_parses_and_every_function_has_one() {
         Function::Download,
         Function::Delete,
         Function::VerifyCustomUrl,
+        Function::Preview,
     ] {
         assert!(functions.contains(&f), "no sample event for {}", f.name());
     }

@@ -364,6 +364,26 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
         listing["Condition"]["StringLike"]["s3:prefix"], "files/*",
         "a delete lists only under files/"
     );
+    // Preview: the entity, the source and a cached preview (ListBucket turns a missing
+    // one into 404, not 403), and the cache written beside versions only.
+    assert_eq!(
+        names("preview"),
+        [
+            "dynamodb:GetItem",
+            "s3:GetObject",
+            "s3:ListBucket",
+            "s3:PutObject"
+        ]
+    );
+    let (_, cache) = allowed(&template, "preview")
+        .into_iter()
+        .find(|(a, _)| a == "s3:PutObject")
+        .unwrap();
+    assert_eq!(
+        cache["Resource"],
+        serde_json::json!({"Fn::Sub": "${FilesBucket.Arn}/files/*/preview/*"}),
+        "previews are written beside versions, nowhere else"
+    );
     // The S3-event function updates records, so a save's claim survives the event.
     assert_eq!(names("expire"), ["dynamodb:UpdateItem"]);
 }

@@ -36,7 +36,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let mut service = local_api::with_background_ingest(
                 shared::aws_service_from_env()?,
                 shared::aws_service_from_env()?,
-            )?;
+            )?
+            .with_previews(Arc::new(thumbnail::Renderer));
             // Routes that take the session cookie check development tokens in the handler.
             service.config.tokens = Some(jwt.verifier());
             // Links back to the API (public_url) name where it listens, unless configured.

@@ -58,6 +58,52 @@ pub struct Config {
     /// Connect discovery from the issuer): how the function itself checks the token of
     /// a route that takes the session cookie. The local API sets its development secret.
     pub tokens: Option<TokenVerifier>,
+    /// `PREVIEW_*`: what one preview may read and spend.
+    pub previews: PreviewLimits,
+}
+
+/// The bounds of one preview (previewFile and its variants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreviewLimits {
+    /// `PREVIEW_MAX_SOURCE_BYTES` (default 64 MiB): the largest file read for a preview.
+    pub max_source_bytes: u64,
+    /// `PREVIEW_MAX_PIXELS` (default 50,000,000): the most pixels an image's header may
+    /// claim; decoded, that is at most 200 MB (RGBA), inside the function's 512 MB.
+    pub max_pixels: u64,
+    /// `PREVIEW_TIMEOUT_SECONDS` (default 20, below API Gateway's 30 s): the longest a
+    /// decode may run before the preview answers 422.
+    pub timeout: Duration,
+}
+
+impl Default for PreviewLimits {
+    fn default() -> Self {
+        PreviewLimits {
+            max_source_bytes: 64 * 1024 * 1024,
+            max_pixels: 50_000_000,
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+impl PreviewLimits {
+    pub fn from_env() -> Result<Self> {
+        let default = PreviewLimits::default();
+        Ok(PreviewLimits {
+            max_source_bytes: whole_number(
+                "PREVIEW_MAX_SOURCE_BYTES",
+                default.max_source_bytes,
+                1024 * 1024 * 1024,
+                "bytes",
+            )?,
+            max_pixels: whole_number("PREVIEW_MAX_PIXELS", default.max_pixels, 1 << 32, "pixels")?,
+            timeout: Duration::from_secs(whole_number(
+                "PREVIEW_TIMEOUT_SECONDS",
+                default.timeout.as_secs(),
+                28,
+                "seconds",
+            )?),
+        })
+    }
 }
 
 /// `JWT_ISSUER` + `JWT_AUDIENCE`, `JWKS_URL`: the function's own token check.
@@ -257,6 +303,7 @@ impl Config {
             copy_concurrency: whole_number("COPY_CONCURRENCY", 16, 64, "requests")? as usize,
             quotas: quotas_from_env()?,
             tokens: tokens_from_env()?,
+            previews: PreviewLimits::from_env()?,
         })
     }
 
@@ -294,6 +341,7 @@ impl Config {
                 "unit-test-issuer",
                 &["unit-test-audience".to_owned()],
             )),
+            previews: PreviewLimits::default(),
         }
     }
 }

@@ -142,8 +142,9 @@ async fn build_stack(config: Config, clock: shared::time::Clock, options: Option
     api_service.clock = clock.clone();
     let mut worker = shared::aws_service(config.clone(), clients());
     worker.clock = clock.clone();
-    let api_service =
-        local_api::with_background_ingest(api_service, worker).expect("ingest worker");
+    let api_service = local_api::with_background_ingest(api_service, worker)
+        .expect("ingest worker")
+        .with_previews(Arc::new(thumbnail::Renderer));
     let api = Arc::new(LocalApi {
         service: api_service,
         jwt: jwt(),

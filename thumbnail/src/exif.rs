@@ -44,33 +44,19 @@ fn read_orientation(tiff: &[u8]) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A minimal EXIF block with one IFD entry: Orientation = `value`.
-    pub(crate) fn exif_with_orientation(value: u16, big_endian: bool) -> Vec<u8> {
-        let mut out = b"Exif\0\0".to_vec();
-        let (u16b, u32b): (fn(u16) -> [u8; 2], fn(u32) -> [u8; 4]) = if big_endian {
-            out.extend_from_slice(b"MM\0*");
-            (u16::to_be_bytes, u32::to_be_bytes)
-        } else {
-            out.extend_from_slice(b"II*\0");
-            (u16::to_le_bytes, u32::to_le_bytes)
-        };
-        out.extend_from_slice(&u32b(8));
-        out.extend_from_slice(&u16b(1));
-        out.extend_from_slice(&u16b(0x0112));
-        out.extend_from_slice(&u16b(3));
-        out.extend_from_slice(&u32b(1));
-        out.extend_from_slice(&u16b(value));
-        out.extend_from_slice(&[0, 0]);
-        out.extend_from_slice(&u32b(0));
-        out
-    }
+    use crate::samples::exif_orientation as exif_with_orientation;
 
     #[test]
     fn orientation_is_read_in_either_byte_order() {
         for value in 1..=8 {
-            assert_eq!(orientation(&exif_with_orientation(value, true)), value as u8);
-            assert_eq!(orientation(&exif_with_orientation(value, false)), value as u8);
+            assert_eq!(
+                orientation(&exif_with_orientation(value, true)),
+                value as u8
+            );
+            assert_eq!(
+                orientation(&exif_with_orientation(value, false)),
+                value as u8
+            );
         }
     }
 

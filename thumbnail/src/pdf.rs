@@ -13,8 +13,8 @@ use crate::pixels::{Layout, Pixels};
 use crate::unreadable;
 
 pub fn render_first_page(source: Vec<u8>, fit: Fit) -> Result<Pixels> {
-    let pdf = Pdf::new(Arc::new(source))
-        .map_err(|e| unreadable(format!("not a readable PDF: {e:?}")))?;
+    let pdf =
+        Pdf::new(Arc::new(source)).map_err(|e| unreadable(format!("not a readable PDF: {e:?}")))?;
     let page = pdf
         .pages()
         .first()

@@ -32,7 +32,7 @@ pub fn jpeg(width: u16, height: u16, orientation: Option<u16>) -> Vec<u8> {
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
     if let Some(orientation) = orientation {
         encoder
-            .add_app_segment(1, exif_orientation(orientation))
+            .add_app_segment(1, exif_orientation(orientation, true))
             .expect("APP1 fits");
     }
     encoder
@@ -46,16 +46,32 @@ pub fn jpeg(width: u16, height: u16, orientation: Option<u16>) -> Vec<u8> {
     out
 }
 
-/// An EXIF block (big-endian TIFF) with one tag: Orientation.
-pub fn exif_orientation(value: u16) -> Vec<u8> {
-    let mut out = b"Exif\0\0MM\0*".to_vec();
-    out.extend_from_slice(&8u32.to_be_bytes());
-    out.extend_from_slice(&1u16.to_be_bytes());
-    out.extend_from_slice(&0x0112u16.to_be_bytes());
-    out.extend_from_slice(&3u16.to_be_bytes());
-    out.extend_from_slice(&1u32.to_be_bytes());
-    out.extend_from_slice(&value.to_be_bytes());
-    out.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+/// An EXIF block with one tag: Orientation, in either byte order.
+pub fn exif_orientation(value: u16, big_endian: bool) -> Vec<u8> {
+    let u16b = |v: u16| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let u32b = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let mut out = b"Exif\0\0".to_vec();
+    out.extend_from_slice(if big_endian { b"MM\0*" } else { b"II*\0" });
+    out.extend_from_slice(&u32b(8)); // the first IFD
+    out.extend_from_slice(&u16b(1)); // one entry
+    out.extend_from_slice(&u16b(0x0112)); // Orientation
+    out.extend_from_slice(&u16b(3)); // SHORT
+    out.extend_from_slice(&u32b(1)); // one value
+    out.extend_from_slice(&u16b(value));
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&u32b(0)); // no next IFD
     out
 }
 
@@ -140,7 +156,10 @@ pub fn pdf(width: u32, height: u32) -> Vec<u8> {
         format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Contents 4 0 R >>"),
         format!("<< /Length {} >>\nstream\n{first}\nendstream", first.len()),
         format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Contents 6 0 R >>"),
-        format!("<< /Length {} >>\nstream\n{second}\nendstream", second.len()),
+        format!(
+            "<< /Length {} >>\nstream\n{second}\nendstream",
+            second.len()
+        ),
     ];
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
@@ -149,7 +168,9 @@ pub fn pdf(width: u32, height: u32) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for offset in offsets {
         out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
@@ -172,7 +193,11 @@ pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
     chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+    );
     chunk(&mut out, b"IEND", &[]);
     out
 }

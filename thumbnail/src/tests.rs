@@ -25,8 +25,13 @@ fn pixels(t: &Thumbnail) -> Vec<[u8; 4]> {
             let mut d = jpeg_decoder::Decoder::new(&t.bytes[..]);
             let data = d.decode().unwrap();
             let info = d.info().unwrap();
-            assert_eq!((u32::from(info.width), u32::from(info.height)), (t.width, t.height));
-            data.chunks_exact(3).map(|p| [p[0], p[1], p[2], 255]).collect()
+            assert_eq!(
+                (u32::from(info.width), u32::from(info.height)),
+                (t.width, t.height)
+            );
+            data.chunks_exact(3)
+                .map(|p| [p[0], p[1], p[2], 255])
+                .collect()
         }
         ImageFormat::Png => {
             let mut r = png::Decoder::new(std::io::Cursor::new(&t.bytes[..]))
@@ -36,7 +41,9 @@ fn pixels(t: &Thumbnail) -> Vec<[u8; 4]> {
             let info = r.next_frame(&mut data).unwrap();
             assert_eq!((info.width, info.height), (t.width, t.height));
             assert_eq!(info.color_type, png::ColorType::Rgba);
-            data.chunks_exact(4).map(|p| [p[0], p[1], p[2], p[3]]).collect()
+            data.chunks_exact(4)
+                .map(|p| [p[0], p[1], p[2], p[3]])
+                .collect()
         }
     }
 }
@@ -95,7 +102,10 @@ fn exif_orientation_turns_jpegs_upright() {
         (8, (200, 400), (true, false)),
     ];
     for (orientation, size, corner) in expected {
-        let t = thumb(samples::jpeg(400, 200, Some(orientation)), fit(Some(2048), None));
+        let t = thumb(
+            samples::jpeg(400, 200, Some(orientation)),
+            fit(Some(2048), None),
+        );
         assert_eq!((t.width, t.height), size, "orientation {orientation}");
         assert_eq!(mark_corner(&t), corner, "orientation {orientation}");
     }
@@ -164,7 +174,11 @@ fn headers_claiming_too_many_pixels_are_refused_before_decoding() {
     ];
     for (i, bomb) in bombs.into_iter().enumerate() {
         let (status, code) = refusal(bomb);
-        assert_eq!((status, code.as_str()), (422, "image_too_large"), "bomb {i}");
+        assert_eq!(
+            (status, code.as_str()),
+            (422, "image_too_large"),
+            "bomb {i}"
+        );
     }
 }
 

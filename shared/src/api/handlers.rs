@@ -9,6 +9,7 @@ use tracing::{Instrument, Span};
 use super::direct;
 use super::listing;
 use super::parse::{self, file_id};
+use super::preview;
 use super::respond::{error_response, Reply};
 use super::routes::{find_route, Function, Operation};
 use super::sharing;
@@ -126,6 +127,10 @@ async fn dispatch<B: Backend>(
         Operation::ListVersions => sharing::list_versions(s, &input).await,
         Operation::RestoreVersion => sharing::restore_version(s, &input).await,
         Operation::DeleteVersion => sharing::delete_version(s, &input).await,
+        Operation::PreviewFile => preview::preview_file(s, &input).await,
+        Operation::PreviewS3File => preview::preview_s3_file(s, &input, true).await,
+        Operation::PreviewS3FileGet => preview::preview_s3_file(s, &input, false).await,
+        Operation::PreviewPublicFile => preview::preview_public_file(s, &input).await,
     }
 }
 

@@ -12,6 +12,7 @@ mod handlers;
 mod lambda;
 mod listing;
 mod parse;
+mod preview;
 mod respond;
 mod routes;
 pub mod session;
@@ -19,6 +20,6 @@ mod sharing;
 pub mod wire;
 
 pub use handlers::handle;
-pub use lambda::serve_function;
+pub use lambda::{serve_function, serve_function_with};
 pub use respond::error_response;
 pub use routes::{find_route, Auth, Function, Operation, PathParams, RouteDef, ROUTES};

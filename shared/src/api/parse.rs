@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::domain::{AccessControl, OrgId, S3Ref};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ingest::fetch::check_source_header;
-use crate::ports::PartTag;
+use crate::ports::{Fit, PartTag, MAX_PREVIEW_SIDE};
 use crate::service::{
     Caller, DownloadItem, FileFields, MultipartStart, PartToSign, SaveIntent, SaveRequest,
     SourceMethod, SourceRequest, UploadRequest, VersionUpload, DEFAULT_SIGNED_URL_SECONDS,
@@ -670,6 +670,43 @@ pub(super) fn version_param(raw: Option<&str>) -> Result<u32> {
             )
         }),
     }
+}
+
+/// `w` and `h` of a preview: whole numbers 1–2048, either or both (neither: 300 wide).
+pub(super) fn preview_fit(query: &HashMap<String, String>) -> Result<Fit> {
+    let side = |name: &str| -> Result<Option<u32>> {
+        match query.get(name).map(String::as_str) {
+            None | Some("") => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                Error::new(
+                    ErrorCode::InvalidQuery,
+                    format!("{name} must be a whole number of pixels, 1 to {MAX_PREVIEW_SIDE}"),
+                )
+            }),
+        }
+    };
+    Fit::new(side("w")?, side("h")?)
+}
+
+/// A query parameter that must be there and not empty.
+pub(super) fn required_query<'q>(
+    query: &'q HashMap<String, String>,
+    name: &str,
+) -> Result<&'q str> {
+    query
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Error::new(ErrorCode::InvalidQuery, format!("{name} is required")))
+}
+
+/// previewS3File's body: `{bucket, key}`.
+pub(super) fn s3_object(body: &Value) -> Result<S3Ref> {
+    let body = object(body)?;
+    Ok(S3Ref {
+        bucket: required_string(body, "bucket")?,
+        key: required_string(body, "key")?,
+    })
 }
 
 pub(super) fn bool_param(

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::wire::ErrorJson;
 use crate::error::Error;
+use crate::service::{Preview, PreviewBody};
 
 /// What an operation answers: JSON, or a redirect to the bytes.
 pub(super) enum Reply {
@@ -17,6 +18,11 @@ pub(super) enum Reply {
     NoContent,
     /// Another reply with a `Set-Cookie` header.
     WithCookie(String, Box<Reply>),
+    /// A thumbnail; `public` ones may be kept by shared caches, briefly.
+    Image {
+        preview: Preview,
+        public: bool,
+    },
 }
 
 impl Reply {
@@ -43,6 +49,7 @@ impl Reply {
                 *response.status_mut() = StatusCode::NO_CONTENT;
                 response
             }
+            Reply::Image { preview, public } => image_response(preview, public),
             Reply::WithCookie(cookie, reply) => {
                 let mut response = reply.into_response();
                 match HeaderValue::from_str(&cookie) {
@@ -89,6 +96,33 @@ fn redirect(location: &str) -> Response<Body> {
         Err(e) => return error_response(&Error::internal("redirect location", e)),
     };
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Says whether a preview was read from the cache or decoded now.
+const PREVIEW_CACHE: &str = "x-preview-cache";
+
+fn image_response(preview: Preview, public: bool) -> Response<Body> {
+    let mut response = match preview.body {
+        PreviewBody::Redirect(url) => redirect(&url),
+        PreviewBody::Inline { bytes, format } => {
+            let mut response = Response::new(Body::Binary(bytes));
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(format.mime_type()));
+            // A version's thumbnail never changes, but "latest" and access do: minutes.
+            let cache = if public {
+                "public, max-age=60"
+            } else {
+                "private, max-age=300"
+            };
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+            response
+        }
+    };
+    let state = if preview.cached { "hit" } else { "miss" };
+    response
+        .headers_mut()
+        .insert(PREVIEW_CACHE, HeaderValue::from_static(state));
     response
 }
 

@@ -11,6 +11,7 @@ pub enum Function {
     Download,
     Delete,
     VerifyCustomUrl,
+    Preview,
 }
 
 impl Function {
@@ -22,6 +23,7 @@ impl Function {
             Function::Download => "download",
             Function::Delete => "delete",
             Function::VerifyCustomUrl => "verify-custom-url",
+            Function::Preview => "preview",
         }
     }
 }
@@ -61,6 +63,10 @@ pub enum Operation {
     ListVersions,
     RestoreVersion,
     DeleteVersion,
+    PreviewFile,
+    PreviewS3File,
+    PreviewS3FileGet,
+    PreviewPublicFile,
 }
 
 /// How a route's caller shows who they are.
@@ -157,6 +163,10 @@ pub const ROUTES: &[RouteDef] = &[
     // `{version}` is `<n>:restore`: API Gateway's path variables span whole segments.
     token("POST",   "/v2/files/{id}/versions/{version}", F::Save,    O::RestoreVersion),
     token("DELETE", "/v2/files/{id}/versions/{version}", F::Delete,  O::DeleteVersion),
+    cookie("GET",   "/v1/files/{id}/preview",    F::Preview,         O::PreviewFile),
+    cookie("POST",  "/v1/files:previewS3",       F::Preview,         O::PreviewS3File),
+    cookie("GET",   "/v1/files:previewS3",       F::Preview,         O::PreviewS3FileGet),
+    public("GET",   "/v1/files/public/{id}/preview", F::Preview,     O::PreviewPublicFile),
 ];
 
 /// The variable segments of a matched path, in order (`{id}` first where there is one).
@@ -261,6 +271,18 @@ mod tests {
         assert_eq!((def.auth, params.id), (Auth::TokenOrCookie, Some("F")));
         let (def, _) = find_route("POST", "/v1/files/upload").unwrap();
         assert_eq!(def.operation, Operation::UploadFileV1);
+        let (def, params) = find_route("GET", "/v1/files/F/preview").unwrap();
+        assert_eq!(
+            (def.function, def.auth, params.id),
+            (Function::Preview, Auth::TokenOrCookie, Some("F"))
+        );
+        let (def, params) = find_route("GET", "/v1/files/public/F/preview").unwrap();
+        assert_eq!(
+            (def.operation, def.auth, params.id),
+            (Operation::PreviewPublicFile, Auth::Public, Some("F"))
+        );
+        let (def, _) = find_route("POST", "/v1/files:previewS3").unwrap();
+        assert_eq!(def.operation, Operation::PreviewS3File);
         assert_eq!(
             find_route("GET", "/v1/files/public/links/L")
                 .unwrap_err()

@@ -13,7 +13,7 @@ use super::wire::{
     public_link_url, DownloadLinkJson, NumberedVersionJson, PublicLinkJson, ResultsJson,
     SessionJson, SignedUrlsJson,
 };
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::ports::{Backend, ObjectStore};
 use crate::service::FileService;
 
@@ -22,14 +22,8 @@ pub(super) async fn download_s3_file<B: Backend>(
     input: &Input<'_>,
 ) -> Result<Reply> {
     let caller = caller(s, input)?;
-    let required = |name: &str| {
-        input
-            .query
-            .get(name)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| Error::new(ErrorCode::InvalidQuery, format!("{name} is required")))
-    };
-    let (key, bucket) = (required("s3_key")?, required("s3_bucket")?);
+    let key = parse::required_query(&input.query, "s3_key")?;
+    let bucket = parse::required_query(&input.query, "s3_bucket")?;
     let attachment = parse::bool_param(&input.query, "attachment", true)?;
     let url = s.download_s3(&caller, bucket, key, attachment).await?;
     Reply::ok(&DownloadLinkJson { download_url: &url })

@@ -23,6 +23,15 @@ pub fn version_key(org: &OrgId, file_id: Uuid, version_id: Uuid, filename: &str)
     )
 }
 
+/// Where the cached previews of the object at `key` live: beside it, in its own
+/// folder (`files/<org>/<file>/<version>/preview/`), so they go wherever the version
+/// goes (a file's deletion and expiry remove its whole prefix) and never serve another
+/// organisation. Not a version key itself: nothing can save, download or preview it.
+pub fn preview_prefix(key: &str) -> Option<String> {
+    let (folder, _) = key.rsplit_once('/')?;
+    Some(format!("{folder}/preview/"))
+}
+
 /// The parts of a key under `temp/`, if it has the shape uploads are given.
 #[derive(Debug, PartialEq, Eq)]
 pub struct TempKey<'a> {
@@ -79,6 +88,17 @@ mod tests {
             version_key_owner(&format!("files/org-1/{file}/{version}/")),
             None
         );
+    }
+
+    #[test]
+    fn previews_live_beside_their_version_and_are_no_version() {
+        let (file, version) = (Uuid::new_v4(), Uuid::new_v4());
+        let org = OrgId::parse("org-1").unwrap();
+        let key = version_key(&org, file, version, "a.pdf");
+        let prefix = preview_prefix(&key).unwrap();
+        assert_eq!(prefix, format!("files/org-1/{file}/{version}/preview/"));
+        assert!(version_key_owner(&format!("{prefix}300x0")).is_none());
+        assert!(TempKey::parse(&format!("temp/org-1/{file}/preview/300x0")).is_none());
     }
 
     #[test]

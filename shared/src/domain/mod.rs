@@ -11,7 +11,9 @@ mod upload;
 mod validate;
 
 pub use entity::{FileRecord, FileStatus, S3Ref, StoredVersion};
-pub use keys::{temp_key, version_key, version_key_owner, TempKey, FILES_PREFIX, TEMP_PREFIX};
+pub use keys::{
+    preview_prefix, temp_key, version_key, version_key_owner, TempKey, FILES_PREFIX, TEMP_PREFIX,
+};
 pub use link::{link_file, new_link_id, same_link, PublicLink, MAX_PUBLIC_LINKS};
 pub use mime::{
     content_disposition, file_type, filename_from_disposition, guess_mime_type, header_param,

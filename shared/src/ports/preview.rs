@@ -174,10 +174,7 @@ mod tests {
         assert_eq!(tall.size_of(10_000, 10), (10_000, 10));
         assert_eq!(tall.size_of(10_000, 20), (5000, 10));
         assert_eq!(Fit::new(Some(1), None).unwrap().size_of(1, 1000), (1, 1000));
-        assert_eq!(
-            Fit::new(Some(1), Some(1)).unwrap().size_of(1, 1000),
-            (1, 1)
-        );
+        assert_eq!(Fit::new(Some(1), Some(1)).unwrap().size_of(1, 1000), (1, 1));
         assert_eq!(both.size_of_drawing(595.0, 842.0), (181, 256));
         assert_eq!(
             Fit::new(Some(2048), None)
@@ -199,7 +196,13 @@ mod tests {
 
     #[test]
     fn only_images_pdfs_and_unknown_types_are_read() {
-        for mime in ["image/png", "IMAGE/JPEG; q=1", "application/pdf", "", "binary/octet-stream"] {
+        for mime in [
+            "image/png",
+            "IMAGE/JPEG; q=1",
+            "application/pdf",
+            "",
+            "binary/octet-stream",
+        ] {
             assert!(may_preview(mime), "{mime}");
         }
         for mime in ["text/plain", "application/zip", "video/mp4"] {

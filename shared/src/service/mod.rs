@@ -6,6 +6,7 @@ mod delete;
 mod download;
 mod ingest;
 mod multipart;
+mod preview;
 mod save;
 mod share;
 mod types;
@@ -24,6 +25,7 @@ pub use multipart::{
     choose_part_size, MultipartSession, MultipartStart, PartToSign, SignedPart, DEFAULT_PART_BYTES,
     MAX_PARTS_PER_SIGNING,
 };
+pub use preview::{Preview, PreviewBody, SharedThumbnailer, MAX_INLINE_PREVIEW_BYTES};
 pub use share::{SignedUrl, SignedUrls, DEFAULT_SIGNED_URL_SECONDS, MAX_SIGNED_URL_SECONDS};
 pub use types::{
     BatchLink, Caller, DownloadItem, FileFields, SaveIntent, SaveRequest, SourceMethod,
@@ -50,6 +52,8 @@ pub struct FileService<B> {
     pub clock: Clock,
     /// Where fetches from a URL run; without one, `source_url` is refused.
     pub ingest: Option<Arc<dyn IngestQueue>>,
+    /// What makes thumbnails; only the preview function (and the local API) has one.
+    pub previews: Option<SharedThumbnailer>,
 }
 
 impl<B: Backend> FileService<B> {
@@ -59,7 +63,14 @@ impl<B: Backend> FileService<B> {
             config,
             clock,
             ingest: None,
+            previews: None,
         }
+    }
+
+    /// The service with thumbnails made by `thumbnailer`.
+    pub fn with_previews(mut self, thumbnailer: SharedThumbnailer) -> Self {
+        self.previews = Some(thumbnailer);
+        self
     }
 
     /// The service with fetches from a URL handed to `queue`.

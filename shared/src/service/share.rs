@@ -19,6 +19,15 @@ pub const DEFAULT_SIGNED_URL_SECONDS: u64 = 3600;
 /// Accesses of a link closer together than this are recorded once.
 const LINK_ACCESS_GRANULARITY_MS: i64 = 60_000;
 
+/// An object found by its key.
+pub(super) struct KeyedObject {
+    pub filename: String,
+    pub mime_type: String,
+    pub size_bytes: u64,
+    /// A stored version (never overwritten), not an unsaved upload (which may be).
+    pub saved: bool,
+}
+
 /// One signed link of signUrls.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedUrl {
@@ -92,37 +101,59 @@ impl<B: Backend> FileService<B> {
         key: &str,
         attachment: bool,
     ) -> Result<String> {
-        let missing = || Error::not_found("no object of this organisation at this s3 key");
-        if bucket != self.store().bucket() {
-            return Err(missing());
-        }
-        let (filename, mime_type) = if let Some(temp) = TempKey::parse(key) {
-            if temp.org != caller.org.as_str() {
-                return Err(missing());
-            }
-            let meta = self.store().head(key).await?.ok_or_else(missing)?;
-            let mime = meta
-                .content_type
-                .filter(|c| !super::is_generic_content_type(c))
-                .unwrap_or_else(|| guess_mime_type(temp.filename).to_owned());
-            (temp.filename.to_owned(), mime)
-        } else {
-            let (org, file) = version_key_owner(key).ok_or_else(missing)?;
-            if org != caller.org.as_str() {
-                return Err(missing());
-            }
-            let record = self.owned(caller, file).await.map_err(|_| missing())?;
-            let version = record
-                .versions
-                .iter()
-                .find(|v| v.key == key)
-                .ok_or_else(missing)?;
-            (version.filename.clone(), version.mime_type.clone())
-        };
+        let object = self.object_by_key(caller, bucket, key).await?;
+        let (filename, mime_type) = (object.filename, object.mime_type);
         let headers = ResponseHeaders::for_file(&filename, &mime_type, attachment);
         self.store()
             .presign_get(key, &headers, self.config.download_url_ttl)
             .await
+    }
+
+    /// The object at `key` if the caller may read it by its key (downloadS3File,
+    /// previewS3File): its own unsaved upload, or a version of one of its live files.
+    /// Anything else is 404, whatever the reason.
+    pub(super) async fn object_by_key(
+        &self,
+        caller: &Caller,
+        bucket: &str,
+        key: &str,
+    ) -> Result<KeyedObject> {
+        let missing = || Error::not_found("no object of this organisation at this s3 key");
+        if bucket != self.store().bucket() {
+            return Err(missing());
+        }
+        if let Some(temp) = TempKey::parse(key) {
+            if temp.org != caller.org.as_str() {
+                return Err(missing());
+            }
+            let meta = self.store().head(key).await?.ok_or_else(missing)?;
+            let mime_type = meta
+                .content_type
+                .filter(|c| !super::is_generic_content_type(c))
+                .unwrap_or_else(|| guess_mime_type(temp.filename).to_owned());
+            return Ok(KeyedObject {
+                filename: temp.filename.to_owned(),
+                mime_type,
+                size_bytes: meta.size_bytes,
+                saved: false,
+            });
+        }
+        let (org, file) = version_key_owner(key).ok_or_else(missing)?;
+        if org != caller.org.as_str() {
+            return Err(missing());
+        }
+        let record = self.owned(caller, file).await.map_err(|_| missing())?;
+        let version = record
+            .versions
+            .into_iter()
+            .find(|v| v.key == key)
+            .ok_or_else(missing)?;
+        Ok(KeyedObject {
+            filename: version.filename,
+            mime_type: version.mime_type,
+            size_bytes: version.size_bytes,
+            saved: true,
+        })
     }
 
     /// generatePublicLink: a new permanent link to the file.

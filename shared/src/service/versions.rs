@@ -153,7 +153,10 @@ impl<B: Backend> FileService<B> {
             .await?;
         // The entity no longer points at the bytes: they go now, and if that fails they
         // are unreferenced and never served.
-        self.remove_unreferenced(&version.key).await;
+        tokio::join!(
+            self.remove_unreferenced(&version.key),
+            self.remove_previews(&version.key)
+        );
         Ok(after)
     }
 }
