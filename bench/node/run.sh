@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Node.js side of the presigned-URL benchmark.
-# Installs the pinned dependencies (npm ci) when needed, then runs presign.mjs.
-# stdout: exactly one line of JSON (from presign.mjs); everything else -> stderr.
+# Node.js side of the benchmarks: presigned URLs (presign.mjs) and previews (preview.mjs,
+# sharp). Installs the pinned dependencies (npm ci) when needed, then runs the script.
+# stdout: exactly one line of JSON (from the script); everything else -> stderr.
 # Usage: bench/node/run.sh [--iterations N] [--warmup N] [--endpoint URL] [--sample]
+#        bench/node/run.sh --script preview.mjs fixtures DIR | run FILE RUNS W H
 set -euo pipefail
 
 script_dir="${BASH_SOURCE[0]%/*}"
@@ -33,4 +34,9 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] \
     fi
 fi
 
-exec node presign.mjs "$@"
+script=presign.mjs
+if [ "${1:-}" = "--script" ]; then
+    script="$2"
+    shift 2
+fi
+exec node "$script" "$@"

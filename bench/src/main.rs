@@ -10,7 +10,10 @@
 //! 4. peak memory (VmHWM) of each function binary serving 1,000 requests;
 //! 5. round trips on the wire per operation, with a fixed delay added to every AWS call;
 //! 6. streaming a large source into S3 (the ingest path) beside the AWS SDK's own
-//!    multipart upload of the same bytes: throughput and peak RSS growth.
+//!    multipart upload of the same bytes: throughput and peak RSS growth;
+//! 8. listing and counting 10,000 files;
+//! 9. previews: a 256 px thumbnail of a camera JPEG, a large PNG and a WebP beside
+//!    sharp (libvips) on Node.js, latency and peak memory.
 //!
 //! Needs the function binaries built with `--release` beside this one and, for 2 and 4,
 //! the emulator at `AWS_ENDPOINT_URL` with the local bucket and table (`make bench`
@@ -20,6 +23,7 @@
 mod alloc;
 mod ingest;
 mod listing;
+mod previews;
 mod roundtrips;
 mod runtime_api;
 mod warm;
@@ -115,6 +119,11 @@ pub fn env_or(name: &str, default: &str) -> String {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("preview-child") {
+        let runs = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(10);
+        previews::child(args.get(1).expect("an image"), runs);
+        return;
+    }
     if args.first().map(String::as_str) == Some("ingest-child") {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -172,6 +181,10 @@ async fn run(options: &Options) -> Vec<Row> {
     if runs(8) {
         eprintln!("== 8. listing 10,000 files");
         rows.extend(listing::listing(options).await);
+    }
+    if runs(9) {
+        eprintln!("== 9. previews beside sharp");
+        rows.extend(previews::previews(options));
     }
     rows
 }

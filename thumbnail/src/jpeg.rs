@@ -9,9 +9,24 @@ use shared::error::Result;
 use shared::ports::{DecodeLimits, Fit};
 
 use crate::pixels::{gray_to_rgb, Layout, Pixels};
-use crate::{check_pixels, exif, unreadable, Decoded};
+use crate::{check_pixels, exif, jpeg_dc, unreadable, Decoded};
 
 pub fn decode(source: &[u8], fit: Fit, limits: DecodeLimits) -> Result<Decoded> {
+    if let Ok(header) = jpeg_dc::read_header(source) {
+        check_pixels(header.width.into(), header.height.into(), limits)?;
+        let orientation = header.exif.map_or(1, exif::orientation);
+        let (w, h) = stored_size(fit, header.width, header.height, orientation);
+        // 1/8 is enough: the DC coefficients alone. Anything the fast path declines
+        // (or finds damaged) goes to the general decoder, which judges it.
+        if header.width.div_ceil(8) >= w && header.height.div_ceil(8) >= h {
+            if let Ok(pixels) = jpeg_dc::decode_eighth(&header) {
+                return Ok(Decoded {
+                    pixels,
+                    orientation,
+                });
+            }
+        }
+    }
     let mut decoder = Decoder::new(Cursor::new(source));
     decoder
         .read_info()
@@ -22,13 +37,7 @@ pub fn decode(source: &[u8], fit: Fit, limits: DecodeLimits) -> Result<Decoded> 
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     check_pixels(width.into(), height.into(), limits)?;
     let orientation = decoder.exif_data().map_or(1, exif::orientation);
-    // The thumbnail's size in the stored (not yet turned) orientation.
-    let (w, h) = if orientation >= 5 {
-        let (h, w) = fit.size_of(height, width);
-        (w, h)
-    } else {
-        fit.size_of(width, height)
-    };
+    let (w, h) = stored_size(fit, width, height, orientation);
     let clamp = |side: u32| u16::try_from(side).unwrap_or(u16::MAX);
     let (scaled_w, scaled_h) = decoder
         .scale(clamp(w), clamp(h))
@@ -55,6 +64,16 @@ pub fn decode(source: &[u8], fit: Fit, limits: DecodeLimits) -> Result<Decoded> 
         },
         orientation,
     })
+}
+
+/// The thumbnail's size in the stored (not yet turned) orientation.
+fn stored_size(fit: Fit, width: u32, height: u32, orientation: u8) -> (u32, u32) {
+    if orientation >= 5 {
+        let (h, w) = fit.size_of(height, width);
+        (w, h)
+    } else {
+        fit.size_of(width, height)
+    }
 }
 
 /// jpeg-decoder answers CMYK as stored by Adobe (inverted): each channel times K.

@@ -9,12 +9,14 @@
 
 mod exif;
 mod jpeg;
+mod jpeg_dc;
 mod output;
 mod pdf;
 mod pixels;
 mod raster;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
+mod webp;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -83,7 +85,7 @@ pub fn render(source: Vec<u8>, fit: Fit, limits: DecodeLimits) -> Result<Thumbna
         SourceKind::Jpeg => jpeg::decode(&source, fit, limits)?,
         SourceKind::Png => raster::decode_png(&source, limits)?,
         SourceKind::Gif => raster::decode_gif(&source, limits)?,
-        SourceKind::WebP => raster::decode_webp(&source, limits)?,
+        SourceKind::WebP => webp::decode(&source, fit, limits)?,
         SourceKind::Pdf => pdf::render_first_page(source, fit)?.into(),
     };
     output::finish(decoded.pixels, fit, decoded.orientation)

@@ -139,6 +139,45 @@ pub fn webp(width: u32, height: u32, alpha: bool) -> Vec<u8> {
     out
 }
 
+/// An animated WebP of two lossless frames: the first [`marked`], the second all
+/// green.
+pub fn animated_webp(width: u32, height: u32) -> Vec<u8> {
+    let frame_chunk = |pixels: &[u8]| {
+        let mut still = Vec::new();
+        image_webp::WebPEncoder::new(&mut still)
+            .encode(pixels, width, height, image_webp::ColorType::Rgb8)
+            .expect("encode WebP");
+        still[12..].to_vec() // the VP8L chunk, after RIFF....WEBP
+    };
+    let u24 = |v: u32| v.to_le_bytes()[..3].to_vec();
+    let green: Vec<u8> = (0..width * height).flat_map(|_| [0, 200, 0]).collect();
+    let mut body = b"WEBP".to_vec();
+    let mut vp8x = vec![0x02, 0, 0, 0]; // animation
+    vp8x.extend(u24(width - 1));
+    vp8x.extend(u24(height - 1));
+    riff_chunk(&mut body, b"VP8X", &vp8x);
+    riff_chunk(&mut body, b"ANIM", &[0, 0, 0, 0, 0, 0]);
+    for pixels in [marked(width, height, false), green] {
+        let mut anmf = [u24(0), u24(0), u24(width - 1), u24(height - 1), u24(100)].concat();
+        anmf.push(0);
+        anmf.extend(frame_chunk(&pixels));
+        riff_chunk(&mut body, b"ANMF", &anmf);
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend(body);
+    out
+}
+
+fn riff_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(kind);
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+    if data.len() % 2 == 1 {
+        out.push(0);
+    }
+}
+
 /// A one-page PDF, `width` × `height` points, white with its top-left quadrant filled
 /// with [`MARK`]; a second page all black.
 pub fn pdf(width: u32, height: u32) -> Vec<u8> {

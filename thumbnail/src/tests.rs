@@ -145,6 +145,15 @@ fn webps_with_and_without_alpha() {
     let t = thumb(samples::webp(600, 300, true), fit(None, Some(100)));
     assert_eq!((t.format, t.width, t.height), (ImageFormat::Png, 200, 100));
     assert!(at(&t, 190, 50)[3].abs_diff(128) < 8);
+    // Large enough to be scaled on load.
+    let t = thumb(samples::webp(1600, 1200, false), fit(Some(100), None));
+    assert_eq!(
+        (t.width, t.height, mark_corner(&t)),
+        (100, 75, (true, true))
+    );
+    // An animation: its first frame (the second is all green).
+    let t = thumb(samples::animated_webp(60, 40), fit(Some(30), None));
+    assert_eq!((t.width, t.height, mark_corner(&t)), (30, 20, (true, true)));
 }
 
 #[test]
