@@ -223,12 +223,13 @@ fn every_function_has_its_event_types_listed() {
 
 /// The decoders, resizer, encoders and PDF rasterizer of thumbnails: the preview
 /// function's alone, so no other binary (or its zip) carries them.
-const IMAGE_CRATES: [&str; 8] = [
+const IMAGE_CRATES: [&str; 9] = [
     "thumbnail",
     "jpeg-decoder",
     "png",
     "gif",
     "image-webp",
+    "libwebp-sys",
     "fast_image_resize",
     "jpeg-encoder",
     "hayro",

@@ -164,6 +164,12 @@ async fn every_format_is_previewed_at_its_size_upright_and_with_its_transparency
         (false, true),
         "turned a quarter clockwise"
     );
+    // Small enough to come from the DC coefficients alone (1/8 scale): still upright.
+    let thumb = preview(&s, &org, &photo, "?w=60").await.image("image/jpeg");
+    assert_eq!(
+        (thumb.size(), thumb.mark_corner()),
+        ((60, 80), (false, true))
+    );
     // No w or h: 300 wide. Both: the box, aspect ratio kept.
     let thumb = preview(&s, &org, &photo, "").await.image("image/jpeg");
     assert_eq!(thumb.size(), (300, 400));

@@ -109,6 +109,18 @@ fn exif_orientation_turns_jpegs_upright() {
         assert_eq!((t.width, t.height), size, "orientation {orientation}");
         assert_eq!(mark_corner(&t), corner, "orientation {orientation}");
     }
+    // Small thumbnails of large photos come from the DC coefficients alone (1/8
+    // scale): the same sizes and orientation.
+    for (orientation, size, corner) in
+        [(1, (100, 75), (true, true)), (6, (100, 133), (false, true))]
+    {
+        let t = thumb(
+            samples::jpeg(1600, 1200, Some(orientation)),
+            fit(Some(100), None),
+        );
+        assert_eq!((t.width, t.height), size, "orientation {orientation}");
+        assert_eq!(mark_corner(&t), corner, "orientation {orientation}");
+    }
     // The box applies to the upright image: a turned 4000 x 3000 is 3 wide for 4 high.
     let t = thumb(samples::jpeg(800, 600, Some(6)), fit(Some(150), None));
     assert_eq!((t.width, t.height), (150, 200));

@@ -1,6 +1,7 @@
 // epilot's own client (@epilot/file-client 1.23, as its README uses it) against the
 // file service: uploadFile -> PUT -> saveFile -> downloadS3File -> generatePublicLink
-// -> listPublicLinksForFile -> getSession -> saveFileV2 with version_only.
+// -> listPublicLinksForFile -> getSession -> saveFileV2 with version_only -> previewFile,
+// previewS3File, previewPublicFile.
 // FILES_API_URL and FILES_TOKEN name the service and a token; prints {"ok":true}.
 import assert from 'node:assert/strict';
 import { getClient } from '@epilot/file-client';
@@ -95,5 +96,33 @@ assert.equal(versioned.data.versions[1].filename, 'scan.pdf');
 const latest = await fileClient.downloadFile({ id: file._id });
 const latestBytes = await fetch(latest.data.download_url).then((r) => r.arrayBuffer());
 assert.deepEqual(Buffer.from(latestBytes), second);
+
+// Previews of an image (a 1 x 1 GIF): bytes, as <img src> would get them.
+const gif = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+const imageUpload = await fileClient.uploadFileV2(null, { filename: 'dot.gif', mime_type: 'image/gif' });
+await fetch(imageUpload.data.upload_url, {
+  method: 'PUT',
+  headers: { 'content-type': 'image/gif' },
+  body: gif,
+});
+const image = await fileClient.saveFileV2(null, { s3ref: imageUpload.data.s3ref, filename: 'dot.gif' });
+const isImage = (bytes) =>
+  bytes.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47])) ||
+  bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]));
+const preview = await fileClient.previewFile(
+  { id: image.data._id, w: 32 },
+  null,
+  { responseType: 'arraybuffer' },
+);
+assert.equal(preview.status, 200);
+assert.match(preview.headers['content-type'], /^image\/(png|jpeg)$/);
+assert.ok(isImage(Buffer.from(preview.data)), 'previewFile answers an image');
+const previewByKey = await fileClient.previewS3File({ w: 16 }, image.data.s3ref, { responseType: 'arraybuffer' });
+assert.equal(previewByKey.status, 200);
+assert.ok(isImage(Buffer.from(previewByKey.data)), 'previewS3File answers an image');
+const notPublic = await fileClient
+  .previewPublicFile({ id: image.data._id }, null, { responseType: 'arraybuffer' })
+  .catch((e) => e.response);
+assert.equal(notPublic.status, 403, 'a private file has no public preview');
 
 console.log(JSON.stringify({ ok: true, file: file._id }));
