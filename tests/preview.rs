@@ -2,7 +2,7 @@
 //! transparency, bounds and hostile files, the S3 cache (and its removal with versions
 //! and files), tenancy, the public and S3-reference variants and the session cookie.
 
-use integration_tests::{new_org, stack, Stack};
+use integration_tests::{config, new_org, stack, stack_with, Stack};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -587,4 +587,29 @@ async fn the_session_cookie_lets_an_img_tag_show_a_preview() {
         get(&s, &path, &[("cookie", other_pair)]).await.error(404),
         "not_found"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn decoding_has_a_time_limit_and_sources_a_size_limit() {
+    let mut limited = config();
+    limited.previews.timeout = std::time::Duration::from_millis(1);
+    limited.previews.max_source_bytes = 5_000;
+    let s = stack_with(limited).await;
+    let org = new_org();
+    // Past the size limit: refused before the bytes are read.
+    let big = samples::png(1000, 1000, true);
+    assert!(big.len() > 5_000);
+    let id = id_of(&s.new_file(&org, "big.png", "image/png", &big).await);
+    let answer = preview(&s, &org, &id, "").await;
+    assert_eq!(answer.error(422), "image_too_large");
+    assert!(answer.json()["message"].as_str().unwrap().contains("bytes"));
+    // Within it, but a 1 ms budget: a 2-megapixel PDF page takes longer to draw.
+    let pdf = samples::pdf(2000, 1000);
+    let id = id_of(&s.new_file(&org, "slow.pdf", "application/pdf", &pdf).await);
+    let answer = preview(&s, &org, &id, "?w=2048").await;
+    assert_eq!(answer.error(422), "unreadable_image");
+    assert!(answer.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("longer than"));
 }

@@ -193,8 +193,8 @@ impl<B: Backend> FileService<B> {
                 return Err(Error::new(
                     ErrorCode::UnreadableImage,
                     format!(
-                        "the file took longer than {} s to decode",
-                        limits.timeout.as_secs()
+                        "the file took longer than {} ms to decode",
+                        limits.timeout.as_millis()
                     ),
                 ))
             }
