@@ -229,12 +229,7 @@ impl PublicUploadLimits {
 
     /// Whether a public upload may have this content type (parameters such as `; charset` ignored).
     pub fn allows_mime_type(&self, mime_type: &str) -> bool {
-        let essence = mime_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let essence = crate::domain::mime_essence(mime_type);
         self.mime_types
             .iter()
             .any(|allowed| match allowed.strip_suffix("/*") {

@@ -20,15 +20,7 @@ use crate::service::{SaveIntent, SaveRequest};
 pub const LARGE_FILE_ROUTES: &str =
     "POST /v2/files/upload (a presigned upload) or POST /v2/files/uploads (multipart, for large files)";
 
-/// The essence of a `Content-Type` (`type/subtype`, lower case).
-fn essence(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
+use crate::domain::mime_essence as essence;
 
 /// Whether a save carries the file itself: a `Content-Type` that is not JSON (a save
 /// without one is JSON, as clients that send JSON without saying so expect).

@@ -56,14 +56,19 @@ pub fn guess_mime_type(filename: &str) -> &'static str {
     }
 }
 
-/// The coarse file type shown in the entity's `type`, from MIME type and extension.
-pub fn file_type(mime_type: &str, filename: &str) -> &'static str {
-    let mime = mime_type
+/// The essence of a content type: `type/subtype`, lower case, parameters dropped.
+pub fn mime_essence(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// The coarse file type shown in the entity's `type`, from MIME type and extension.
+pub fn file_type(mime_type: &str, filename: &str) -> &'static str {
+    let mime = mime_essence(mime_type);
     let ext = extension(filename);
     let (top, sub) = mime.split_once('/').unwrap_or(("", ""));
     let any = |words: &[&str]| words.iter().any(|w| sub.contains(w) || ext == *w);

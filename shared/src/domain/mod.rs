@@ -17,6 +17,7 @@ pub use keys::{
 pub use link::{link_file, new_link_id, same_link, PublicLink, MAX_PUBLIC_LINKS};
 pub use mime::{
     content_disposition, file_type, filename_from_disposition, guess_mime_type, header_param,
+    mime_essence,
 };
 pub use org::{AccessControl, OrgId};
 pub use query::{

@@ -143,12 +143,7 @@ pub trait Thumbnailer: Send + Sync {
 /// else is refused (415) before a byte is fetched. Generic types are let through and
 /// judged by their bytes.
 pub fn may_preview(mime_type: &str) -> bool {
-    let essence = mime_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = crate::domain::mime_essence(mime_type);
     matches!(
         essence.as_str(),
         "" | "application/octet-stream"

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{BatchLink, Caller, DownloadItem, FileService, MAX_BATCH};
 use crate::custom_url::SigningKeys;
-use crate::domain::{AccessControl, FileRecord, FileStatus};
+use crate::domain::{AccessControl, FileRecord, FileStatus, StoredVersion};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{Backend, FileRepository, ObjectStore, ResponseHeaders};
 use crate::time::parse_rfc3339;
@@ -106,22 +106,7 @@ impl<B: Backend> FileService<B> {
                 ttl,
             );
         }
-        if record.versions.is_empty() && record.status != FileStatus::Ready {
-            return Err(Error::new(
-                ErrorCode::NotReady,
-                match &record.status_reason {
-                    Some(reason) => format!("the file has no bytes: its fetch failed ({reason})"),
-                    None => "the file's bytes are still being fetched; try again shortly".into(),
-                },
-            ));
-        }
-        let stored = record.version(version).ok_or_else(|| {
-            Error::not_found(format!(
-                "file {} has {} version(s); version {version} does not exist",
-                record.id,
-                record.versions.len()
-            ))
-        })?;
+        let stored = readable_version(record, version)?;
         let headers = ResponseHeaders::for_file(&stored.filename, &stored.mime_type, attachment);
         self.store()
             .presign_get(
@@ -153,4 +138,25 @@ impl<B: Backend> FileService<B> {
             )
         })
     }
+}
+
+/// Version `version` (0: the latest) of a file whose bytes are here: 409 `not_ready`
+/// while its fetch is pending or after it failed, 404 for a version it does not have.
+pub(super) fn readable_version(record: &FileRecord, version: u32) -> Result<&StoredVersion> {
+    if record.versions.is_empty() && record.status != FileStatus::Ready {
+        return Err(Error::new(
+            ErrorCode::NotReady,
+            match &record.status_reason {
+                Some(reason) => format!("the file has no bytes: its fetch failed ({reason})"),
+                None => "the file's bytes are still being fetched; try again shortly".into(),
+            },
+        ));
+    }
+    record.version(version).ok_or_else(|| {
+        Error::not_found(format!(
+            "file {} has {} version(s); version {version} does not exist",
+            record.id,
+            record.versions.len()
+        ))
+    })
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::{Caller, FileService};
-use crate::domain::{preview_prefix, AccessControl, FileRecord, FileStatus};
+use crate::domain::{preview_prefix, AccessControl, FileRecord};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{
     may_preview, Backend, DecodeLimits, FileRepository, Fit, ImageFormat, ObjectStore,
@@ -115,19 +115,7 @@ impl<B: Backend> FileService<B> {
                 "an external file's bytes are elsewhere: it has no preview",
             ));
         }
-        if record.versions.is_empty() && record.status != FileStatus::Ready {
-            return Err(Error::new(
-                ErrorCode::NotReady,
-                "the file has no bytes yet: its fetch is pending or failed",
-            ));
-        }
-        let stored = record.version(version).ok_or_else(|| {
-            Error::not_found(format!(
-                "file {} has {} version(s); version {version} does not exist",
-                record.id,
-                record.versions.len()
-            ))
-        })?;
+        let stored = super::download::readable_version(record, version)?;
         let source = PreviewSource {
             key: &stored.key,
             mime_type: &stored.mime_type,
