@@ -189,7 +189,7 @@ async fn run(options: &Options) -> Vec<Row> {
     rows
 }
 
-fn binary(function: &str) -> PathBuf {
+pub fn binary(function: &str) -> PathBuf {
     let dir = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))

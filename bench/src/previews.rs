@@ -1,8 +1,10 @@
 //! Section 9, previews beside sharp (libvips): the same three images to a 256 px
 //! thumbnail, one at a time, each side in a process of its own (its peak RSS its own).
 //!
-//! Ours runs `thumbnail::render` as the preview function does (one thread, decode,
-//! resize, EXIF orientation, encode); sharp runs `rotate().resize(256, 256, inside)`
+//! Ours runs what the preview function runs (`thumbnail::PdfIsolated`: images in
+//! process, PDFs in a child of the preview binary): decode, resize, EXIF orientation,
+//! encode, one thread; the peak memory counts any child too. Sharp runs
+//! `rotate().resize(256, 256, inside)`
 //! and the same output format, its result cache off. The images are made by
 //! `bench/node/preview.mjs fixtures` (deterministic) into target/bench-previews.
 
@@ -11,7 +13,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use serde_json::Value;
-use shared::ports::{DecodeLimits, Fit};
+use shared::ports::{DecodeLimits, Fit, Thumbnailer};
 
 use crate::{root, Options, Row, Stats};
 
@@ -29,10 +31,19 @@ pub fn child(file: &str, runs: usize) {
     let limits = DecodeLimits {
         max_pixels: shared::config::PreviewLimits::default().max_pixels,
     };
+    let isolated = thumbnail::PdfIsolated {
+        pdf: thumbnail::Isolated {
+            program: crate::binary("preview"),
+            max_memory: 384 * 1024 * 1024,
+            time_limit: std::time::Duration::from_secs(20),
+        },
+    };
     let mut ms = Vec::new();
     for i in 0..runs + 2 {
         let started = Instant::now();
-        let thumbnail = thumbnail::render(source.clone(), fit, limits).expect("a thumbnail");
+        let thumbnail = isolated
+            .render(source.clone(), fit, limits)
+            .expect("a thumbnail");
         std::hint::black_box(thumbnail);
         if i >= 2 {
             ms.push(started.elapsed().as_secs_f64() * 1000.0);

@@ -8,6 +8,7 @@
 //! encoded: JPEG, or PNG where transparency is left.
 
 mod exif;
+pub mod isolated;
 mod jpeg;
 mod jpeg_dc;
 mod output;
@@ -23,6 +24,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use shared::error::{Error, ErrorCode, Result};
 use shared::ports::{DecodeLimits, Fit, Thumbnail, Thumbnailer};
 
+pub use isolated::{Isolated, PdfIsolated};
 pub use pixels::{Layout, Pixels};
 
 /// The formats a thumbnail is made of.

@@ -1,12 +1,39 @@
 //! The `preview` Lambda function: thumbnails (previewFile, previewS3File,
 //! previewPublicFile). The only binary that links the image and PDF decoders.
+//!
+//! A PDF is drawn in a child process of this same binary (`preview render ...`), its
+//! memory capped and killed at the time limit, so a hostile PDF ends that child and
+//! answers 422, whatever it does to the rasterizer. Images decode in this process,
+//! bounded by the pixel check before decoding.
 
 use std::sync::Arc;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::api::serve_function_with(shared::api::Function::Preview, |service| {
-        service.with_previews(Arc::new(thumbnail::Renderer))
-    })
-    .await
+use thumbnail::isolated::{child_main, Isolated, PdfIsolated, CHILD_ARGUMENT};
+
+/// The decoder child's address space: a 2048 px page and the PDF's images and fonts,
+/// beside the function's own process, inside Lambda's 512 MB.
+const CHILD_MEMORY_BYTES: u64 = 384 * 1024 * 1024;
+
+fn main() -> Result<(), lambda_http::Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(CHILD_ARGUMENT) {
+        std::process::exit(child_main(&args[1..]));
+    }
+    let program = std::env::current_exe()?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(shared::api::serve_function_with(
+            shared::api::Function::Preview,
+            |service| {
+                let thumbnailer = PdfIsolated {
+                    pdf: Isolated {
+                        program,
+                        max_memory: CHILD_MEMORY_BYTES,
+                        time_limit: service.config.previews.timeout,
+                    },
+                };
+                service.with_previews(Arc::new(thumbnailer))
+            },
+        ))
 }
