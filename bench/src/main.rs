@@ -267,7 +267,7 @@ async fn cold_init(options: &Options) -> Vec<Row> {
 }
 
 /// Peak RSS (VmHWM) of a process, in MiB.
-fn peak_rss_mib(pid: u32) -> Option<f64> {
+pub fn peak_rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

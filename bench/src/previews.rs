@@ -3,9 +3,8 @@
 //!
 //! Ours runs what the preview function runs (`thumbnail::PdfIsolated`: images in
 //! process, PDFs in a child of the preview binary): decode, resize, EXIF orientation,
-//! encode, one thread; the peak memory counts any child too. Sharp runs
-//! `rotate().resize(256, 256, inside)`
-//! and the same output format, its result cache off. The images are made by
+//! encode, one thread (these images start no child). Sharp runs
+//! `rotate().resize(256, 256, inside)` and the same output format, its result cache off. The images are made by
 //! `bench/node/preview.mjs fixtures` (deterministic) into target/bench-previews.
 
 use std::path::PathBuf;
@@ -49,16 +48,8 @@ pub fn child(file: &str, runs: usize) {
             ms.push(started.elapsed().as_secs_f64() * 1000.0);
         }
     }
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(f64::NAN);
-    println!(
-        "{}",
-        serde_json::json!({"ms": ms, "max_rss_mib": kib / 1024.0})
-    );
+    let peak = crate::peak_rss_mib(std::process::id()).unwrap_or(f64::NAN);
+    println!("{}", serde_json::json!({"ms": ms, "max_rss_mib": peak}));
 }
 
 fn fixtures() -> PathBuf {
