@@ -43,7 +43,19 @@ scripts/emulator.sh ensure --owner "$owner"
 .venv/bin/python scripts/local_infra.py apply
 
 port="${PORT:-3000}"
-echo "dev: local API on http://127.0.0.1:$port (token: make token); Ctrl-C stops it"
+cargo build -q -p local-api
 cargo run -q -p local-api -- serve --addr "127.0.0.1:$port" &
 api_pid=$!
+# A development token (12 hours) of organisation $ORG, in a link that signs the console in.
+token="$(cargo run -q -p local-api -- token --org "${ORG:-123}" --ttl 43200)"
+for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/openapi.json" 2>/dev/null && break
+    kill -0 "$api_pid" 2>/dev/null || break
+    sleep 0.1
+done
+cat <<EOF
+dev: the local API is on http://127.0.0.1:$port (OpenAPI: /openapi.json); Ctrl-C stops it.
+dev: the console, signed in as organisation ${ORG:-123}:
+  http://127.0.0.1:$port/#token=$token
+EOF
 wait "$api_pid"

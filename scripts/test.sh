@@ -14,6 +14,8 @@ cd "$root" || exit 1
 export PATH="$root/.venv/bin:$PATH"
 
 scripts/venv.sh || exit $?
+# The schema fuzzer of tests/openapi.rs, in its own venv (its pins differ from moto's).
+scripts/venv.sh scripts/requirements-schemathesis.txt .venv-schemathesis || exit $?
 
 # The emulators this run starts are listed here, and stopped at the end.
 owner="$(mktemp)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The browser test's parts: Uppy and its glue bundle (web/uppy, from the pinned
-# package-lock.json), epilot's client (web/epilot, likewise) and Debian's chromium
+# The browser tests' parts: Uppy and its glue bundle (web/uppy, from the pinned
+# package-lock.json), epilot's client (web/epilot, likewise), playwright-core for the console's test
+# (web/console-test, likewise) and Debian's chromium
 # (installed when missing and we are root).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,6 +13,11 @@ npx esbuild src/uppy-file-service.js --bundle --format=esm --minify --log-level=
     --outfile=dist/uppy-file-service.js
 # epilot's own client, for the test that runs it as its users do.
 cd "$root/web/epilot"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+fi
+# playwright-core for the console's browser test (the console itself has no build step).
+cd "$root/web/console-test"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
     npm ci --no-audit --no-fund --loglevel=error
 fi

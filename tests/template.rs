@@ -632,3 +632,158 @@ fn the_table_is_protected_and_every_function_sized_for_its_work() {
         "save lists only its prefixes"
     );
 }
+
+/// docs/openapi.json, read as the local API serves it.
+fn openapi() -> Value {
+    serde_json::from_slice(local_api::assets::OPENAPI.body).expect("docs/openapi.json is JSON")
+}
+
+#[test]
+fn the_openapi_document_the_route_table_and_the_template_agree() {
+    use shared::api::Auth;
+    let doc = openapi();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            let schemes: BTreeSet<String> = operation["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path}: security is stated"))
+                .iter()
+                .flat_map(|s| s.as_object().expect("a requirement").keys().cloned())
+                .collect();
+            let schemes: Vec<&str> = schemes.iter().map(String::as_str).collect();
+            documented.insert((method.to_uppercase(), path.clone(), schemes.join("+")));
+        }
+    }
+    let routed: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| {
+            let schemes = match r.auth {
+                Auth::Token => "BearerAuth",
+                Auth::TokenOrCookie => "BearerAuth+CookieAuth",
+                Auth::Public => "",
+            };
+            (r.method.to_owned(), r.path.to_owned(), schemes.to_owned())
+        })
+        .collect();
+    assert_eq!(
+        documented, routed,
+        "docs/openapi.json (left) differs from shared::api::ROUTES (right)"
+    );
+    // And the template: the same method and path for every row, none more.
+    let template = template();
+    let declared: BTreeSet<(String, String)> = functions(&template)
+        .iter()
+        .filter_map(|(_, f)| f["Properties"]["Events"].as_object())
+        .flat_map(|events| events.values())
+        .filter(|e| e["Type"] == "HttpApi")
+        .map(|e| {
+            let p = &e["Properties"];
+            (
+                p["Method"].as_str().unwrap_or_default().to_uppercase(),
+                p["Path"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let documented: BTreeSet<(String, String)> =
+        documented.into_iter().map(|(m, p, _)| (m, p)).collect();
+    assert_eq!(
+        documented, declared,
+        "docs/openapi.json (left) differs from template.yaml (right)"
+    );
+}
+
+#[test]
+fn every_documented_operation_names_its_answers_and_errors() {
+    let doc = openapi();
+    let mut ids = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            let at = format!("{method} {path}");
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{at}: operationId"));
+            assert!(
+                ids.insert(id.to_owned()),
+                "{at}: operationId {id} is used twice"
+            );
+            let responses = operation["responses"].as_object().expect("responses");
+            assert!(
+                responses
+                    .keys()
+                    .any(|c| c.starts_with('2') || c.starts_with('3')),
+                "{at}: no success answer"
+            );
+            for code in ["400", "503"] {
+                assert!(
+                    responses.contains_key(code),
+                    "{at}: {code} is not documented"
+                );
+            }
+            let open = operation["security"].as_array().is_some_and(Vec::is_empty);
+            assert_eq!(
+                !open,
+                responses.contains_key("401"),
+                "{at}: 401 iff a token is needed"
+            );
+            for (code, answer) in responses {
+                if code.starts_with('4') || code.starts_with('5') {
+                    assert_eq!(
+                        answer["$ref"].as_str(),
+                        Some(format!("#/components/responses/E{code}").as_str()),
+                        "{at}: {code} answers the error object"
+                    );
+                }
+            }
+            // Path parameters are declared for every template variable.
+            for variable in path.split('/').filter(|s| s.starts_with('{')) {
+                let name = variable.trim_matches(|c| c == '{' || c == '}');
+                assert!(
+                    operation["parameters"].as_array().is_some_and(|ps| ps
+                        .iter()
+                        .any(|p| p["in"] == "path" && p["name"] == name)),
+                    "{at}: path parameter {name} is not declared"
+                );
+            }
+        }
+    }
+    // The error object is the one the handlers write (shared::api::wire::ErrorJson).
+    let error = &doc["components"]["schemas"]["Error"];
+    assert_eq!(error["required"], serde_json::json!(["error", "message"]));
+}
+
+#[test]
+fn the_local_api_serves_every_file_of_the_console() {
+    let folder = root().join("web/console");
+    let files: BTreeSet<String> = std::fs::read_dir(&folder)
+        .expect("web/console")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let served: BTreeSet<String> = local_api::assets::CONSOLE
+        .iter()
+        .filter(|a| a.path != "/")
+        .map(|a| a.path.trim_start_matches('/').to_owned())
+        .collect();
+    assert_eq!(
+        files, served,
+        "web/console (left) and the files the local API serves (right)"
+    );
+    for asset in local_api::assets::CONSOLE {
+        let on_disk = std::fs::read(folder.join(match asset.path {
+            "/" => "index.html",
+            p => p.trim_start_matches('/'),
+        }))
+        .expect("the file");
+        assert_eq!(
+            on_disk, asset.body,
+            "{} is served as it is on disk",
+            asset.path
+        );
+    }
+}

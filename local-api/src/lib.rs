@@ -24,6 +24,7 @@ use shared::service::FileService;
 use shared::{Error, ErrorCode};
 use tokio::net::TcpListener;
 
+pub mod assets;
 pub mod cors;
 mod malformed;
 mod throttle;
@@ -124,6 +125,11 @@ impl<B: Backend> LocalApi<B> {
     async fn route(&self, request: Request<Incoming>, peer: SocketAddr) -> HttpResponse {
         let (mut parts, body) = request.into_parts();
         let path = parts.uri.path().to_owned();
+        if parts.method == Method::GET || parts.method == Method::HEAD {
+            if let Some(asset) = assets::find(&path) {
+                return asset_response(asset, parts.method == Method::HEAD);
+            }
+        }
         let (def, params) = match find_route(parts.method.as_str(), &path) {
             Ok(found) => found,
             Err(e) => return from_lambda(error_response(&e)),
@@ -264,6 +270,30 @@ impl<B: Backend> LocalApi<B> {
             .verify(token, now_secs, &self.service.config.org_claim)?;
         Ok(claims_as_strings(&claims))
     }
+}
+
+/// A file of the console, or the OpenAPI document.
+fn asset_response(asset: &assets::Asset, head: bool) -> HttpResponse {
+    let body = if head { &[][..] } else { asset.body };
+    let mut response = Response::new(Full::new(Bytes::from_static(body)));
+    let headers = response.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    headers.insert(
+        hyper::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(assets::CONSOLE_CSP),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// The domain the local API reports to the handlers, as API Gateway reports its own.

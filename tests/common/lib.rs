@@ -344,6 +344,16 @@ impl Stack {
 /// `ready` must exist) against a fresh stack with a token of a new organisation, and
 /// asserts it ends well and prints `"ok":true`.
 pub async fn run_node_against_the_stack(dir: &str, ready: &str, script: &str) {
+    run_node_against_the_stack_with(dir, ready, script, &[]).await
+}
+
+/// As [`run_node_against_the_stack`], with more environment variables for the script.
+pub async fn run_node_against_the_stack_with(
+    dir: &str,
+    ready: &str,
+    script: &str,
+    env: &[(&str, &str)],
+) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../web")
         .join(dir);
@@ -358,6 +368,7 @@ pub async fn run_node_against_the_stack(dir: &str, ready: &str, script: &str) {
         .current_dir(&root)
         .env("FILES_API_URL", &stack.base)
         .env("FILES_TOKEN", stack.token(&org))
+        .envs(env.iter().copied())
         .output()
         .await
         .expect("node runs");
