@@ -66,11 +66,10 @@ fn template_passes_cfn_lint() {
     run(Command::new(tool("cfn-lint")).arg("template.yaml"));
 }
 
-#[test]
-fn the_template_routes_exactly_what_the_handlers_serve() {
-    let template = template();
+/// The template's HTTP API routes: (method, path, function binary, public).
+fn template_routes(template: &Value) -> BTreeSet<(String, String, String, bool)> {
     let mut declared = BTreeSet::new();
-    for (name, function) in functions(&template) {
+    for (name, function) in functions(template) {
         let binary = binary(&function);
         let Some(events) = function["Properties"]["Events"].as_object() else {
             continue;
@@ -92,6 +91,12 @@ fn the_template_routes_exactly_what_the_handlers_serve() {
             ));
         }
     }
+    declared
+}
+
+#[test]
+fn the_template_routes_exactly_what_the_handlers_serve() {
+    let declared = template_routes(&template());
     let served: BTreeSet<_> = ROUTES
         .iter()
         .map(|r| {
@@ -672,19 +677,9 @@ fn the_openapi_document_the_route_table_and_the_template_agree() {
         "docs/openapi.json (left) differs from shared::api::ROUTES (right)"
     );
     // And the template: the same method and path for every row, none more.
-    let template = template();
-    let declared: BTreeSet<(String, String)> = functions(&template)
-        .iter()
-        .filter_map(|(_, f)| f["Properties"]["Events"].as_object())
-        .flat_map(|events| events.values())
-        .filter(|e| e["Type"] == "HttpApi")
-        .map(|e| {
-            let p = &e["Properties"];
-            (
-                p["Method"].as_str().unwrap_or_default().to_uppercase(),
-                p["Path"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
+    let declared: BTreeSet<(String, String)> = template_routes(&template())
+        .into_iter()
+        .map(|(method, path, _, _)| (method, path))
         .collect();
     let documented: BTreeSet<(String, String)> =
         documented.into_iter().map(|(m, p, _)| (m, p)).collect();

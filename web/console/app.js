@@ -377,7 +377,7 @@ function renderDetails(file, links) {
   $('details-body').replaceChildren(
     h('div', { class: 'detail-actions' },
       h('button', { type: 'button', class: 'primary', onclick: () => startDownload(file._id) }, 'Download'),
-      h('label', { class: 'button', for: 'new-version' }, 'Upload new version'), versionInput,
+      versionInput, h('label', { class: 'button', for: 'new-version' }, 'Upload new version'),
       action(isPublic ? 'Make private' : 'Make public', async () => {
         await state.api.save({ _id: file._id, access_control: isPublic ? 'private' : 'public-read' });
         say(isPublic ? 'Now private' : 'Now public');
