@@ -22,6 +22,9 @@ pub const LARGE_FILE_ROUTES: &str =
 
 use crate::domain::mime_essence as essence;
 
+/// saveFileV2's query options, which a raw body's query parameters never turn into fields.
+const SAVE_OPTIONS: &[&str] = &["delete_temp_file", "version_only"];
+
 /// Whether a save carries the file itself: a `Content-Type` that is not JSON (a save
 /// without one is JSON, as clients that send JSON without saying so expect).
 pub fn is_direct_upload(headers: &HeaderMap) -> bool {
@@ -114,7 +117,12 @@ pub(super) fn direct_upload(
         if body.len() as u64 > max_bytes {
             return Err(too_large(max_bytes));
         }
-        for (name, value) in query {
+        // The JSON save's options are not fields: a direct upload has no temporary object
+        // to keep, and `_id` alone makes it a version.
+        for (name, value) in query
+            .iter()
+            .filter(|(n, _)| !SAVE_OPTIONS.contains(&n.as_str()))
+        {
             fields.insert(name.clone(), Value::String(value.clone()));
         }
         if !fields.contains_key("filename") {
