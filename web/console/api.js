@@ -80,7 +80,14 @@ export class Api {
   links(id) { return this.call('GET', `/v1/files/${id}/public/links`); }
   createLink(id) { return this.call('POST', `/v1/files/${id}/public/links`); }
   revokeLink(linkId) { return this.call('DELETE', `/v1/files/public/links/${linkId}`); }
-  previewUrl(id, size) { return this.url(`/v1/files/${id}/preview`, { w: size, h: size }); }
+  /** A thumbnail's address, for <img src> with the session cookie. */
+  previewUrl(id, size) { return this.url(...this.#preview(id, size)); }
+  /** A thumbnail fetched with the token (where the cookie cannot reach the API). */
+  async previewBlob(id, size) {
+    const [path, query] = this.#preview(id, size);
+    return (await this.call('GET', path, { query, raw: true })).blob();
+  }
+  #preview(id, size) { return [`/v1/files/${id}/preview`, { w: size, h: size }]; }
 
   // Uploads.
   presign(request) { return this.call('POST', '/v2/files/upload', { body: request }); }

@@ -211,8 +211,7 @@ function thumbnail(file) {
   if (state.api.sameOrigin) {
     img.src = state.api.previewUrl(file._id, THUMB * 2);
   } else {
-    state.api.call('GET', `/v1/files/${file._id}/preview`, { query: { w: THUMB * 2, h: THUMB * 2 }, raw: true })
-      .then((r) => r.blob())
+    state.api.previewBlob(file._id, THUMB * 2)
       .then((blob) => { const url = URL.createObjectURL(blob); state.thumbs.push(url); img.src = url; })
       .catch(() => img.replaceWith(cell));
   }
