@@ -3,10 +3,13 @@
 //! the metadata each version carries.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
-use integration_tests::{config, new_org, stack, stack_with, Stack};
+use integration_tests::source::SourceServer;
+use integration_tests::{config, new_org, stack, stack_at, stack_with, Stack};
 use reqwest::Method;
 use serde_json::{json, Value};
+use shared::time::Clock;
 
 const NAMES: [(&str, &str); 6] = [
     ("Rechnung 2026.pdf", "application/pdf"),
@@ -346,6 +349,105 @@ async fn usage(stack: &Stack, org: &str) -> Value {
     get(stack, org, "/v2/usage").await
 }
 
+/// What an organisation sees: its files' ids in every order, the plain and a filtered
+/// count, and its usage. Asserts the orders and counts agree.
+async fn visible(stack: &Stack, org: &str) -> (HashSet<String>, Value) {
+    let mut listed: Option<HashSet<String>> = None;
+    for sort in ["created_at", "updated_at", "filename", "size_bytes"] {
+        let ids: HashSet<String> = ids(&all_pages(stack, org, &format!("sort={sort}"), 2).await)
+            .into_iter()
+            .collect();
+        if let Some(first) = &listed {
+            assert_eq!(&ids, first, "{sort} lists what created_at lists");
+        }
+        listed = Some(ids);
+    }
+    let listed = listed.unwrap();
+    for query in ["", "?q=.txt", "?size_min=0"] {
+        let count = get(stack, org, &format!("/v2/files:count{query}")).await;
+        assert_eq!(count["count"], listed.len(), "count{query} = listing");
+    }
+    (listed, usage(stack, org).await)
+}
+
+#[tokio::test]
+async fn pending_failed_deleted_and_ended_files_are_in_no_list_count_or_usage() {
+    let clock = Clock::manual(Clock::system().now_millis());
+    let mut config = config();
+    config.ingest_wait = Duration::from_millis(300);
+    let (stack, source) = (
+        stack_at(config, clock.clone()).await,
+        SourceServer::start().await,
+    );
+    let org = new_org();
+    let id = |f: &Value| f["_id"].as_str().unwrap().to_owned();
+    let kept = stack
+        .new_file(&org, "kept.txt", "text/plain", &[1; 40])
+        .await;
+    let s3ref = stack
+        .upload(&org, "brief.txt", "text/plain", &[2; 30])
+        .await;
+    let ending = stack
+        .save(&org, json!({ "s3ref": s3ref, "ttl_seconds": 60 }))
+        .await
+        .expect(201);
+    let gone = stack
+        .new_file(&org, "gone.txt", "text/plain", &[3; 20])
+        .await;
+    stack
+        .call(
+            &org,
+            Method::DELETE,
+            &format!("/v2/files/{}", id(&gone)),
+            None,
+        )
+        .await
+        .expect(200);
+    let fetching = stack
+        .save(
+            &org,
+            json!({ "source_url": source.url("/slow/5000"), "filename": "slow.txt" }),
+        )
+        .await
+        .expect(202);
+    let failing = stack
+        .save(
+            &org,
+            json!({ "source_url": source.url("/slow-fail/1500"), "filename": "bad.txt" }),
+        )
+        .await
+        .expect(202);
+    let usage_of = |files: u64, versions: u64, bytes: u64| json!({ "files": files, "versions": versions, "bytes": bytes, "quota_bytes": null });
+
+    // Both fetches pending: only the two files with bytes show.
+    let (listed, used) = visible(&stack, &org).await;
+    assert_eq!(listed, HashSet::from([id(&kept), id(&ending)]), "pending");
+    assert_eq!(used, usage_of(2, 2, 70));
+
+    // One fetch failed, the other landed its 64 KiB.
+    assert_eq!(
+        stack.until_settled(&org, &id(&failing)).await["status"],
+        "failed"
+    );
+    assert_eq!(
+        stack.until_settled(&org, &id(&fetching)).await["status"],
+        "ready"
+    );
+    let (listed, used) = visible(&stack, &org).await;
+    assert_eq!(
+        listed,
+        HashSet::from([id(&kept), id(&ending), id(&fetching)]),
+        "failed"
+    );
+    assert_eq!(used, usage_of(3, 3, 70 + 64 * 1024));
+
+    // The file with an end has ended.
+    clock.advance_millis(60_001);
+    let (listed, used) = visible(&stack, &org).await;
+    assert_eq!(listed, HashSet::from([id(&kept), id(&fetching)]), "ended");
+    assert_eq!(used, usage_of(2, 2, 40 + 64 * 1024));
+}
+
 #[tokio::test]
 async fn bulk_delete_by_filter_leaves_other_files_and_organisations_alone() {
     let stack = stack().await;
@@ -545,6 +647,61 @@ async fn a_quota_refuses_uploads_and_saves_past_it_exactly_under_races() {
         .new_file(&other, "c.bin", "application/octet-stream", &[5; 200])
         .await;
     assert_eq!(usage(&stack, &other).await["quota_bytes"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_quota_holds_for_multipart_and_direct_uploads_and_fetches_from_a_url() {
+    let org = new_org();
+    let mut config = config();
+    config.quotas.by_org.insert(org.clone(), 100);
+    config.ingest_wait = Duration::from_millis(300);
+    let (stack, source) = (stack_with(config).await, SourceServer::start().await);
+    let refused = |answer: integration_tests::Answer, what: &str| {
+        assert_eq!(answer.expect_error(413), "quota_exceeded", "{what}");
+    };
+    let start = json!({ "filename": "big.bin", "size_bytes": 101 });
+    refused(
+        stack
+            .call(&org, Method::POST, "/v2/files/uploads", Some(start))
+            .await,
+        "a multipart upload declared past the quota",
+    );
+    let direct = stack
+        .http
+        .post(stack.url("/v2/files?filename=big.bin"))
+        .bearer_auth(stack.token(&org))
+        .header("content-type", "application/octet-stream")
+        .body(vec![7; 101]);
+    refused(stack.send(direct).await, "a direct upload past the quota");
+    // A fetch's size is known only once fetched: past the quota within the wait, it is
+    // refused as the others are, and leaves no file.
+    let fetch = json!({ "source_url": source.url("/bytes/200"), "filename": "big.bin" });
+    refused(
+        stack.save(&org, fetch).await,
+        "a fetch that turns out too large",
+    );
+    assert_eq!(get(&stack, &org, "/v2/files:count").await["count"], 0);
+    // Past the wait, the file says why it failed, and uses nothing.
+    let slow = json!({ "source_url": source.url("/slow/1500"), "filename": "slow.bin" });
+    let pending = stack.save(&org, slow).await.expect(202);
+    let failed = stack
+        .until_settled(&org, pending["_id"].as_str().unwrap())
+        .await;
+    assert_eq!(failed["status"], "failed");
+    assert!(
+        failed["status_reason"].as_str().unwrap().contains("quota"),
+        "{failed}"
+    );
+    // No room at all: a fetch does not start.
+    stack
+        .new_file(&org, "full.bin", "application/octet-stream", &[1; 100])
+        .await;
+    let fetch = json!({ "source_url": source.url("/bytes/1") });
+    refused(stack.save(&org, fetch).await, "a fetch without room");
+    assert_eq!(
+        usage(&stack, &org).await,
+        json!({ "files": 1, "versions": 1, "bytes": 100, "quota_bytes": 100 })
+    );
 }
 
 #[tokio::test]

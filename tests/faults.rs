@@ -11,7 +11,7 @@ use shared::adapters::dynamodb::{DynamoFiles, DynamoUploads};
 use shared::adapters::s3::S3Store;
 use shared::domain::{FileRecord, OrgId, S3Ref};
 use shared::ports::{FileRepository, ObjectStore, Stores, UploadRecords};
-use shared::service::{Caller, FileService, SaveRequest, UploadRequest};
+use shared::service::{Caller, DeleteSelection, FileService, SaveRequest, UploadRequest};
 use shared::testing::{faulty, FailMode, Faults, Faulty};
 use shared::time::Clock;
 use uuid::Uuid;
@@ -294,4 +294,105 @@ async fn the_s3_event_function_survives_a_fault_and_converges_on_retry() {
             "{mode:?}: the record is there after the retry"
         );
     }
+}
+
+/// `org`'s files, listed, and its usage, read without faults.
+async fn usage_of(svc: &Service, org: &str) -> shared::ports::Usage {
+    svc.backend
+        .files
+        .inner
+        .usage(org, &svc.clock.now_rfc3339())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_delete_survives_a_fault_at_every_step() {
+    let (svc, faults) = service();
+    let three = || {
+        let svc = &svc;
+        async move {
+            let org = new_org();
+            for body in [&b"one"[..], b"two", b"three"] {
+                let s3ref = uploaded(svc, &org, body).await;
+                svc.save(&caller(&org), save_of(None, s3ref)).await.unwrap();
+            }
+            org
+        }
+    };
+    let org = three().await;
+    let steps = calls_of(&faults, || async {
+        svc.bulk_delete(&caller(&org), DeleteSelection::All)
+            .await
+            .unwrap();
+    })
+    .await;
+    for n in 1..=steps {
+        for mode in MODES {
+            let what = format!("bulk delete, call {n} failing {mode:?}");
+            let org = three().await;
+            faults.reset();
+            faults.fail_call(n, mode);
+            let first = svc.bulk_delete(&caller(&org), DeleteSelection::All).await;
+            faults.reset();
+            match first {
+                // One fault within a file's delete is retried there: all three go, and
+                // the answer says so even when a lost answer hid that one finished.
+                Ok(done) => assert_eq!((done.deleted, done.more), (3, false), "{what}"),
+                // Only a failed listing ends the call; then nothing was touched.
+                Err(e) => {
+                    assert_retryable(&e, &what);
+                    let files = files_of(&svc, &org).await;
+                    assert_eq!(files.len(), 3, "{what}: answered {e}, yet deleted");
+                    assert_whole_and_no_orphans(&svc, &org, &files, &what).await;
+                    let again = svc.bulk_delete(&caller(&org), DeleteSelection::All).await;
+                    assert_eq!(again.unwrap().deleted, 3, "{what}: the retry");
+                }
+            }
+            assert!(files_of(&svc, &org).await.is_empty(), "{what}");
+            assert_whole_and_no_orphans(&svc, &org, &[], &what).await;
+            assert_eq!(usage_of(&svc, &org).await, Default::default(), "{what}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_delete_during_an_s3_outage_names_the_files_it_left_hidden() {
+    let (svc, faults) = service();
+    let org = new_org();
+    let mut ids = Vec::new();
+    for body in [&b"one"[..], b"two"] {
+        let s3ref = uploaded(&svc, &org, body).await;
+        ids.push(
+            svc.save(&caller(&org), save_of(None, s3ref))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    faults.reset();
+    faults.fail_every("DeleteObjects");
+    let err = svc
+        .bulk_delete(&caller(&org), DeleteSelection::All)
+        .await
+        .unwrap_err();
+    faults.reset();
+    assert_retryable(&err, "an outage");
+    for id in &ids {
+        assert!(
+            err.to_string().contains(&id.to_string()),
+            "{err} names {id}"
+        );
+        // Hidden from clients and usage at once, its bytes still there.
+        let hidden = svc.get(&caller(&org), *id).await.unwrap_err();
+        assert_eq!(hidden.status(), 404);
+    }
+    assert!(files_of(&svc, &org).await.is_empty());
+    assert_eq!(usage_of(&svc, &org).await, Default::default());
+    // Each retried as the answer says, once S3 is back: nothing is left behind.
+    for id in &ids {
+        svc.delete(&caller(&org), *id).await.unwrap();
+        assert_eq!(svc.backend.files.inner.get(*id).await.unwrap(), None);
+    }
+    assert_whole_and_no_orphans(&svc, &org, &[], "after the retries").await;
 }

@@ -23,21 +23,6 @@ fn id_of(entity: &Value) -> String {
     entity["_id"].as_str().expect("_id").to_owned()
 }
 
-/// Reads the file until its fetch ends (or 20 s pass).
-async fn until_settled(stack: &Stack, org: &str, id: &str) -> Value {
-    for _ in 0..200 {
-        let entity = stack
-            .call(org, Method::GET, &format!("/v2/files/{id}"), None)
-            .await
-            .expect(200);
-        if entity["status"] != "pending" {
-            return entity;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the fetch of {id} never ended");
-}
-
 #[tokio::test]
 async fn a_source_that_needs_headers_is_fetched_with_them_and_they_are_never_returned() {
     let (stack, source) = (stack().await, SourceServer::start().await);
@@ -267,7 +252,7 @@ async fn a_slow_source_answers_202_pending_then_turns_ready_or_failed() {
         )
         .await
         .expect(201);
-    let ready = until_settled(&stack, &org, &id).await;
+    let ready = stack.until_settled(&org, &id).await;
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["access_control"], "public-read", "{ready}");
     assert_eq!(ready["stage"], "draft");
@@ -279,7 +264,7 @@ async fn a_slow_source_answers_202_pending_then_turns_ready_or_failed() {
         .await
         .expect(202);
     let id = id_of(&failing);
-    let failed = until_settled(&stack, &org, &id).await;
+    let failed = stack.until_settled(&org, &id).await;
     assert_eq!(failed["status"], "failed");
     assert!(
         failed["status_reason"].as_str().unwrap().contains("503"),

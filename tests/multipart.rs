@@ -185,6 +185,9 @@ async fn an_upload_in_parts_resumes_from_what_s3_holds_and_saves_with_its_checks
     assert_eq!(entity["size_bytes"], body.len());
     assert_eq!(entity["checksum_sha256"], checksum.as_str());
     assert_eq!(entity["versions"][0]["checksum_sha256"], checksum.as_str());
+    // Saved by one CopyObject, whose ETag is the MD5 of the bytes (SSE-S3): the version
+    // says so. A multipart copy's is not (below).
+    assert_eq!(entity["versions"][0]["md5"], entity["etag"], "{entity}");
     assert_eq!(
         download(&stack, &org, entity["_id"].as_str().unwrap()).await,
         body
@@ -565,12 +568,13 @@ async fn a_save_over_the_threshold_copies_in_parallel_parts_byte_exact() {
         .await
         .expect(201);
     // copy_part_size(13 MiB, 4) is 5 MiB: three UploadPartCopy parts, so S3's ETag is
-    // a multipart one; CopyObject would have kept the upload's two-part ETag.
+    // a multipart one (CopyObject would have given an MD5), and no MD5 is claimed.
     assert!(
         entity["etag"].as_str().unwrap().ends_with("-3"),
         "{}",
         entity["etag"]
     );
+    assert!(entity["versions"][0].get("md5").is_none(), "{entity}");
     assert_eq!(entity["size_bytes"], body.len());
     assert_eq!(entity["checksum_sha256"], sha256_base64(&body).as_str());
     assert_eq!(
@@ -580,5 +584,9 @@ async fn a_save_over_the_threshold_copies_in_parallel_parts_byte_exact() {
     // A small file under the same threshold is one CopyObject.
     let small = stack.new_file(&org, "s.txt", "text/plain", b"small").await;
     assert!(!small["etag"].as_str().unwrap().contains('-'));
+    assert_eq!(
+        small["versions"][0]["md5"],
+        "eb5c1399a871211c7e7ed732d15e3a8b"
+    );
     assert_eq!(small["checksum_sha256"], sha256_base64(b"small").as_str());
 }

@@ -34,6 +34,7 @@ pub enum FailMode {
 pub struct Faults {
     calls: AtomicUsize,
     fail_at: Mutex<Option<(usize, FailMode)>>,
+    fail_every: Mutex<Option<&'static str>>,
     delay: Mutex<Duration>,
     log: Mutex<Vec<&'static str>>,
 }
@@ -42,6 +43,12 @@ impl Faults {
     /// From now on, the `n`-th call (counting from 1, from the last [`reset`](Self::reset)) fails.
     pub fn fail_call(&self, n: usize, mode: FailMode) {
         *self.fail_at.lock().unwrap_or_else(|e| e.into_inner()) = Some((n, mode));
+    }
+
+    /// From now on, every call of the operation `name` (e.g. `"DeleteObjects"`) fails
+    /// before it reaches storage: an outage of one kind of call.
+    pub fn fail_every(&self, name: &'static str) {
+        *self.fail_every.lock().unwrap_or_else(|e| e.into_inner()) = Some(name);
     }
 
     /// Every call waits this long first.
@@ -53,6 +60,7 @@ impl Faults {
     pub fn reset(&self) {
         self.calls.store(0, Ordering::SeqCst);
         *self.fail_at.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.fail_every.lock().unwrap_or_else(|e| e.into_inner()) = None;
         self.log.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
@@ -70,6 +78,13 @@ impl Faults {
         let delay = *self.delay.lock().unwrap_or_else(|e| e.into_inner());
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
+        }
+        let outage = *self.fail_every.lock().unwrap_or_else(|e| e.into_inner());
+        if outage == Some(name) {
+            return Err(Error::storage(
+                name,
+                "injected outage: the call was not made",
+            ));
         }
         let plan = *self.fail_at.lock().unwrap_or_else(|e| e.into_inner());
         match plan {

@@ -305,6 +305,21 @@ impl Stack {
             .expect(201)
     }
 
+    /// Reads the file until its fetch from a URL ends (or 20 s pass); the entity then.
+    pub async fn until_settled(&self, org: &str, id: &str) -> Value {
+        for _ in 0..200 {
+            let entity = self
+                .call(org, reqwest::Method::GET, &format!("/v2/files/{id}"), None)
+                .await
+                .expect(200);
+            if entity["status"] != "pending" {
+                return entity;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the fetch of {id} never ended");
+    }
+
     /// GET a presigned URL; returns status, headers and bytes.
     pub async fn fetch(&self, url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
         let response = self

@@ -157,8 +157,17 @@ impl Quotas {
 pub fn quota_exceeded(quota: u64) -> Error {
     Error::new(
         crate::error::ErrorCode::QuotaExceeded,
-        format!("this would take the organisation past its quota of {quota} bytes; delete files to make room"),
+        format!("{QUOTA_EXCEEDED} {quota} bytes; delete files to make room"),
     )
+}
+
+/// How [`quota_exceeded`]'s message begins: a failed fetch keeps only its reason, and a
+/// save waiting on it answers 413 when the reason is this one.
+const QUOTA_EXCEEDED: &str = "this would take the organisation past its quota of";
+
+/// Whether a failed fetch's reason is [`quota_exceeded`]'s.
+pub fn is_quota_reason(reason: &str) -> bool {
+    reason.starts_with(QUOTA_EXCEEDED)
 }
 
 /// What every adapter answers when a version to remove is the file's only one.

@@ -11,9 +11,9 @@ mod preview;
 mod uploads;
 
 pub use files::{
-    link_not_found, only_version, quota_exceeded, superseded_fetch, too_many_links,
-    versions_changed, Counted, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest,
-    Quotas, UploadClaim, Usage, MAX_PAGE_SIZE,
+    is_quota_reason, link_not_found, only_version, quota_exceeded, superseded_fetch,
+    too_many_links, versions_changed, Counted, Cursor, FileChange, FileRepository, IngestStep,
+    Page, PageRequest, Quotas, UploadClaim, Usage, MAX_PAGE_SIZE,
 };
 pub use multipart::{
     copy_in_parts, copy_part_size, put_stream, MultipartStore, MultipartTerms, PartTag, MAX_PARTS,

@@ -214,7 +214,8 @@ impl<B: Backend> FileService<B> {
         })
     }
 
-    /// One file of a bulk delete: `Ok(false)` when it was gone already.
+    /// One file of a bulk delete: `Ok(false)` when it was gone already. Gone on a retry
+    /// counts as deleted: the attempt whose answer was lost finished it.
     async fn delete_with_retries(
         &self,
         caller: &Caller,
@@ -225,7 +226,7 @@ impl<B: Backend> FileService<B> {
             attempt += 1;
             match self.delete(caller, id).await {
                 Ok(()) => return Ok(true),
-                Err(e) if e.code() == ErrorCode::NotFound => return Ok(false),
+                Err(e) if e.code() == ErrorCode::NotFound => return Ok(attempt > 1),
                 Err(e) if e.is_retryable() && attempt < BULK_DELETE_ATTEMPTS => {
                     tokio::time::sleep(std::time::Duration::from_millis(50 * attempt as u64)).await;
                 }

@@ -19,7 +19,7 @@ use crate::domain::{
 use crate::error::{Error, ErrorCode, Result};
 use crate::ingest::fetch::{source_failed, too_large};
 use crate::ingest::{Fetcher, IngestJob};
-use crate::ports::{put_stream, Backend, FileRepository, IngestStep, ObjectStore};
+use crate::ports::{is_quota_reason, put_stream, Backend, FileRepository, IngestStep, ObjectStore};
 
 /// Parts of a fetched source's multipart upload: about this much is held in memory.
 pub const FETCH_PART_BYTES: usize = 8 * 1024 * 1024;
@@ -208,6 +208,9 @@ impl<B: Backend> FileService<B> {
                     if let Err(e) = self.delete(caller, id).await {
                         tracing::warn!(error = %e, file = %id, "failed fetch's file not removed");
                     }
+                }
+                if is_quota_reason(&reason) {
+                    return Err(Error::new(ErrorCode::QuotaExceeded, reason));
                 }
                 return Err(source_failed(reason));
             }
