@@ -239,3 +239,42 @@ async fn only_https_custom_urls_are_accepted() {
         .await;
     both.expect_error(400);
 }
+
+#[tokio::test]
+async fn a_deployment_without_a_signing_key_refuses_external_files_clearly() {
+    let (with_key, org) = (stack().await, new_org());
+    let earlier = external_file(&with_key, &org).await;
+    let id = earlier["_id"].as_str().unwrap();
+    let mut config = config();
+    config.custom_url_keys = None;
+    let s = stack_with(config).await;
+    let refusals = [
+        (
+            Method::POST,
+            "/v2/files".to_owned(),
+            Some(json!({ "custom_download_url": EXTERNAL })),
+        ),
+        (
+            Method::POST,
+            "/v1/files/download:verify".to_owned(),
+            Some(json!({ "custom_download_url": EXTERNAL })),
+        ),
+        // One saved while the key was there.
+        (Method::GET, format!("/v1/files/{id}/download"), None),
+    ];
+    for (method, path, body) in refusals {
+        let answer = s.call(&org, method.clone(), &path, body).await;
+        let message = answer.json["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(answer.expect_error(400), "unsupported", "{method} {path}");
+        assert!(message.contains("CustomUrlSigningKey"), "{message}");
+    }
+    // Files with bytes are not touched by it.
+    let file = s.new_file(&org, "a.txt", "text/plain", b"bytes").await;
+    let url = s
+        .download_url(&org, file["_id"].as_str().unwrap(), "")
+        .await;
+    assert_eq!(s.fetch(&url).await.2, b"bytes");
+}

@@ -130,11 +130,13 @@ impl<B: Backend> FileService<B> {
         }
     }
 
-    fn signing_keys(&self) -> Result<&SigningKeys> {
+    /// The keys of external files' links. A deployment without them (an empty
+    /// `CustomUrlSigningKey`) has external files turned off: a clear 400, not a 500.
+    pub(super) fn signing_keys(&self) -> Result<&SigningKeys> {
         self.config.custom_url_keys.as_ref().ok_or_else(|| {
-            Error::internal(
-                "configuration",
-                "CUSTOM_URL_SIGNING_KEY is not set; external files cannot be signed or verified",
+            Error::new(
+                ErrorCode::Unsupported,
+                "external files (custom_download_url) are turned off on this deployment: it has no CustomUrlSigningKey",
             )
         })
     }

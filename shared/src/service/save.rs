@@ -485,6 +485,8 @@ impl<B: Backend> FileService<B> {
         url: &str,
         fields: &FileFields,
     ) -> Result<FileRecord> {
+        // A file no one could download is refused now, not when it is asked for.
+        self.signing_keys()?;
         let url = self.config.url_policy.check(url)?;
         let filename = match &fields.filename {
             Some(name) => name.clone(),
