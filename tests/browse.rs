@@ -79,11 +79,17 @@ async fn all_pages(stack: &Stack, org: &str, query: &str, limit: usize) -> Vec<V
     seen
 }
 
+fn id_of(file: &Value) -> String {
+    file["_id"].as_str().unwrap().to_owned()
+}
+
+/// What `/v2/usage` answers an organisation without a quota.
+fn usage_without_quota(files: u64, versions: u64, bytes: u64) -> Value {
+    json!({ "files": files, "versions": versions, "bytes": bytes, "quota_bytes": null })
+}
+
 fn ids(files: &[Value]) -> Vec<String> {
-    files
-        .iter()
-        .map(|f| f["_id"].as_str().unwrap().to_owned())
-        .collect()
+    files.iter().map(id_of).collect()
 }
 
 /// The value a sort orders by, as the client sees it.
@@ -113,7 +119,7 @@ async fn every_sort_pages_through_35_files_without_duplicates_or_gaps() {
             assert_eq!(seen_ids.iter().cloned().collect::<HashSet<_>>(), all);
             let values: Vec<(String, String)> = seen
                 .iter()
-                .map(|f| (sort_value(f, sort), f["_id"].as_str().unwrap().to_owned()))
+                .map(|f| (sort_value(f, sort), id_of(f)))
                 .collect();
             let mut sorted = values.clone();
             sorted.sort();
@@ -244,11 +250,7 @@ async fn filters_and_combinations_list_and_count_the_same_files() {
     ];
     for (query, admits) in &cases {
         let query = query.replace(':', "%3A").replace('+', "%2B");
-        let expected: HashSet<String> = files
-            .iter()
-            .filter(|f| admits(f))
-            .map(|f| f["_id"].as_str().unwrap().to_owned())
-            .collect();
+        let expected: HashSet<String> = files.iter().filter(|f| admits(f)).map(id_of).collect();
         assert!(!expected.is_empty(), "{query} admits some");
         for sort in ["created_at", "size_bytes"] {
             let listed = all_pages(&stack, &org, &format!("{query}&sort={sort}"), 4).await;
@@ -380,7 +382,6 @@ async fn pending_failed_deleted_and_ended_files_are_in_no_list_count_or_usage() 
         SourceServer::start().await,
     );
     let org = new_org();
-    let id = |f: &Value| f["_id"].as_str().unwrap().to_owned();
     let kept = stack
         .new_file(&org, "kept.txt", "text/plain", &[1; 40])
         .await;
@@ -398,7 +399,7 @@ async fn pending_failed_deleted_and_ended_files_are_in_no_list_count_or_usage() 
         .call(
             &org,
             Method::DELETE,
-            &format!("/v2/files/{}", id(&gone)),
+            &format!("/v2/files/{}", id_of(&gone)),
             None,
         )
         .await
@@ -417,35 +418,42 @@ async fn pending_failed_deleted_and_ended_files_are_in_no_list_count_or_usage() 
         )
         .await
         .expect(202);
-    let usage_of = |files: u64, versions: u64, bytes: u64| json!({ "files": files, "versions": versions, "bytes": bytes, "quota_bytes": null });
 
     // Both fetches pending: only the two files with bytes show.
     let (listed, used) = visible(&stack, &org).await;
-    assert_eq!(listed, HashSet::from([id(&kept), id(&ending)]), "pending");
-    assert_eq!(used, usage_of(2, 2, 70));
+    assert_eq!(
+        listed,
+        HashSet::from([id_of(&kept), id_of(&ending)]),
+        "pending"
+    );
+    assert_eq!(used, usage_without_quota(2, 2, 70));
 
     // One fetch failed, the other landed its 64 KiB.
     assert_eq!(
-        stack.until_settled(&org, &id(&failing)).await["status"],
+        stack.until_settled(&org, &id_of(&failing)).await["status"],
         "failed"
     );
     assert_eq!(
-        stack.until_settled(&org, &id(&fetching)).await["status"],
+        stack.until_settled(&org, &id_of(&fetching)).await["status"],
         "ready"
     );
     let (listed, used) = visible(&stack, &org).await;
     assert_eq!(
         listed,
-        HashSet::from([id(&kept), id(&ending), id(&fetching)]),
+        HashSet::from([id_of(&kept), id_of(&ending), id_of(&fetching)]),
         "failed"
     );
-    assert_eq!(used, usage_of(3, 3, 70 + 64 * 1024));
+    assert_eq!(used, usage_without_quota(3, 3, 70 + 64 * 1024));
 
     // The file with an end has ended.
     clock.advance_millis(60_001);
     let (listed, used) = visible(&stack, &org).await;
-    assert_eq!(listed, HashSet::from([id(&kept), id(&fetching)]), "ended");
-    assert_eq!(used, usage_of(2, 2, 40 + 64 * 1024));
+    assert_eq!(
+        listed,
+        HashSet::from([id_of(&kept), id_of(&fetching)]),
+        "ended"
+    );
+    assert_eq!(used, usage_without_quota(2, 2, 40 + 64 * 1024));
 }
 
 #[tokio::test]
@@ -486,27 +494,23 @@ async fn bulk_delete_by_filter_leaves_other_files_and_organisations_alone() {
         .await
         .expect(200);
     assert_eq!(left, json!({ "deleted": 12 - tagged.len(), "more": false }));
-    assert_eq!(
-        usage(&stack, &org).await,
-        json!({ "files": 0, "versions": 0, "bytes": 0, "quota_bytes": null })
-    );
+    assert_eq!(usage(&stack, &org).await, usage_without_quota(0, 0, 0));
 }
 
 #[tokio::test]
 async fn usage_is_exact_after_saves_versions_deletes_and_bulk_deletes() {
     let stack = stack().await;
     let org = new_org();
-    let expect = |files: u64, versions: u64, bytes: u64| json!({ "files": files, "versions": versions, "bytes": bytes, "quota_bytes": null });
-    assert_eq!(usage(&stack, &org).await, expect(0, 0, 0));
+    assert_eq!(usage(&stack, &org).await, usage_without_quota(0, 0, 0));
     let a = stack.new_file(&org, "a.txt", "text/plain", &[1; 100]).await;
     let b = stack.new_file(&org, "b.txt", "text/plain", &[2; 50]).await;
-    assert_eq!(usage(&stack, &org).await, expect(2, 2, 150));
+    assert_eq!(usage(&stack, &org).await, usage_without_quota(2, 2, 150));
     let s3ref = stack.upload(&org, "a.txt", "text/plain", &[3; 25]).await;
     stack
         .save(&org, json!({ "_id": a["_id"], "s3ref": s3ref }))
         .await
         .expect(201);
-    assert_eq!(usage(&stack, &org).await, expect(2, 3, 175));
+    assert_eq!(usage(&stack, &org).await, usage_without_quota(2, 3, 175));
     // Metadata changes, external files and files with an end.
     stack
         .save(
@@ -527,14 +531,14 @@ async fn usage_is_exact_after_saves_versions_deletes_and_bulk_deletes() {
         .save(&org, json!({ "s3ref": s3ref, "ttl_seconds": 3600 }))
         .await
         .expect(201);
-    assert_eq!(usage(&stack, &org).await, expect(4, 4, 185));
+    assert_eq!(usage(&stack, &org).await, usage_without_quota(4, 4, 185));
     stack
         .save(&org, json!({ "_id": b["_id"], "ttl_seconds": 3600 }))
         .await
         .expect(201);
     assert_eq!(
         usage(&stack, &org).await,
-        expect(4, 4, 185),
+        usage_without_quota(4, 4, 185),
         "an end moves no bytes"
     );
     let id = a["_id"].as_str().unwrap();
@@ -542,20 +546,20 @@ async fn usage_is_exact_after_saves_versions_deletes_and_bulk_deletes() {
         .call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
         .await
         .expect(200);
-    assert_eq!(usage(&stack, &org).await, expect(3, 2, 60));
+    assert_eq!(usage(&stack, &org).await, usage_without_quota(3, 2, 60));
     let id = ending["_id"].as_str().unwrap();
     stack
         .call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
         .await
         .expect(200);
-    assert_eq!(usage(&stack, &org).await, expect(2, 1, 50));
+    assert_eq!(usage(&stack, &org).await, usage_without_quota(2, 1, 50));
     stack
         .call(&org, Method::DELETE, "/v2/files?type=text", None)
         .await
         .expect(200);
     assert_eq!(
         usage(&stack, &org).await,
-        expect(1, 0, 0),
+        usage_without_quota(1, 0, 0),
         "the external file stays"
     );
     let count = get(&stack, &org, "/v2/files:count").await;
