@@ -134,7 +134,7 @@ async fn the_function_checks_the_session_cookie_with_the_issuers_keys() {
     config.tokens = Some(
         TokenVerifier::remote(&issuer_url, &[AUDIENCE.to_owned()], KeySetUrl::Discovered).unwrap(),
     );
-    let service = shared::aws_service(config, integration_tests::clients());
+    let service = Arc::new(shared::aws_service(config, integration_tests::clients()));
     let event = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../events/content.json"

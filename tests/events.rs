@@ -4,7 +4,9 @@
 use integration_tests::{service, stack};
 use lambda_http::Body;
 use serde_json::{json, Value};
-use shared::api::{find_route, handle, Function};
+use std::sync::Arc;
+
+use shared::api::{all_routes, handle, Function};
 use shared::AwsFileService;
 
 const SAMPLE_ID: &str = "4ffdc191-f32c-404a-8520-c403b7408afa";
@@ -63,13 +65,19 @@ fn request(name: &str, replacements: &[(&str, &str)]) -> (Function, lambda_http:
     }
     let request = lambda_http::request::from_str(&text)
         .unwrap_or_else(|e| panic!("{name} is not an API Gateway event: {e}"));
-    let (def, _) = find_route(request.method().as_str(), request.uri().path())
-        .unwrap_or_else(|e| panic!("{name} names no route: {e}"));
-    (def.function, request)
+    // The route API Gateway matched, as the event names it.
+    let event: Value = serde_json::from_str(&text).unwrap();
+    let route_key = event["routeKey"].as_str().unwrap_or_default();
+    let function = all_routes::<shared::AwsBackend>()
+        .into_iter()
+        .find(|(_, r)| format!("{} {}", r.method, r.path) == route_key)
+        .map(|(f, _)| f)
+        .unwrap_or_else(|| panic!("{name} names no route ({route_key})"));
+    (function, request)
 }
 
 async fn invoke(
-    service: &AwsFileService,
+    service: &Arc<AwsFileService>,
     name: &str,
     replacements: &[(&str, &str)],
 ) -> (u16, Value) {
@@ -86,7 +94,7 @@ async fn invoke(
 async fn claims_that_are_not_an_organisation_are_refused_where_functions_read_them() {
     // API Gateway hands every claim over as a string: a JSON null, true, 1.5 or a list
     // arrives as "null", "true", "1.5", "[a b]". None of them is a tenant.
-    let svc = service();
+    let svc = Arc::new(service());
     for org in ["null", "true", "false", "1.5", "[1 2]", "", "a/b"] {
         let claim = format!("\"org_id\": \"{org}\"");
         let (status, body) = invoke(&svc, "get.json", &[("\"org_id\": \"123\"", &claim)]).await;
@@ -125,7 +133,7 @@ fn every_api_event_parses_and_every_function_has_one() {
 #[tokio::test]
 async fn sample_events_drive_the_whole_flow_through_the_handlers() {
     let s = stack().await; // only for PUTting bytes to the presigned URL
-    let svc = service();
+    let svc = Arc::new(service());
 
     let (status, upload) = invoke(&svc, "upload.json", &[]).await;
     assert_eq!(status, 201, "{upload}");
@@ -222,7 +230,7 @@ async fn sample_events_drive_the_whole_flow_through_the_handlers() {
 
 #[tokio::test]
 async fn sample_events_drive_the_external_file_flow_through_the_handlers() {
-    let svc = service();
+    let svc = Arc::new(service());
     let (status, saved) = invoke(&svc, "save-external.json", &[]).await;
     assert_eq!(status, 201, "{saved}");
     let id = saved["_id"].as_str().unwrap().to_owned();
@@ -252,7 +260,7 @@ async fn sample_events_drive_the_external_file_flow_through_the_handlers() {
 
 #[tokio::test]
 async fn an_event_without_authorizer_claims_is_refused_by_authenticated_functions() {
-    let svc = service();
+    let svc = Arc::new(service());
     let (function, mut request) = request("get.json", &[]);
     use lambda_http::RequestExt;
     let context: lambda_http::request::RequestContext = serde_json::from_value(json!({
@@ -267,7 +275,7 @@ async fn an_event_without_authorizer_claims_is_refused_by_authenticated_function
 
 #[tokio::test]
 async fn a_function_refuses_routes_that_belong_to_another() {
-    let svc = service();
+    let svc = Arc::new(service());
     let (_, request) = request("get.json", &[]);
     let response = handle(&svc, Function::Delete, request).await;
     assert_eq!(response.status().as_u16(), 404);
@@ -294,7 +302,7 @@ async fn sample_events_drive_a_direct_upload_and_a_fetch_through_the_ingest_func
     use std::sync::Arc;
 
     let s = stack().await;
-    let (status, direct) = invoke(&service(), "save-direct.json", &[]).await;
+    let (status, direct) = invoke(&Arc::new(service()), "save-direct.json", &[]).await;
     assert_eq!(status, 201, "{direct}");
     assert_eq!(direct["filename"], "notes.txt");
     assert!(direct["expires_at"].is_string());
@@ -306,8 +314,9 @@ async fn sample_events_drive_a_direct_upload_and_a_fetch_through_the_ingest_func
     let kept = Arc::new(KeptJobs::default());
     let mut config = integration_tests::config();
     config.ingest_wait = std::time::Duration::from_millis(100);
-    let saving =
-        shared::aws_service(config, integration_tests::clients()).with_ingest(kept.clone());
+    let saving = Arc::new(
+        shared::aws_service(config, integration_tests::clients()).with_ingest(kept.clone()),
+    );
     let source_url = source.url("/bytes/4096/q3-report.pdf");
     let sample_url = "https://downloads.example.com/reports/q3-report.pdf";
     let (status, pending) =
@@ -374,7 +383,7 @@ async fn the_sweep_event_deletes_an_expired_files_objects_and_nothing_else() {
     use shared::ports::ObjectStore;
     use shared::sweep::{sweep_expired, StreamEvent};
 
-    let svc = service();
+    let svc = Arc::new(service());
     let (status, direct) = invoke(&svc, "save-direct.json", &[]).await;
     assert_eq!(status, 201, "{direct}");
     let id = direct["_id"].as_str().unwrap().to_owned();

@@ -39,7 +39,7 @@ async fn every_line_carries_the_request_id_route_and_organisation() {
                 &uuid::Uuid::new_v4().to_string(),
             );
     let request = lambda_http::request::from_str(&text).unwrap();
-    let response = handle(&service(), Function::Get, request).await;
+    let response = handle(&std::sync::Arc::new(service()), Function::Get, request).await;
     assert_eq!(response.status().as_u16(), 404);
 
     let bytes = captured.0.lock().unwrap().clone();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use shared::api::ROUTES;
+use shared::api::all_routes;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -97,20 +97,20 @@ fn template_routes(template: &Value) -> BTreeSet<(String, String, String, bool)>
 #[test]
 fn the_template_routes_exactly_what_the_handlers_serve() {
     let declared = template_routes(&template());
-    let served: BTreeSet<_> = ROUTES
+    let served: BTreeSet<_> = all_routes::<shared::AwsBackend>()
         .iter()
-        .map(|r| {
+        .map(|(function, r)| {
             (
-                r.method.to_owned(),
+                r.method.to_string(),
                 r.path.to_owned(),
-                r.function.name().to_owned(),
+                function.name().to_owned(),
                 r.gateway_open(),
             )
         })
         .collect();
     assert_eq!(
         declared, served,
-        "template.yaml routes (left) differ from shared::api::ROUTES (right)"
+        "template.yaml routes (left) differ from shared::api::functions' tables (right)"
     );
 }
 
@@ -539,7 +539,10 @@ fn the_stage_and_every_route_without_a_token_are_throttled() {
         api["DefaultRouteSettings"]["ThrottlingBurstLimit"],
         serde_json::json!({"Ref": "DefaultBurstLimit"})
     );
-    for route in ROUTES.iter().filter(|r| r.gateway_open()) {
+    for (_, route) in all_routes::<shared::AwsBackend>()
+        .iter()
+        .filter(|(_, r)| r.gateway_open())
+    {
         let key = format!("{} {}", route.method, route.path);
         let settings = &api["RouteSettings"][&key];
         assert!(
@@ -564,9 +567,9 @@ fn cors_allows_only_what_the_routes_use_and_exposes_what_browsers_read() {
             .map(|m| m.as_str().unwrap().to_ascii_lowercase())
             .collect()
     };
-    let used: BTreeSet<String> = ROUTES
+    let used: BTreeSet<String> = all_routes::<shared::AwsBackend>()
         .iter()
-        .map(|r| r.method.to_ascii_lowercase())
+        .map(|(_, r)| r.method.as_str().to_ascii_lowercase())
         .collect();
     assert_eq!(listed(&cors["AllowMethods"]), used, "the API's methods");
     let exposed = listed(&cors["ExposeHeaders"]);
@@ -661,20 +664,20 @@ fn the_openapi_document_the_route_table_and_the_template_agree() {
             documented.insert((method.to_uppercase(), path.clone(), schemes.join("+")));
         }
     }
-    let routed: BTreeSet<_> = ROUTES
+    let routed: BTreeSet<_> = all_routes::<shared::AwsBackend>()
         .iter()
-        .map(|r| {
+        .map(|(_, r)| {
             let schemes = match r.auth {
                 Auth::Token => "BearerAuth",
                 Auth::TokenOrCookie => "BearerAuth+CookieAuth",
                 Auth::Public => "",
             };
-            (r.method.to_owned(), r.path.to_owned(), schemes.to_owned())
+            (r.method.to_string(), r.path.to_owned(), schemes.to_owned())
         })
         .collect();
     assert_eq!(
         documented, routed,
-        "docs/openapi.json (left) differs from shared::api::ROUTES (right)"
+        "docs/openapi.json (left) differs from shared::api::functions' tables (right)"
     );
     // And the template: the same method and path for every row, none more.
     let declared: BTreeSet<(String, String)> = template_routes(&template())

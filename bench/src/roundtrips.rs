@@ -33,7 +33,7 @@ pub async fn round_trips(options: &Options) -> Vec<Row> {
     let mut config = shared::config::Config::for_tests("file-service-local", "table");
     config.custom_url_keys = None;
     let (backend, faults) = faulty(MemoryBackend::in_memory("file-service-local"));
-    let service = FileService::new(backend, config, Clock::system());
+    let service = std::sync::Arc::new(FileService::new(backend, config, Clock::system()));
     let store = &service.backend.store.inner;
     let put_temp = |key: String| async move {
         store

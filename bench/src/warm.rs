@@ -8,7 +8,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use lambda_http::Request;
 use serde_json::Value;
 use shared::adapters::memory::MemoryBackend;
-use shared::api::{handle, Function};
+use shared::api::{handle, handle_with, router, Function, Serving};
 use shared::aws::{AwsClients, AwsSettings};
 use shared::config::Config;
 use shared::custom_url::SigningKeys;
@@ -111,11 +111,11 @@ fn check(operation: &str, response: &lambda_http::Response<lambda_http::Body>) {
 
 pub async fn in_memory(options: &Options) -> Vec<Row> {
     let (rounds, n) = if options.quick { (3, 1000) } else { (7, 5000) };
-    let service = FileService::new(
+    let service = std::sync::Arc::new(FileService::new(
         MemoryBackend::in_memory(&bucket()),
         config(),
         Clock::system(),
-    );
+    ));
     // One stored file to download.
     let key = temp_key();
     service
@@ -144,10 +144,12 @@ pub async fn in_memory(options: &Options) -> Vec<Row> {
                 }
                 requests.push(parse(&event(operation, &file_id, &key)));
             }
+            // The router is built once per cold start, as the function's main does.
+            let app = router(function.routes(), service.clone(), Serving::OneFunction);
             let allocations_before = alloc::allocations();
             let started = Instant::now();
             for request in requests {
-                let response = handle(&service, *function, request).await;
+                let response = handle_with(&app, request).await;
                 check(operation, &response);
             }
             let elapsed = started.elapsed();
@@ -277,7 +279,7 @@ async fn bare(clients: &AwsClients, operation: &str, file_id: &str, temp_key: &s
 
 pub async fn against_emulator(options: &Options) -> Vec<Row> {
     let (rounds, n) = if options.quick { (3, 20) } else { (5, 60) };
-    let service = shared::aws_service(config(), clients());
+    let service = std::sync::Arc::new(shared::aws_service(config(), clients()));
     let sdk = clients();
     let fixtures = Fixtures::new();
     let file_id = fixtures.file().await.id.to_string();
@@ -295,9 +297,10 @@ pub async fn against_emulator(options: &Options) -> Vec<Row> {
                 .iter()
                 .map(|key| parse(&event(operation, &file_id, key)))
                 .collect();
+            let app = router(function.routes(), service.clone(), Serving::OneFunction);
             let started = Instant::now();
             for request in requests {
-                let response = handle(&service, *function, request).await;
+                let response = handle_with(&app, request).await;
                 check(operation, &response);
             }
             ours.push(started.elapsed().as_secs_f64() * 1e6 / n as f64);

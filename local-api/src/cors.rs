@@ -1,9 +1,7 @@
 //! CORS as template.yaml configures the HTTP API (a test holds the two together).
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::header::HeaderValue;
-use hyper::{Response, StatusCode};
+use axum::body::Body;
+use axum::http::{HeaderValue, Response, StatusCode};
 
 /// The methods the routes use.
 pub const ALLOW_METHODS: &str = "GET,POST,DELETE";
@@ -12,8 +10,8 @@ pub const ALLOW_HEADERS: &str = "authorization,content-type";
 pub const EXPOSE_HEADERS: &str = "etag,content-disposition,retry-after";
 
 /// The answer to a preflight request.
-pub fn preflight() -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::new()));
+pub fn preflight() -> Response<Body> {
+    let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::NO_CONTENT;
     let headers = response.headers_mut();
     headers.insert(
@@ -29,7 +27,7 @@ pub fn preflight() -> Response<Full<Bytes>> {
 }
 
 /// What every answer to a request with an `Origin` carries (AllowOrigins defaults to "*").
-pub fn allow(response: &mut Response<Full<Bytes>>) {
+pub fn allow<B>(response: &mut Response<B>) {
     let headers = response.headers_mut();
     headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
     headers.insert(

@@ -1,28 +1,34 @@
-//! A local stand-in for API Gateway's HTTP API: it checks bearer tokens the way
-//! the JWT authorizer does, routes each request to the function `template.yaml`
-//! routes it to, and runs that function's handler code from `shared`.
+//! A local stand-in for API Gateway's HTTP API. It serves the very router the Lambda
+//! functions serve (`shared::api::router` over every function's table), with thin
+//! layers for what API Gateway does in front of them: the JWT authorizer's check and
+//! claims, CORS as the template configures it, the public upload route's throttle, and
+//! the payload limit. It also serves the console and the OpenAPI document.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, CONTENT_LENGTH, ORIGIN};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, ORIGIN};
+use axum::http::{HeaderMap, HeaderValue, Method, Response};
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
+use axum::Router;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use lambda_http::request::RequestContext;
-use lambda_http::RequestExt;
-use serde_json::json;
-use shared::api::{direct, error_response, find_route, handle, Operation};
+use hyper_util::service::TowerToHyperService;
+use shared::api::{
+    all_routes, functions::PUBLIC_UPLOAD, router, Auth, AuthorizerClaims, Route, Serving,
+};
 use shared::ingest::{BackgroundQueue, Fetcher};
 use shared::ports::Backend;
 use shared::service::FileService;
 use shared::{Error, ErrorCode};
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 pub mod assets;
 pub mod cors;
@@ -61,8 +67,6 @@ pub struct LocalApi<B> {
     pub timeouts: Timeouts,
 }
 
-type HttpResponse = Response<Full<Bytes>>;
-
 /// `service` with fetches from a URL run in this process's background, by `worker` (a
 /// service over the same storage): the local stand-in for the ingest function.
 pub fn with_background_ingest<B: Backend + 'static>(
@@ -73,25 +77,122 @@ pub fn with_background_ingest<B: Backend + 'static>(
     Ok(service.with_ingest(Arc::new(BackgroundQueue::start(worker, fetcher))))
 }
 
+/// What API Gateway's JWT authorizer checks a bearer token with.
+struct Authorizer {
+    jwt: JwtSettings,
+    org_claim: String,
+}
+
+impl<B: Backend + 'static> LocalApi<B> {
+    /// The functions' router, every route behind what API Gateway puts in front of it.
+    pub fn router(self) -> (Router, Timeouts) {
+        let authorizer = Arc::new(Authorizer {
+            jwt: self.jwt,
+            org_claim: self.service.config.org_claim.clone(),
+        });
+        let throttle = self.public_upload_throttle.map(Arc::new);
+        let routes = all_routes::<B>().into_iter().map(|(_, route)| {
+            let Route {
+                method,
+                path,
+                auth,
+                handler_name,
+                mut handler,
+            } = route;
+            // Routes that take the session cookie have no authorizer on AWS either:
+            // their function checks the token itself.
+            if auth == Auth::Token {
+                handler = handler.route_layer(middleware::from_fn_with_state(
+                    authorizer.clone(),
+                    authorize,
+                ));
+            }
+            if let (Some(throttle), PUBLIC_UPLOAD) = (&throttle, path) {
+                handler = handler
+                    .route_layer(middleware::from_fn_with_state(throttle.clone(), throttled));
+            }
+            Route {
+                method,
+                path,
+                auth,
+                handler_name,
+                handler,
+            }
+        });
+        (
+            router(routes, Arc::new(self.service), Serving::WholeApi),
+            self.timeouts,
+        )
+    }
+}
+
+/// What API Gateway's JWT authorizer does: a valid bearer token and its claims, or 401.
+async fn authorize(
+    State(authorizer): State<Arc<Authorizer>>,
+    mut request: Request,
+    next: Next,
+) -> Response<Body> {
+    match authorizer.check(request.headers()) {
+        Ok(claims) => {
+            request.extensions_mut().insert(AuthorizerClaims(claims));
+            next.run(request).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+impl Authorizer {
+    fn check(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<std::collections::HashMap<String, String>, Error> {
+        let token = shared::api::session::bearer_token(headers).ok_or_else(|| {
+            Error::unauthorized("an Authorization: Bearer <token> header is required")
+        })?;
+        let now_secs = now_millis() as f64 / 1000.0;
+        let claims = self.jwt.verify(token, now_secs, &self.org_claim)?;
+        Ok(claims_as_strings(&claims))
+    }
+}
+
+/// The route's throttle, as `RouteSettings` sets it: 429 past its rate.
+async fn throttled(
+    State(throttle): State<Arc<Throttle>>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    if throttle.admit() {
+        next.run(request).await
+    } else {
+        Error::new(
+            ErrorCode::RateLimited,
+            "too many public uploads; try again shortly",
+        )
+        .into_response()
+    }
+}
+
 /// Accepts connections until the task is dropped.
 pub async fn serve<B: Backend + 'static>(
     listener: TcpListener,
     api: Arc<LocalApi<B>>,
 ) -> std::io::Result<()> {
+    let api = Arc::into_inner(api)
+        .ok_or_else(|| std::io::Error::other("the local API is served once, by its only owner"))?;
+    let (app, timeouts) = api.router();
     loop {
-        let (stream, peer) = listener.accept().await?;
-        let api = api.clone();
-        let timeouts = api.timeouts;
+        let (stream, _) = listener.accept().await?;
+        let app = app.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let api = api.clone();
-                async move { Ok::<_, Infallible>(api.respond(request, peer).await) }
+            let service = tower::service_fn(move |request: hyper::Request<Incoming>| {
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(edge(app, timeouts, request).await) }
             });
             let io = TokioIo::new(malformed::JsonErrors::new(stream));
             if let Err(e) = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(timeouts.header)
-                .serve_connection(io, service)
+                .serve_connection(io, TowerToHyperService::new(service))
                 .await
             {
                 tracing::debug!(error = %e, "connection closed with an error");
@@ -100,189 +201,105 @@ pub async fn serve<B: Backend + 'static>(
     }
 }
 
-impl<B: Backend> LocalApi<B> {
-    async fn respond(&self, request: Request<Incoming>, peer: SocketAddr) -> HttpResponse {
-        let started = Instant::now();
-        let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let origin = request.headers().get(ORIGIN).cloned();
-        let mut response = if method == Method::OPTIONS {
-            cors::preflight()
-        } else {
-            self.route(request, peer).await
-        };
-        if origin.is_some() {
-            cors::allow(&mut response);
-        }
-        tracing::info!(
-            "{method} {path} -> {} ({} ms)",
-            response.status().as_u16(),
-            started.elapsed().as_millis()
-        );
-        response
+/// API Gateway's edge: preflights, the payload limit (the body read whole, as the
+/// function gets it), CORS headers; the console's files beside the API.
+async fn edge(
+    app: Router,
+    timeouts: Timeouts,
+    request: hyper::Request<Incoming>,
+) -> Response<Body> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let origin = request.headers().get(ORIGIN).cloned();
+    let mut response = if method == Method::OPTIONS {
+        cors::preflight()
+    } else {
+        route(app, timeouts, request).await
+    };
+    if origin.is_some() {
+        cors::allow(&mut response);
     }
+    tracing::info!(
+        "{method} {path} -> {} ({} ms)",
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    response
+}
 
-    async fn route(&self, request: Request<Incoming>, peer: SocketAddr) -> HttpResponse {
-        let (mut parts, body) = request.into_parts();
-        let path = parts.uri.path().to_owned();
-        if parts.method == Method::GET || parts.method == Method::HEAD {
-            if let Some(asset) = assets::find(&path) {
-                return asset_response(asset, parts.method == Method::HEAD);
-            }
+async fn route(
+    app: Router,
+    timeouts: Timeouts,
+    request: hyper::Request<Incoming>,
+) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    if parts.method == Method::GET || parts.method == Method::HEAD {
+        if let Some(asset) = assets::find(parts.uri.path()) {
+            return asset_response(asset, parts.method == Method::HEAD);
         }
-        let (def, params) = match find_route(parts.method.as_str(), &path) {
-            Ok(found) => found,
-            Err(e) => return from_lambda(error_response(&e)),
-        };
-        if def.operation == Operation::UploadFilePublic
-            && self
-                .public_upload_throttle
-                .as_ref()
-                .is_some_and(|t| !t.admit())
-        {
-            return from_lambda(error_response(&Error::new(
-                ErrorCode::RateLimited,
-                "too many public uploads; try again shortly",
-            )));
-        }
-        // Routes that take the session cookie have no authorizer on AWS either: their
-        // function checks the token (with the development secret here).
-        let claims = if def.gateway_open() {
-            None
-        } else {
-            match self.authorize(&parts.headers) {
-                Ok(claims) => Some(claims),
-                Err(e) => return from_lambda(error_response(&e)),
-            }
-        };
-        let too_large = || {
-            from_lambda(error_response(&Error::too_large(format!(
+    }
+    let too_large = || {
+        close(
+            Error::too_large(format!(
                 "the request body is larger than {MAX_BODY_BYTES} bytes"
-            ))))
-        };
-        // Refused on its declared length, before a byte of the body is read.
-        let declared = parts
-            .headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-            return close(too_large());
-        }
-        // A direct upload over its own limit, likewise (on AWS the function refuses it
-        // once API Gateway has passed the body on).
-        if def.operation == Operation::SaveFile && direct::is_direct_upload(&parts.headers) {
-            let max = self.service.config.direct_upload_max_bytes;
-            if let Err(e) = direct::check_declared_length(&parts.headers, max) {
-                return close(from_lambda(error_response(&e)));
-            }
-        }
-        let read = tokio::time::timeout(
-            self.timeouts.body,
-            Limited::new(body, MAX_BODY_BYTES).collect(),
-        );
-        let body = match read.await {
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return close(too_large()),
-            Ok(Err(_)) => {
-                return close(from_lambda(error_response(&Error::new(
+            ))
+            .into_response(),
+        )
+    };
+    // Over API Gateway's limit: refused on its declared length, before a byte is read.
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large();
+    }
+    // Within it, the body is read whole before the function sees it, as API Gateway
+    // does: a function's own refusal (a direct upload over its limit) reaches a client
+    // that sends the whole body before it reads an answer.
+    let read = tokio::time::timeout(timeouts.body, Limited::new(body, MAX_BODY_BYTES).collect());
+    let body = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
+        Ok(Err(_)) => {
+            return close(
+                Error::new(
                     ErrorCode::InvalidRequest,
                     "the request body could not be read",
-                ))))
-            }
-            Err(_) => {
-                return close(from_lambda(error_response(&Error::new(
+                )
+                .into_response(),
+            )
+        }
+        Err(_) => {
+            return close(
+                Error::new(
                     ErrorCode::RequestTimeout,
                     "the request body did not arrive in time",
-                ))))
-            }
-        };
-        // What API Gateway reports as the stage's domain; the Host header plays no part.
-        let host = LOCAL_DOMAIN;
-        let now = now_millis();
-        let context = json!({
-            "routeKey": format!("{} {}", def.method, def.path),
-            "accountId": "000000000000",
-            "stage": "$default",
-            "requestId": uuid_like(now),
-            "apiId": "local",
-            "domainName": host,
-            "time": shared::time::rfc3339(now),
-            "timeEpoch": now,
-            "http": {
-                "method": parts.method.as_str(),
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": peer.ip().to_string(),
-                "userAgent": parts.headers.get(hyper::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default(),
-            },
-            "authorizer": claims.map(|c| json!({ "jwt": { "claims": c, "scopes": null } })),
-        });
-        let context: RequestContext = match serde_json::from_value(context) {
-            Ok(c) => c,
-            Err(e) => {
-                return from_lambda(error_response(&Error::internal("local request context", e)))
-            }
-        };
-        let uri = format!(
-            "http://{host}{}",
-            parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/")
-        );
-        match uri.parse() {
-            Ok(uri) => parts.uri = uri,
-            Err(e) => {
-                return from_lambda(error_response(&Error::new(
-                    ErrorCode::InvalidRequest,
-                    e.to_string(),
-                )))
-            }
+                )
+                .into_response(),
+            )
         }
-        parts
-            .headers
-            .insert("x-forwarded-proto", HeaderValue::from_static("http"));
-        let path_parameters: std::collections::HashMap<String, String> =
-            [("id", params.id), ("second", params.second)]
-                .into_iter()
-                .filter_map(|(name, value)| Some((name.to_owned(), value?.to_owned())))
-                .collect();
-        let lambda_request = Request::from_parts(parts, lambda_http::Body::from(body.to_vec()))
-            .with_raw_http_path(path.as_str())
-            .with_path_parameters(path_parameters)
-            .with_request_context(context);
-        from_lambda(handle(&self.service, def.function, lambda_request).await)
-    }
-
-    /// What API Gateway's JWT authorizer does: a valid bearer token, or 401.
-    fn authorize(
-        &self,
-        headers: &hyper::HeaderMap,
-    ) -> Result<std::collections::HashMap<String, String>, Error> {
-        let token = shared::api::session::bearer_token(headers).ok_or_else(|| {
-            Error::unauthorized("an Authorization: Bearer <token> header is required")
-        })?;
-        let now_secs = now_millis() as f64 / 1000.0;
-        let claims = self
-            .jwt
-            .verify(token, now_secs, &self.service.config.org_claim)?;
-        Ok(claims_as_strings(&claims))
+    };
+    let request = shared::api::without_trailing_slash(Request::from_parts(parts, Body::from(body)));
+    match app.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
     }
 }
 
 /// A file of the console, or the OpenAPI document.
-fn asset_response(asset: &assets::Asset, head: bool) -> HttpResponse {
+fn asset_response(asset: &assets::Asset, head: bool) -> Response<Body> {
     let body = if head { &[][..] } else { asset.body };
-    let mut response = Response::new(Full::new(Bytes::from_static(body)));
+    let mut response = Response::new(Body::from(body));
     let headers = response.headers_mut();
     headers.insert(
-        hyper::header::CONTENT_TYPE,
+        axum::http::header::CONTENT_TYPE,
         HeaderValue::from_static(asset.content_type),
     );
     headers.insert(
-        hyper::header::CACHE_CONTROL,
+        axum::http::header::CACHE_CONTROL,
         HeaderValue::from_static("no-cache"),
     );
     headers.insert(
@@ -296,15 +313,13 @@ fn asset_response(asset: &assets::Asset, head: bool) -> HttpResponse {
     response
 }
 
-/// The domain the local API reports to the handlers, as API Gateway reports its own.
-const LOCAL_DOMAIN: &str = "localhost";
-
 /// Asks hyper to close the connection after this answer: the rest of a refused body
 /// is not read.
-fn close(mut response: HttpResponse) -> HttpResponse {
-    response
-        .headers_mut()
-        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+fn close(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        HeaderValue::from_static("close"),
+    );
     response
 }
 
@@ -313,13 +328,4 @@ fn now_millis() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
-}
-
-fn uuid_like(now: i64) -> String {
-    format!("local-{now:x}-{:x}", std::process::id())
-}
-
-fn from_lambda(response: lambda_http::Response<lambda_http::Body>) -> HttpResponse {
-    let (parts, body) = response.into_parts();
-    Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
 }

@@ -16,10 +16,12 @@ use crate::error::{Error, Result};
 pub struct AwsClients {
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
-    /// Invokes the ingest function (the save function's only use of it).
-    pub lambda: aws_sdk_lambda::Client,
     /// The clients' credentials, for signing without the SDK (see `crate::presign`).
     pub credentials: SharedCredentialsProvider,
+    /// What [`AwsClients::lambda`] builds its client from.
+    region: Region,
+    http_client: aws_sdk_dynamodb::config::SharedHttpClient,
+    lambda_endpoint: Option<String>,
 }
 
 /// Where and as whom the clients talk.
@@ -84,20 +86,11 @@ impl AwsClients {
             s3 = s3.endpoint_url(endpoint).force_path_style(true);
         }
 
-        let mut lambda = aws_sdk_lambda::Config::builder()
+        let mut dynamodb = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(region.clone())
             .credentials_provider(credentials.clone())
             .http_client(http_client.clone());
-        if let Some(endpoint) = settings.lambda_endpoint {
-            lambda = lambda.endpoint_url(endpoint);
-        }
-
-        let mut dynamodb = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(region)
-            .credentials_provider(credentials.clone())
-            .http_client(http_client);
         if let Some(endpoint) = settings.dynamodb_endpoint {
             dynamodb = dynamodb.endpoint_url(endpoint);
         }
@@ -105,9 +98,25 @@ impl AwsClients {
         AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
-            lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
             credentials,
+            region,
+            http_client,
+            lambda_endpoint: settings.lambda_endpoint,
         }
+    }
+
+    /// A client that invokes functions: built only by the function that hands work on
+    /// (save, to ingest), so no other binary links it.
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        let mut lambda = aws_sdk_lambda::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(self.region.clone())
+            .credentials_provider(self.credentials.clone())
+            .http_client(self.http_client.clone());
+        if let Some(endpoint) = &self.lambda_endpoint {
+            lambda = lambda.endpoint_url(endpoint);
+        }
+        aws_sdk_lambda::Client::from_conf(lambda.build())
     }
 }
 

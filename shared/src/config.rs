@@ -6,8 +6,18 @@ use std::time::Duration;
 use crate::auth::{KeySetUrl, TokenVerifier};
 use crate::custom_url::SigningKeys;
 use crate::error::{Error, Result};
-use crate::ingest::FetchLimits;
 use crate::url_policy::UrlPolicy;
+
+/// How long and how large a fetch from a URL may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FetchLimits {
+    /// Until the source's server accepts the connection.
+    pub connect: Duration,
+    /// From the first request until the last byte is stored.
+    pub total: Duration,
+    /// Most bytes a source may have.
+    pub max_bytes: u64,
+}
 
 /// Settings every function shares. Names are the environment variables that
 /// `template.yaml` sets (and that the local API reads the same way).

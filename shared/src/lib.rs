@@ -36,13 +36,20 @@ pub type AwsBackend = Stores<S3Store, DynamoFiles, DynamoUploads>;
 pub type AwsFileService = service::FileService<AwsBackend>;
 
 /// Reads configuration and builds the AWS clients: once per cold start, no network calls.
-/// With `INGEST_FUNCTION` set (the save function's), fetches from a URL are handed to
-/// that function.
 pub fn aws_service_from_env() -> Result<AwsFileService> {
+    Ok(aws_service(
+        config::Config::from_env()?,
+        aws::AwsClients::from_env()?,
+    ))
+}
+
+/// [`aws_service_from_env`] that hands fetches from a URL to the function
+/// `INGEST_FUNCTION` names (the save function's setting), when it is set.
+pub fn aws_service_with_ingest_from_env() -> Result<AwsFileService> {
     let config = config::Config::from_env()?;
     let clients = aws::AwsClients::from_env()?;
     let ingest = config::optional("INGEST_FUNCTION").map(|function| ingest::lambda::LambdaQueue {
-        client: clients.lambda.clone(),
+        client: clients.lambda(),
         function,
         seal: config.custom_url_keys.as_ref().map(ingest::HeaderSeal::new),
     });

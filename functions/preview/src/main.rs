@@ -20,20 +20,20 @@ fn main() -> Result<(), lambda_http::Error> {
         std::process::exit(child_main(&args[1..]));
     }
     let program = std::env::current_exe()?;
+    let service = shared::aws_service_from_env()?;
+    let thumbnailer = PdfIsolated {
+        pdf: Isolated {
+            program,
+            max_memory: CHILD_MEMORY_BYTES,
+            time_limit: service.config.previews.timeout,
+        },
+    };
+    let service = service.with_previews(Arc::new(thumbnailer));
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(shared::api::serve_function_with(
-            shared::api::Function::Preview,
-            |service| {
-                let thumbnailer = PdfIsolated {
-                    pdf: Isolated {
-                        program,
-                        max_memory: CHILD_MEMORY_BYTES,
-                        time_limit: service.config.previews.timeout,
-                    },
-                };
-                service.with_previews(Arc::new(thumbnailer))
-            },
+        .block_on(shared::api::serve(
+            shared::api::functions::preview(),
+            service,
         ))
 }

@@ -1,6 +1,8 @@
-//! The `verify-custom-url` Lambda function: see `shared::api::ROUTES` for the routes it serves.
+//! The `verify-custom-url` Lambda function: verifyCustomDownloadUrl (its table is
+//! `shared::api::functions::verify_custom_url`; only those handlers are linked).
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::api::serve_function(shared::api::Function::VerifyCustomUrl).await
+    let service = shared::aws_service_from_env()?;
+    shared::api::serve(shared::api::functions::verify_custom_url(), service).await
 }

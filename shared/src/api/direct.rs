@@ -4,14 +4,13 @@
 
 use std::collections::HashMap;
 
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::HeaderMap;
 use bytes::Bytes;
-use lambda_http::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
-use lambda_http::http::HeaderMap;
-use lambda_http::Request;
 use serde_json::{Map, Value};
 
 use super::form::parse_form;
-use super::parse::file_fields;
+use super::save_body::file_fields;
 use crate::domain::{filename_from_disposition, header_param};
 use crate::error::{Error, ErrorCode, Result};
 use crate::service::{SaveIntent, SaveRequest};
@@ -61,12 +60,11 @@ pub fn check_declared_length(headers: &HeaderMap, max_bytes: u64) -> Result<()> 
 
 /// The save a direct upload asks for.
 pub(super) fn direct_upload(
-    request: &Request,
+    headers: &HeaderMap,
+    body: &[u8],
     query: &HashMap<String, String>,
     max_bytes: u64,
 ) -> Result<SaveRequest> {
-    let headers = request.headers();
-    let body: &[u8] = request.body().as_ref();
     check_declared_length(headers, max_bytes)?;
     let content_type = headers
         .get(CONTENT_TYPE)

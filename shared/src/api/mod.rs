@@ -1,25 +1,35 @@
-//! HTTP in and out. Every function binary and the local API call [`handle`]; API
-//! Gateway (or the local API) has already checked the token and put its claims in
-//! the request context.
+//! HTTP in and out, on axum. A route is one row of `functions` (method, path, auth and
+//! the handler); every Lambda function serves its own table through [`serve`], and the
+//! local API serves all of them through the same [`router`]. API Gateway (or the local
+//! API) has already checked the token and put its claims in the request.
 //!
-//! `routes` is the table, `handlers` one function per operation, `parse` (and
-//! `listing`, the browse routes' query strings) turns requests into the service's types, `wire` its answers into JSON, `respond` makes
-//! the HTTP responses (errors in one place).
+//! `request` holds the extractors (the caller, path segments, typed queries and bodies),
+//! the handler modules (`upload`, `multipart`, `save`, `browse`, `download`, `share`,
+//! `versions`, `delete`, `preview`, `session`) are named as the service's, `wire` turns
+//! answers into JSON and `respond` makes the HTTP responses (errors in one place).
 
+mod browse;
+mod delete;
 pub mod direct;
+mod download;
 mod form;
-mod handlers;
+pub mod functions;
 mod lambda;
-mod listing;
-mod parse;
+mod multipart;
 mod preview;
+pub mod request;
 mod respond;
-mod routes;
+mod route;
+mod save;
+mod save_body;
 pub mod session;
-mod sharing;
+mod share;
+mod upload;
+mod versions;
 pub mod wire;
 
-pub use handlers::handle;
-pub use lambda::{serve_function, serve_function_with};
-pub use respond::error_response;
-pub use routes::{find_route, Auth, Function, Operation, PathParams, RouteDef, ROUTES};
+pub use functions::{all_routes, Function};
+pub use lambda::{handle, handle_with, serve, without_trailing_slash};
+pub use request::AuthorizerClaims;
+pub use respond::Reply;
+pub use route::{router, Api, Auth, Route, Serving};

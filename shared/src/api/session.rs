@@ -6,14 +6,19 @@
 //! header or the cookie, with the issuer's keys ([`crate::auth::TokenVerifier`]). The
 //! local API does the same with its development secret.
 
-use lambda_http::http::header::{AUTHORIZATION, COOKIE};
-use lambda_http::http::HeaderMap;
-use lambda_http::Request;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
 
-use super::parse;
+use super::request::{authorizer_claims, caller_from_claims};
+use super::respond::{Answer, Reply};
+use super::route::Api;
+use super::wire::SessionJson;
 use crate::auth::jwt::claims_as_strings;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::ports::Backend;
 use crate::service::Caller;
 use crate::time::Clock;
 
@@ -50,15 +55,15 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// The caller of a route that takes the session cookie: the authorizer's claims where
 /// API Gateway checked a token, else the function's own check of the bearer token or,
 /// without one, the cookie. 401 without any.
-pub(super) async fn caller_by_token_or_cookie(
+async fn caller_by_token_or_cookie(
     config: &Config,
     clock: &Clock,
-    request: &Request,
+    parts: &Parts,
 ) -> Result<Caller> {
-    if let Ok(caller) = parse::caller(config, request) {
+    if let Ok(caller) = caller_from_claims(config, authorizer_claims(parts)) {
         return Ok(caller);
     }
-    let headers = request.headers();
+    let headers = &parts.headers;
     let token = bearer_token(headers)
         .or_else(|| cookie(headers, SESSION_COOKIE))
         .ok_or_else(|| {
@@ -74,13 +79,69 @@ pub(super) async fn caller_by_token_or_cookie(
     })?;
     let now_secs = clock.now_millis() as f64 / 1000.0;
     let claims = verifier.verify(token, now_secs, &config.org_claim).await?;
-    parse::caller_from_claims(config, Some(&claims_as_strings(&claims)))
+    caller_from_claims(config, Some(&claims_as_strings(&claims)))
+}
+
+/// The caller of a route that takes a bearer token or the session cookie.
+pub struct CookieCaller(pub Caller);
+
+impl<B: Backend> FromRequestParts<Api<B>> for CookieCaller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, api: &Api<B>) -> Result<Self> {
+        caller_by_token_or_cookie(&api.config, &api.clock, parts)
+            .await
+            .map(CookieCaller)
+    }
+}
+
+/// The claims of the token API Gateway checked.
+pub struct Claims(pub std::collections::HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Claims {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
+        Ok(Claims(
+            authorizer_claims(parts).cloned().unwrap_or_default(),
+        ))
+    }
+}
+
+/// getSession: the bearer token (checked by API Gateway) as the session cookie, for as
+/// long as the token is valid.
+pub(super) async fn get_session<B: Backend>(
+    State(s): State<Api<B>>,
+    _: Caller,
+    Claims(claims): Claims,
+    headers: HeaderMap,
+) -> Answer {
+    let token = bearer_token(&headers).ok_or_else(|| {
+        Error::unauthorized("an Authorization: Bearer <token> header is required")
+    })?;
+    let expires_in = seconds_left(claims.get("exp"), &s.clock);
+    if expires_in <= 0 {
+        return Err(Error::unauthorized("the token has expired"));
+    }
+    let body = Reply::ok(&SessionJson { expires_in })?;
+    Ok(Reply::WithCookie(
+        session_cookie(token, expires_in),
+        Box::new(body),
+    ))
+}
+
+/// deleteSession: the cookie cleared. Needs no token: an expired session can end too.
+pub(super) async fn delete_session() -> Answer {
+    Ok(Reply::WithCookie(
+        cleared_cookie(),
+        Box::new(Reply::NoContent),
+    ))
 }
 
 /// getSession's cookie: the token itself, for as long as it is valid, sent back only
 /// over HTTPS, never readable by scripts, and with top-level navigations and same-site
 /// requests (`Lax`), so `<img src>` on the API's own site works.
-pub(super) fn session_cookie(token: &str, max_age_secs: i64) -> String {
+fn session_cookie(token: &str, max_age_secs: i64) -> String {
     format!(
         "{SESSION_COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Lax",
         max_age_secs.max(0)
@@ -88,12 +149,12 @@ pub(super) fn session_cookie(token: &str, max_age_secs: i64) -> String {
 }
 
 /// deleteSession's cookie: the same, expired.
-pub(super) fn cleared_cookie() -> String {
+fn cleared_cookie() -> String {
     format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax")
 }
 
 /// Seconds until the claims' `exp` (as API Gateway passes claims: strings).
-pub(super) fn seconds_left(exp: Option<&String>, clock: &Clock) -> i64 {
+fn seconds_left(exp: Option<&String>, clock: &Clock) -> i64 {
     // A NumericDate, whole or fractional, as text.
     let exp = exp.and_then(|e| e.parse::<f64>().ok()).unwrap_or_default();
     (exp - clock.now_millis() as f64 / 1000.0).floor() as i64
@@ -102,7 +163,7 @@ pub(super) fn seconds_left(exp: Option<&String>, clock: &Clock) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_http::http::HeaderValue;
+    use axum::http::HeaderValue;
 
     #[test]
     fn the_session_cookie_is_found_among_others() {

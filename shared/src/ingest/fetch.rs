@@ -7,7 +7,6 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -23,16 +22,7 @@ use crate::url_policy::UrlPolicy;
 /// Most redirects a fetch follows.
 pub const MAX_REDIRECTS: usize = 5;
 
-/// How long and how large a fetch may be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FetchLimits {
-    /// Until the source's server accepts the connection.
-    pub connect: Duration,
-    /// From the first request until the last byte is stored.
-    pub total: Duration,
-    /// Most bytes a source may have.
-    pub max_bytes: u64,
-}
+pub use crate::config::FetchLimits;
 
 /// A source that answered with bytes.
 pub struct OpenedSource {

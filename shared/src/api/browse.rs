@@ -1,7 +1,17 @@
-//! The query string of the browse routes, parsed into a [`FileQuery`]: every parameter
-//! checked, unknown ones refused (a misspelt filter must not silently list everything).
+//! getFile and the browse routes: listing, counting, bulk delete and usage. Their query
+//! strings are parsed into a [`FileQuery`]: every parameter checked, unknown ones
+//! refused (a misspelt filter must not silently list everything).
 
 use std::collections::HashMap;
+
+use axum::extract::State;
+
+use super::request::{BaseUrl, QueryMap, Segments};
+use super::respond::{Answer, Reply};
+use super::route::Api;
+use super::wire::{BulkDeletedJson, CountJson, FileEntity, FileListJson, UsageJson};
+use crate::ports::{Backend, ObjectStore};
+use crate::service::Caller;
 
 use crate::domain::{
     validate_mime_type, AccessControl, FileFilters, FileQuery, ListSort, MimeFilter, SortOrder,
@@ -181,7 +191,11 @@ pub(super) fn count_request(query: &HashMap<String, String>) -> Result<FileFilte
 /// `DELETE /v2/files`: at least one filter, or `all=true`.
 pub(super) fn delete_request(query: &HashMap<String, String>) -> Result<DeleteSelection> {
     only_known(query, &["all"])?;
-    let all = super::parse::bool_param(query, "all", false)?;
+    let all = match query.get("all").map(String::as_str) {
+        None | Some("") | Some("false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(_) => return Err(invalid("all must be true or false")),
+    };
     let filters = file_filters(query)?;
     match (filters.is_empty(), all) {
         (true, true) => Ok(DeleteSelection::All),
@@ -191,6 +205,57 @@ pub(super) fn delete_request(query: &HashMap<String, String>) -> Result<DeleteSe
         )),
         (false, true) => Err(invalid("all=true takes no filters")),
     }
+}
+
+pub(super) async fn get_file<B: Backend>(
+    State(s): State<Api<B>>,
+    caller: Caller,
+    BaseUrl(base): BaseUrl,
+    path: Segments,
+) -> Answer {
+    let record = s.get(&caller, path.file_id()?).await?;
+    Reply::ok(&FileEntity::new(&record, s.store().bucket(), &base))
+}
+
+pub(super) async fn list_files<B: Backend>(
+    State(s): State<Api<B>>,
+    caller: Caller,
+    BaseUrl(base): BaseUrl,
+    QueryMap(query): QueryMap,
+) -> Answer {
+    let (query, limit, cursor) = list_request(&query)?;
+    let page = s.list(&caller, &query, limit, cursor.as_deref()).await?;
+    let bucket = s.store().bucket();
+    Reply::ok(&FileListJson {
+        results: page
+            .items
+            .iter()
+            .map(|r| FileEntity::new(r, bucket, &base))
+            .collect(),
+        next_cursor: page.next_cursor.as_deref(),
+    })
+}
+
+pub(super) async fn count_files<B: Backend>(
+    State(s): State<Api<B>>,
+    caller: Caller,
+    QueryMap(query): QueryMap,
+) -> Answer {
+    let count = s.count(&caller, &count_request(&query)?).await?;
+    Reply::ok(&CountJson { count })
+}
+
+pub(super) async fn delete_files<B: Backend>(
+    State(s): State<Api<B>>,
+    caller: Caller,
+    QueryMap(query): QueryMap,
+) -> Answer {
+    let deleted = s.bulk_delete(&caller, delete_request(&query)?).await?;
+    Reply::ok(&BulkDeletedJson::from(deleted))
+}
+
+pub(super) async fn get_usage<B: Backend>(State(s): State<Api<B>>, caller: Caller) -> Answer {
+    Reply::ok(&UsageJson::from(s.usage(&caller).await?))
 }
 
 #[cfg(test)]
