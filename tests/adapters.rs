@@ -55,6 +55,11 @@ async fn storage_faults_are_retryable_5xx_errors() {
     let store_error = store.head("x").await.unwrap_err();
     let repo_error = repo.get(uuid::Uuid::new_v4()).await.unwrap_err();
     for err in [store_error, repo_error] {
+        assert!(
+            matches!(err, shared::ports::StorageError::Unavailable { .. }),
+            "{err}"
+        );
+        let err = shared::Error::from(err);
         assert_eq!(err.status(), 503, "{err}");
         assert!(err.is_retryable());
         assert!(

@@ -411,3 +411,53 @@ fn test_only_code_never_reaches_a_lambda_binary() {
         assert!(shared_features(&["--workspace"], target).contains("conformance"));
     }
 }
+
+/// The layers of the shared crate point one way: configuration, domain, ports and the
+/// error type know nothing of the service, ingest, the HTTP layer or the adapters (the
+/// cycle config -> ingest -> service -> config is gone and stays gone).
+#[test]
+fn the_foundation_modules_do_not_reach_up_into_the_service() {
+    let src = root().join("shared/src");
+    let foundation = [
+        "config.rs",
+        "error.rs",
+        "time.rs",
+        "seal.rs",
+        "custom_url.rs",
+        "url_policy.rs",
+        "auth",
+        "domain",
+        "ports",
+    ];
+    let above = [
+        "crate::service",
+        "crate::ingest",
+        "crate::api",
+        "crate::adapters",
+    ];
+    let mut files = Vec::new();
+    for entry in foundation {
+        let path = src.join(entry);
+        if path.is_dir() {
+            for file in std::fs::read_dir(&path).unwrap() {
+                files.push(file.unwrap().path());
+            }
+        } else {
+            files.push(path);
+        }
+    }
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for name in above {
+            if text.contains(name) {
+                found.push(format!("{} uses {name}", file.display()));
+            }
+        }
+    }
+    assert!(
+        files.len() > 20,
+        "the foundation's files are read: {files:?}"
+    );
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -117,15 +117,7 @@ fn every_api_event_parses_and_every_function_has_one() {
             "{name} has a host header"
         );
     }
-    for f in [
-        Function::Upload,
-        Function::Save,
-        Function::Get,
-        Function::Download,
-        Function::Delete,
-        Function::VerifyCustomUrl,
-        Function::Preview,
-    ] {
+    for f in Function::ALL {
         assert!(functions.contains(&f), "no sample event for {}", f.name());
     }
 }

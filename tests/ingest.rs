@@ -506,6 +506,42 @@ async fn a_direct_upload_over_the_limit_answers_413_naming_the_other_routes() {
     );
 }
 
+/// Many clients (Python's urllib, several SDKs) send the whole body before they read an
+/// answer. API Gateway reads the body (up to its 10 MB) and the function answers 413, so
+/// they get the answer; a server that answered early and closed would break their pipe.
+#[tokio::test]
+async fn a_client_that_sends_the_whole_body_first_still_reads_the_413() {
+    let stack = stack().await;
+    let org = new_org();
+    let limit = config().direct_upload_max_bytes as usize;
+    let address = stack.base.trim_start_matches("http://").to_owned();
+    let token = stack.token(&org);
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut socket = std::net::TcpStream::connect(address).expect("connect");
+        let body = vec![7u8; limit + 1];
+        let head = format!(
+            "POST /v2/files?filename=big.bin HTTP/1.1\r\nHost: localhost\r\n\
+             Authorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        socket.write_all(head.as_bytes()).expect("the head is sent");
+        socket
+            .write_all(&body)
+            .expect("the whole body is sent before any answer is read");
+        let mut answer = String::new();
+        socket
+            .read_to_string(&mut answer)
+            .expect("the answer is read");
+        answer
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"payload_too_large\""), "{answer}");
+}
+
 /// How long a presigned URL lives, as it says.
 fn x_amz_expires(url: &str) -> u64 {
     url::Url::parse(url)

@@ -82,8 +82,11 @@ async fn schemathesis_finds_no_failure_in_any_documented_operation() {
             "--max-examples",
             "20",
             "--no-shrink",
+            // One worker: with two threads, CPython 3.11's ast.parse (which hypothesis
+            // calls to describe filters) races on its recursion counter and fails
+            // with "AST constructor recursion depth mismatch", a fault of the tool.
             "--workers",
-            "2",
+            "1",
         ])
         .args([
             "--request-timeout",

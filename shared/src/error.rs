@@ -159,7 +159,7 @@ impl ErrorCode {
     }
 }
 
-type Source = Arc<dyn std::error::Error + Send + Sync>;
+pub type Source = Arc<dyn std::error::Error + Send + Sync>;
 
 /// A failed request: what the client is told, and (for faults) what broke, for the log.
 #[derive(Clone)]
@@ -226,6 +226,21 @@ impl Error {
             message: Cow::Borrowed("the service failed to handle this request"),
             operation: Some(operation),
             source: Some(Arc::from(source.into())),
+        }
+    }
+
+    /// An error with the source it came from, for the log.
+    pub fn with_source(
+        code: ErrorCode,
+        message: impl Into<Cow<'static, str>>,
+        operation: &'static str,
+        source: Source,
+    ) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            operation: Some(operation),
+            source: Some(source),
         }
     }
 

@@ -67,7 +67,7 @@ pub async fn handle_s3_event<U: UploadRecords>(uploads: &U, event: S3Event) -> R
             Ok(false) => report.stale += 1,
             Err(e) if e.is_retryable() => {
                 tracing::error!(error = %e, key = %upload.key, "upload record not stored; will retry");
-                retry = Some(e);
+                retry = Some(e.into());
             }
             Err(e) => {
                 tracing::error!(error = %e, key = %upload.key, "upload record not stored");
@@ -178,13 +178,13 @@ mod tests {
     }
 
     /// Upload records whose every write fails with `error`.
-    struct Failing(Error);
+    struct Failing(crate::ports::StorageError);
 
     impl UploadRecords for Failing {
-        async fn get_upload(&self, _key: &str) -> Result<Option<PendingUpload>> {
+        async fn get_upload(&self, _key: &str) -> crate::ports::StoreResult<Option<PendingUpload>> {
             Err(self.0.clone())
         }
-        async fn put_upload(&self, _upload: &PendingUpload) -> Result<bool> {
+        async fn put_upload(&self, _upload: &PendingUpload) -> crate::ports::StoreResult<bool> {
             Err(self.0.clone())
         }
     }
@@ -192,13 +192,19 @@ mod tests {
     #[tokio::test]
     async fn lambda_retries_only_what_a_retry_can_mend() {
         let created = ("ObjectCreated:Put", KEY, "2026-11-23T10:00:00.000Z", "0A1");
-        let outage = Failing(Error::storage("PutItem", "throttled"));
+        let outage = Failing(crate::ports::StorageError::unavailable(
+            "PutItem",
+            "throttled",
+        ));
         let err = handle_s3_event(&outage, event(&[created]))
             .await
             .unwrap_err();
         assert!(err.is_retryable(), "an outage fails the invocation: {err}");
 
-        let broken = Failing(Error::internal("PutItem request", "malformed"));
+        let broken = Failing(crate::ports::StorageError::internal(
+            "PutItem request",
+            "malformed",
+        ));
         let report = handle_s3_event(&broken, event(&[created, created]))
             .await
             .expect("a failure no retry mends does not fail the invocation");

@@ -80,6 +80,15 @@ fn expired_file(record: &StreamRecord) -> Option<(OrgId, Uuid, Vec<String>)> {
 /// Deletes the objects of every file the event's TTL removals expired. A storage fault
 /// fails the invocation, so Lambda retries the batch (deleting twice does no harm).
 pub async fn sweep_expired<S: ObjectStore>(store: &S, event: &StreamEvent) -> Result<EventReport> {
+    sweep_expired_telling(store, event, None).await
+}
+
+/// [`sweep_expired`], each expiry told to `changes` once its bytes are gone.
+pub async fn sweep_expired_telling<S: ObjectStore>(
+    store: &S,
+    event: &StreamEvent,
+    changes: Option<&dyn crate::service::ChangeListener>,
+) -> Result<EventReport> {
     let mut report = EventReport::default();
     let mut retry: Option<Error> = None;
     for record in &event.records {
@@ -99,11 +108,17 @@ pub async fn sweep_expired<S: ObjectStore>(store: &S, event: &StreamEvent) -> Re
         match swept.await {
             Ok(()) => {
                 tracing::info!(file = %id, objects = keys.len(), "expired file swept");
+                let file = crate::domain::FileRecord {
+                    id,
+                    org: org.as_str().to_owned(),
+                    ..Default::default()
+                };
+                crate::service::announce(changes, crate::service::FileEvent::Expired, &file);
                 report.applied += 1;
             }
             Err(e) if e.is_retryable() => {
                 tracing::error!(error = %e, file = %id, "expired file not swept; will retry");
-                retry = Some(e);
+                retry = Some(e.into());
             }
             Err(e) => {
                 tracing::error!(error = %e, file = %id, "expired file not swept");

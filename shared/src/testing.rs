@@ -13,12 +13,12 @@ use bytes::Bytes;
 use uuid::Uuid;
 
 use crate::domain::{FileFilters, FileQuery, FileRecord, PendingUpload, PublicLink};
-use crate::error::{Error, Result};
 use crate::ports::{
     CopyOutcome, Counted, FileChange, FileRepository, MultipartStore, MultipartTerms, ObjectMeta,
     ObjectStore, Page, PageRequest, PartTag, PutTerms, ResponseHeaders, Stores, UploadClaim,
     UploadRecords, Usage,
 };
+use crate::ports::{StorageError, StoreResult as Result};
 
 /// When the chosen call fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,20 +81,23 @@ impl Faults {
         }
         let outage = *self.fail_every.lock().unwrap_or_else(|e| e.into_inner());
         if outage == Some(name) {
-            return Err(Error::storage(
+            return Err(StorageError::unavailable(
                 name,
                 "injected outage: the call was not made",
             ));
         }
         let plan = *self.fail_at.lock().unwrap_or_else(|e| e.into_inner());
         match plan {
-            Some((at, FailMode::Before)) if at == n => Err(Error::storage(
+            Some((at, FailMode::Before)) if at == n => Err(StorageError::unavailable(
                 name,
                 "injected fault: the call was not made",
             )),
             Some((at, FailMode::After)) if at == n => {
                 let _ = op.await;
-                Err(Error::storage(name, "injected fault: the answer was lost"))
+                Err(StorageError::unavailable(
+                    name,
+                    "injected fault: the answer was lost",
+                ))
             }
             _ => op.await,
         }

@@ -3,15 +3,15 @@
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
-use crate::error::Error;
+use crate::ports::StorageError;
 
 /// An SDK call that failed at `operation`: a retryable storage fault, cause kept for the log.
-pub(crate) fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> Error
+pub(crate) fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> StorageError
 where
     E: std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    Error::storage(operation, err)
+    StorageError::unavailable(operation, err)
 }
 
 /// Whether the service refused the call because its condition did not hold

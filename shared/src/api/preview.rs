@@ -62,10 +62,7 @@ pub(super) async fn preview_s3_file<B: Backend>(
     Query(query): Query<PreviewQuery>,
     Json(object): Json<S3Ref>,
 ) -> Answer {
-    let preview = s
-        .preview_s3(&caller, &object.bucket, &object.key, query.fit()?)
-        .await?;
-    Ok(image(preview, false))
+    preview_object(&s, &caller, &query, &object.bucket, &object.key).await
 }
 
 #[derive(Deserialize)]
@@ -83,9 +80,18 @@ pub(super) async fn preview_s3_file_get<B: Backend>(
     Query(query): Query<PreviewQuery>,
     Query(object): Query<S3ObjectQuery>,
 ) -> Answer {
-    let preview = s
-        .preview_s3(&caller, &object.bucket, &object.key, query.fit()?)
-        .await?;
+    preview_object(&s, &caller, &query, &object.bucket, &object.key).await
+}
+
+/// The thumbnail of an object the caller's organisation holds, by bucket and key.
+async fn preview_object<B: Backend>(
+    s: &Api<B>,
+    caller: &crate::service::Caller,
+    query: &PreviewQuery,
+    bucket: &str,
+    key: &str,
+) -> Answer {
+    let preview = s.preview_s3(caller, bucket, key, query.fit()?).await?;
     Ok(image(preview, false))
 }
 

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use serde_json::{json, Map};
 use uuid::Uuid;
 
-use crate::domain::{AccessControl, FileQuery, FileRecord, FileStatus, StoredVersion};
+use crate::domain::{
+    AccessControl, FetchFailure, FileQuery, FileRecord, FileStatus, StoredVersion,
+};
 use crate::error::ErrorCode;
 use crate::ports::{FileChange, FileRepository, IngestStep, PageRequest, UploadClaim};
 
@@ -75,8 +77,10 @@ async fn created<R: FileRepository>(repo: &R, org: &str) -> FileRecord {
     record
 }
 
-fn code<T: std::fmt::Debug>(result: crate::Result<T>) -> ErrorCode {
-    result.expect_err("an error").code()
+/// The code a failed call answers the API's clients with (through the service's one
+/// mapping of storage errors).
+fn code<T: std::fmt::Debug>(result: crate::ports::StoreResult<T>) -> ErrorCode {
+    crate::Error::from(result.expect_err("an error")).code()
 }
 
 pub async fn missing_files_read_as_none<R: FileRepository>(repo: &R, _org: &str) {
@@ -373,7 +377,14 @@ pub async fn a_fetch_is_ended_only_by_its_own_job<R: FileRepository>(repo: &R, o
     let finish = |job, failure: Option<&str>| FileChange {
         ingest: Some(IngestStep::Finish {
             job,
-            failure: failure.map(str::to_owned),
+            failure: failure.map(|reason| crate::ports::FetchFailed {
+                kind: if reason.contains("quota") {
+                    FetchFailure::QuotaExceeded
+                } else {
+                    FetchFailure::SourceFailed
+                },
+                reason: reason.to_owned(),
+            }),
         }),
         ..change(1)
     };
@@ -454,9 +465,34 @@ pub async fn a_fetch_is_ended_only_by_its_own_job<R: FileRepository>(repo: &R, o
     )
     .await
     .unwrap();
+    let kept = repo.get(pending.id).await.unwrap().unwrap();
     assert_eq!(
-        repo.get(pending.id).await.unwrap().unwrap().status,
-        FileStatus::Failed
+        (kept.status, kept.failure),
+        (FileStatus::Failed, Some(FetchFailure::SourceFailed))
+    );
+    // A fetch that fails past the quota keeps that kind; the next fetch clears it.
+    let third = Uuid::new_v4();
+    let begin_third = FileChange {
+        new_versions: Vec::new(),
+        ingest: Some(IngestStep::Begin { job: third }),
+        ..change(4)
+    };
+    repo.update_file(pending.id, org, &begin_third, &[])
+        .await
+        .unwrap();
+    let refetching = repo.get(pending.id).await.unwrap().unwrap();
+    assert_eq!((refetching.failure, refetching.status_reason), (None, None));
+    let over_quota = FileChange {
+        new_versions: Vec::new(),
+        ..finish(third, Some("past the quota"))
+    };
+    repo.update_file(pending.id, org, &over_quota, &[])
+        .await
+        .unwrap();
+    let over = repo.get(pending.id).await.unwrap().unwrap();
+    assert_eq!(
+        (over.status, over.failure),
+        (FileStatus::Failed, Some(FetchFailure::QuotaExceeded))
     );
 }
 

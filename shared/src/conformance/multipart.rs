@@ -8,6 +8,7 @@ use crate::ports::{
     copy_in_parts, put_stream, CopyOutcome, MultipartStore, MultipartTerms, ObjectStore,
     MIN_PART_BYTES,
 };
+use crate::ports::{Missing, StorageError};
 
 /// Bytes that differ from part to part, so a part out of place shows.
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
@@ -115,9 +116,8 @@ where
     store.abort_multipart(&key, &id).await.unwrap();
     assert_eq!(store.head(&key).await.unwrap(), None, "nothing stored");
     let err = store.list_parts(&key, &id).await.unwrap_err();
-    assert_eq!(
-        err.code(),
-        ErrorCode::NotFound,
+    assert!(
+        matches!(err, StorageError::NotFound(Missing::MultipartUpload)),
         "an aborted upload is gone: {err}"
     );
 }
@@ -128,7 +128,10 @@ where
 {
     let key = format!("{scope}/multipart/unknown.bin");
     let err = store.list_parts(&key, "no-such-upload").await.unwrap_err();
-    assert_eq!(err.code(), ErrorCode::NotFound, "{err}");
+    assert!(
+        matches!(err, StorageError::NotFound(Missing::MultipartUpload)),
+        "{err}"
+    );
 }
 
 fn chunks_of(

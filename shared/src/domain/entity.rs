@@ -78,6 +78,36 @@ impl FileStatus {
     }
 }
 
+/// Why a fetch from a URL failed, kept with the file beside its reason, so that a save
+/// waiting on the fetch answers the right code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FetchFailure {
+    /// The source answered an error, was too large or too slow.
+    #[default]
+    SourceFailed,
+    /// The bytes would have taken the organisation past its quota.
+    QuotaExceeded,
+}
+
+impl FetchFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FetchFailure::SourceFailed => "source_failed",
+            FetchFailure::QuotaExceeded => "quota_exceeded",
+        }
+    }
+
+    /// A stored value; anything unknown (or absent, on items written before the kind
+    /// was kept) is a source failure.
+    pub fn parse(value: Option<&str>) -> Self {
+        match value {
+            Some("quota_exceeded") => FetchFailure::QuotaExceeded,
+            _ => FetchFailure::SourceFailed,
+        }
+    }
+}
+
 /// A file entity as the repository keeps it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
@@ -95,8 +125,10 @@ pub struct FileRecord {
     pub versions: Vec<StoredVersion>,
     /// How the latest fetch from a URL stands (`Ready` for every other file).
     pub status: FileStatus,
-    /// Why the latest fetch failed.
+    /// Why the latest fetch failed, and what kind of failure it was.
     pub status_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FetchFailure>,
     /// The fetch that may still finish this file: only it may store its outcome.
     pub ingest_job: Option<Uuid>,
     /// When the file ends (`ttl_seconds`): from then on it is gone everywhere.

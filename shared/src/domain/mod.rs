@@ -10,7 +10,7 @@ mod query;
 mod upload;
 mod validate;
 
-pub use entity::{FileRecord, FileStatus, S3Ref, StoredVersion};
+pub use entity::{FetchFailure, FileRecord, FileStatus, S3Ref, StoredVersion};
 pub use keys::{
     preview_prefix, temp_key, version_key, version_key_owner, TempKey, FILES_PREFIX, TEMP_PREFIX,
 };

@@ -127,8 +127,8 @@ pub async fn handle_event<B: crate::ports::Backend>(
         Ok(job) => service.run_ingest(job, fetcher).await,
         Err(e) => {
             tracing::error!(error = %e, %file, "fetch job cannot run");
-            let reason = "the fetch could not be started; save again".to_owned();
-            service.fail_fetch(&org, file, job, reason).await
+            let failed = crate::ports::FetchFailed::not_started();
+            service.fail_fetch(&org, file, job, failed).await
         }
     }
 }

@@ -5,10 +5,11 @@ use std::future::Future;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::error::StoreResult;
 use crate::domain::{
-    AccessControl, FileFilters, FileQuery, FileRecord, FileStatus, PublicLink, StoredVersion,
+    AccessControl, FetchFailure, FileFilters, FileQuery, FileRecord, FileStatus, PublicLink,
+    StoredVersion,
 };
-use crate::error::{Error, Result};
 
 /// What a save changes on an existing file: new versions (oldest first), or only its
 /// metadata.
@@ -33,7 +34,27 @@ pub enum IngestStep {
     Begin { job: Uuid },
     /// `job` ends: the file turns ready (the change brings the version), or failed with
     /// the reason. Written only while `job` is the file's fetch: `Conflict` otherwise.
-    Finish { job: Uuid, failure: Option<String> },
+    Finish {
+        job: Uuid,
+        failure: Option<FetchFailed>,
+    },
+}
+
+/// How a fetch failed: its kind and the reason shown to clients.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchFailed {
+    pub kind: FetchFailure,
+    pub reason: String,
+}
+
+impl FetchFailed {
+    /// A fetch whose job could not be handed over or opened.
+    pub fn not_started() -> Self {
+        FetchFailed {
+            kind: FetchFailure::SourceFailed,
+            reason: "the fetch could not be started; save again".to_owned(),
+        }
+    }
 }
 
 impl FileChange {
@@ -62,6 +83,7 @@ impl FileChange {
             Some(IngestStep::Begin { job }) => {
                 record.status = FileStatus::Pending;
                 record.status_reason = None;
+                record.failure = None;
                 record.ingest_job = Some(*job);
             }
             Some(IngestStep::Finish { failure, .. }) => {
@@ -69,7 +91,8 @@ impl FileChange {
                     Some(_) => FileStatus::Failed,
                     None => FileStatus::Ready,
                 };
-                record.status_reason.clone_from(failure);
+                record.status_reason = failure.as_ref().map(|f| f.reason.clone());
+                record.failure = failure.as_ref().map(|f| f.kind);
                 record.ingest_job = None;
             }
             None => {}
@@ -90,13 +113,6 @@ pub struct UploadClaim<'a> {
     pub upload_key: &'a str,
     /// The file it became (or became a version of).
     pub file: Uuid,
-}
-
-impl UploadClaim<'_> {
-    /// What every adapter answers when the upload was consumed before.
-    pub fn consumed() -> Error {
-        Error::conflict("this upload has already been saved; upload the file again to save it anew")
-    }
 }
 
 /// Most items one page may hold.
@@ -153,51 +169,9 @@ impl Quotas {
     }
 }
 
-/// What every adapter answers when a write would take an organisation past its quota.
-pub fn quota_exceeded(quota: u64) -> Error {
-    Error::new(
-        crate::error::ErrorCode::QuotaExceeded,
-        format!("{QUOTA_EXCEEDED} {quota} bytes; delete files to make room"),
-    )
-}
-
-/// How [`quota_exceeded`]'s message begins: a failed fetch keeps only its reason, and a
-/// save waiting on it answers 413 when the reason is this one.
-const QUOTA_EXCEEDED: &str = "this would take the organisation past its quota of";
-
-/// Whether a failed fetch's reason is [`quota_exceeded`]'s.
-pub fn is_quota_reason(reason: &str) -> bool {
-    reason.starts_with(QUOTA_EXCEEDED)
-}
-
-/// What every adapter answers when a version to remove is the file's only one.
-pub fn only_version() -> Error {
-    Error::conflict("this is the file's only version; delete the file instead")
-}
-
-/// What every adapter answers when the versions changed under a removal.
-pub fn versions_changed() -> Error {
-    Error::conflict("the file's versions changed meanwhile; look again and retry")
-}
-
-/// What every adapter answers when a file has as many links as it may.
-pub fn too_many_links() -> Error {
-    Error::conflict(format!(
-        "a file has at most {} public links; revoke one first",
-        crate::domain::MAX_PUBLIC_LINKS
-    ))
-}
-
-/// What every adapter answers for a link that is not there.
-pub fn link_not_found() -> Error {
-    Error::not_found("public link not found (revoked, or its file was deleted)")
-}
-
-/// What a fetch that is not its file's fetch any more answers.
-pub fn superseded_fetch(id: Uuid) -> Error {
-    Error::conflict(format!(
-        "file {id} is no longer waiting for this fetch (another fetch or a delete came first)"
-    ))
+/// The message of [`StorageError::QuotaExceeded`], as the service answers it.
+pub fn quota_message(quota: u64) -> String {
+    format!("this would take the organisation past its quota of {quota} bytes; delete files to make room")
 }
 
 /// One page of a listing; `next` is absent on the last page. `read`: the items the
@@ -216,10 +190,10 @@ pub struct Page<T> {
 /// `QuotaExceeded`, and nothing of it is stored.
 pub trait FileRepository: Send + Sync {
     /// `None` when there is no such file (or it is being deleted).
-    fn get(&self, id: Uuid) -> impl Future<Output = Result<Option<FileRecord>>> + Send;
+    fn get(&self, id: Uuid) -> impl Future<Output = StoreResult<Option<FileRecord>>> + Send;
 
     /// The files that exist among `ids`, in no particular order.
-    fn get_many(&self, ids: &[Uuid]) -> impl Future<Output = Result<Vec<FileRecord>>> + Send;
+    fn get_many(&self, ids: &[Uuid]) -> impl Future<Output = StoreResult<Vec<FileRecord>>> + Send;
 
     /// An organisation's listed files that pass `query`'s filters, in its order (by
     /// [`crate::domain::ListSort::key_of`]), a page at a time.
@@ -228,7 +202,7 @@ pub trait FileRepository: Send + Sync {
         org: &str,
         query: &FileQuery,
         page: &PageRequest,
-    ) -> impl Future<Output = Result<Page<FileRecord>>> + Send;
+    ) -> impl Future<Output = StoreResult<Page<FileRecord>>> + Send;
 
     /// How many of an organisation's files listed at `now` pass `filters`: exactly as
     /// many as `list` returns.
@@ -237,10 +211,10 @@ pub trait FileRepository: Send + Sync {
         org: &str,
         filters: &FileFilters,
         now: &str,
-    ) -> impl Future<Output = Result<Counted>> + Send;
+    ) -> impl Future<Output = StoreResult<Counted>> + Send;
 
     /// The files listed at `now`, their versions and bytes.
-    fn usage(&self, org: &str, now: &str) -> impl Future<Output = Result<Usage>> + Send;
+    fn usage(&self, org: &str, now: &str) -> impl Future<Output = StoreResult<Usage>> + Send;
 
     /// Stores a new file, and consumes `claim`'s upload, atomically: `Conflict` if the
     /// id is taken or the upload was consumed before; then nothing is stored.
@@ -248,7 +222,7 @@ pub trait FileRepository: Send + Sync {
         &self,
         record: &FileRecord,
         claim: Option<UploadClaim<'_>>,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Applies the change, and consumes the `claims`' uploads, atomically; concurrent
     /// changes that add versions all land. New versions' `created_at` are raised if
@@ -261,7 +235,7 @@ pub trait FileRepository: Send + Sync {
         org: &str,
         change: &FileChange,
         claims: &[UploadClaim<'_>],
-    ) -> impl Future<Output = Result<FileChange>> + Send;
+    ) -> impl Future<Output = StoreResult<FileChange>> + Send;
 
     /// Removes the version at `index` (0 the oldest) of a file of `org`, if it is still
     /// the one stored at `key` and not the file's only version, keeping the usage in the
@@ -275,7 +249,7 @@ pub trait FileRepository: Send + Sync {
         index: usize,
         key: &str,
         now: &str,
-    ) -> impl Future<Output = Result<FileRecord>> + Send;
+    ) -> impl Future<Output = StoreResult<FileRecord>> + Send;
 
     /// Adds a public link to a file of `org`. `NotFound` as [`FileRepository::update_file`];
     /// `Conflict` when the file has [`crate::domain::MAX_PUBLIC_LINKS`] already.
@@ -284,7 +258,7 @@ pub trait FileRepository: Send + Sync {
         id: Uuid,
         org: &str,
         link: &PublicLink,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Removes a public link of a file of `org`: `NotFound` when the file or the link is
     /// not there.
@@ -293,7 +267,7 @@ pub trait FileRepository: Send + Sync {
         id: Uuid,
         org: &str,
         link_id: &str,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Records that a link was used at `at`; nothing when the link or its file went.
     fn touch_link(
@@ -301,14 +275,18 @@ pub trait FileRepository: Send + Sync {
         id: Uuid,
         link_id: &str,
         at: &str,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Starts deleting a file of `org`: from now on it is hidden and frozen. Answers the
     /// record as it stands (what is left to delete). Works again on a file whose delete
     /// began before, so a retried delete goes on where it stopped. `NotFound` when
     /// absent or another organisation's.
-    fn begin_delete(&self, id: Uuid, org: &str) -> impl Future<Output = Result<FileRecord>> + Send;
+    fn begin_delete(
+        &self,
+        id: Uuid,
+        org: &str,
+    ) -> impl Future<Output = StoreResult<FileRecord>> + Send;
 
     /// Removes a file whose delete began; a file already gone is not an error.
-    fn finish_delete(&self, id: Uuid, org: &str) -> impl Future<Output = Result<()>> + Send;
+    fn finish_delete(&self, id: Uuid, org: &str) -> impl Future<Output = StoreResult<()>> + Send;
 }

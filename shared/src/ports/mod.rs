@@ -4,16 +4,17 @@
 //! the named checks every adapter passes. `Backend` bundles one of each, so the
 //! service takes a single type parameter.
 
+mod error;
 mod files;
 mod multipart;
 mod object_store;
 mod preview;
 mod uploads;
 
+pub use error::{Clash, Missing, Refusal, StorageError, StoreResult};
 pub use files::{
-    is_quota_reason, link_not_found, only_version, quota_exceeded, superseded_fetch,
-    too_many_links, versions_changed, Counted, Cursor, FileChange, FileRepository, IngestStep,
-    Page, PageRequest, Quotas, UploadClaim, Usage, MAX_PAGE_SIZE,
+    quota_message, Counted, Cursor, FetchFailed, FileChange, FileRepository, IngestStep, Page,
+    PageRequest, Quotas, UploadClaim, Usage, MAX_PAGE_SIZE,
 };
 pub use multipart::{
     copy_in_parts, copy_part_size, put_stream, MultipartStore, MultipartTerms, PartTag, MAX_PARTS,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 
+use super::error::StoreResult;
 use super::{CopyOutcome, ObjectMeta, ObjectStore, PutTerms};
 use crate::error::Result;
 
@@ -42,7 +43,7 @@ pub trait MultipartStore: Send + Sync {
         &self,
         key: &str,
         terms: &MultipartTerms<'_>,
-    ) -> impl Future<Output = Result<String>> + Send;
+    ) -> impl Future<Output = StoreResult<String>> + Send;
 
     /// A URL that lets its holder PUT part `part_number` of the upload until `ttl`
     /// passes, only with the headers `terms` names (content type is not one).
@@ -53,7 +54,7 @@ pub trait MultipartStore: Send + Sync {
         part_number: u32,
         terms: &PutTerms<'_>,
         ttl: Duration,
-    ) -> impl Future<Output = Result<String>> + Send;
+    ) -> impl Future<Output = StoreResult<String>> + Send;
 
     /// Server-side copy of bytes `range` of `from` (while it has the ETag `if_match`)
     /// as part `part_number`; `None` when `from` is gone or has changed.
@@ -65,7 +66,7 @@ pub trait MultipartStore: Send + Sync {
         from: &str,
         range: Range<u64>,
         if_match: &str,
-    ) -> impl Future<Output = Result<Option<PartTag>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<PartTag>>> + Send;
 
     /// Stores part `part_number` (1 to 10,000); storing a number again replaces it.
     fn put_part(
@@ -74,7 +75,7 @@ pub trait MultipartStore: Send + Sync {
         upload_id: &str,
         part_number: u32,
         body: Vec<u8>,
-    ) -> impl Future<Output = Result<PartTag>> + Send;
+    ) -> impl Future<Output = StoreResult<PartTag>> + Send;
 
     /// The parts stored so far, by number: what a resumed upload need not send again.
     /// `NotFound` when there is no such upload.
@@ -82,7 +83,7 @@ pub trait MultipartStore: Send + Sync {
         &self,
         key: &str,
         upload_id: &str,
-    ) -> impl Future<Output = Result<Vec<PartTag>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<PartTag>>> + Send;
 
     /// Joins `parts` (in order) into the object at `key`; answers its ETag.
     fn complete_multipart(
@@ -90,14 +91,14 @@ pub trait MultipartStore: Send + Sync {
         key: &str,
         upload_id: &str,
         parts: &[PartTag],
-    ) -> impl Future<Output = Result<String>> + Send;
+    ) -> impl Future<Output = StoreResult<String>> + Send;
 
     /// Drops the upload and its parts; an unknown upload is not an error.
     fn abort_multipart(
         &self,
         key: &str,
         upload_id: &str,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 /// Stores a body that arrives in chunks, holding at most about one part in memory:
@@ -119,7 +120,7 @@ where
     while buffer.len() <= part_size {
         match body.next().await {
             Some(chunk) => buffer.extend_from_slice(&chunk?),
-            None => return store.put(key, buffer, content_type).await,
+            None => return Ok(store.put(key, buffer, content_type).await?),
         }
     }
     let terms = MultipartTerms {
@@ -169,7 +170,7 @@ pub async fn copy_in_parts<S>(
     to: &str,
     meta: &ObjectMeta,
     concurrency: usize,
-) -> Result<CopyOutcome>
+) -> StoreResult<CopyOutcome>
 where
     S: ObjectStore + MultipartStore,
 {
@@ -185,7 +186,7 @@ where
         (i as u32 + 1, start..(start + part_size).min(size))
     });
     let upload = upload_id.as_str();
-    let copied: Result<Option<Vec<PartTag>>> = futures::stream::iter(ranges)
+    let copied: StoreResult<Option<Vec<PartTag>>> = futures::stream::iter(ranges)
         .map(|(number, range)| store.copy_part(to, upload, number, from, range, &meta.etag))
         .buffered(concurrency.max(1))
         .try_collect::<Vec<_>>()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::error::Result;
+use super::error::StoreResult;
 
 /// What S3 says about a stored object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,7 +97,7 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         terms: &PutTerms<'_>,
         ttl: Duration,
-    ) -> impl Future<Output = Result<String>> + Send;
+    ) -> impl Future<Output = StoreResult<String>> + Send;
 
     /// A URL that lets its holder GET the object at `key` until `ttl` passes.
     fn presign_get(
@@ -105,10 +105,10 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         headers: &ResponseHeaders,
         ttl: Duration,
-    ) -> impl Future<Output = Result<String>> + Send;
+    ) -> impl Future<Output = StoreResult<String>> + Send;
 
     /// `None` when there is no such object.
-    fn head(&self, key: &str) -> impl Future<Output = Result<Option<ObjectMeta>>> + Send;
+    fn head(&self, key: &str) -> impl Future<Output = StoreResult<Option<ObjectMeta>>> + Send;
 
     /// Server-side copy of `from` to `to`; with `if_match`, only while `from` still has
     /// that ETag, so what was read of it describes what was copied.
@@ -117,7 +117,7 @@ pub trait ObjectStore: Send + Sync {
         from: &str,
         to: &str,
         if_match: Option<&str>,
-    ) -> impl Future<Output = Result<CopyOutcome>> + Send;
+    ) -> impl Future<Output = StoreResult<CopyOutcome>> + Send;
 
     /// Stores a whole body at once; see [`put_stream`](super::put_stream) for bodies
     /// that arrive in pieces.
@@ -126,7 +126,7 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         body: Vec<u8>,
         content_type: Option<&str>,
-    ) -> impl Future<Output = Result<ObjectMeta>> + Send;
+    ) -> impl Future<Output = StoreResult<ObjectMeta>> + Send;
 
     /// Bytes `range` of the object at `key` while it still has the ETag `if_match`;
     /// `None` when the object is gone or has another ETag.
@@ -135,14 +135,14 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         range: Range<u64>,
         if_match: &str,
-    ) -> impl Future<Output = Result<Option<Bytes>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<Bytes>>> + Send;
 
     /// `None` when there is no such object.
-    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
+    fn get(&self, key: &str) -> impl Future<Output = StoreResult<Option<Vec<u8>>>> + Send;
 
     /// Deletes every key given; keys that do not exist are not an error.
-    fn delete(&self, keys: &[String]) -> impl Future<Output = Result<()>> + Send;
+    fn delete(&self, keys: &[String]) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Every key under `prefix`, in key order.
-    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+    fn list(&self, prefix: &str) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
 }

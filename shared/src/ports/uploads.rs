@@ -2,15 +2,18 @@
 
 use std::future::Future;
 
+use super::error::StoreResult;
 use crate::domain::PendingUpload;
-use crate::error::Result;
 
 pub trait UploadRecords: Send + Sync {
     /// The record of an unsaved upload, if any.
-    fn get_upload(&self, key: &str) -> impl Future<Output = Result<Option<PendingUpload>>> + Send;
+    fn get_upload(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = StoreResult<Option<PendingUpload>>> + Send;
 
     /// Stores what an S3 event says of an upload, unless a record of a later
     /// (or the same) event is already there; answers whether it was stored. Whether the
     /// upload was consumed by a save (`FileRepository`'s claims) is kept as it is.
-    fn put_upload(&self, upload: &PendingUpload) -> impl Future<Output = Result<bool>> + Send;
+    fn put_upload(&self, upload: &PendingUpload) -> impl Future<Output = StoreResult<bool>> + Send;
 }

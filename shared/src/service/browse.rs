@@ -9,7 +9,7 @@ use super::{Caller, FileService};
 use crate::custom_url::SigningKeys;
 use crate::domain::{FileFilters, FileQuery, FileRecord, ListSort, OrgId, SortOrder};
 use crate::error::{Error, ErrorCode, Result};
-use crate::ports::{quota_exceeded, Backend, Cursor, FileRepository, PageRequest, Usage};
+use crate::ports::{quota_message, Backend, Cursor, FileRepository, PageRequest, Usage};
 use crate::seal::Seal;
 
 /// Items a page holds when the client does not say.
@@ -258,7 +258,7 @@ impl<B: Backend> FileService<B> {
             .usage(org.as_str(), &self.clock.now_rfc3339())
             .await?;
         if usage.bytes.saturating_add(adding) > quota {
-            return Err(quota_exceeded(quota));
+            return Err(Error::new(ErrorCode::QuotaExceeded, quota_message(quota)));
         }
         Ok(())
     }

@@ -27,10 +27,8 @@ impl<B: Backend> FileService<B> {
             .into_iter()
             .filter(|key| !keys.contains(key))
             .collect();
-        let (finished, swept) = tokio::join!(
-            self.files().finish_delete(id, org),
-            self.store().delete(&strays),
-        );
+        let (finished, swept) =
+            tokio::join!(self.finish_delete_of(&record), self.store().delete(&strays),);
         finished?;
         swept?;
         if expired {

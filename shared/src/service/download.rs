@@ -115,6 +115,7 @@ impl<B: Backend> FileService<B> {
                 capped(ttl.unwrap_or(self.config.download_url_ttl))?,
             )
             .await
+            .map_err(Error::from)
     }
 
     /// A link's lifetime, never past the file's end: a link handed out before the file

@@ -11,15 +11,16 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::save::Revision;
+use super::write::Revision;
 use super::{is_generic_content_type, Caller, FileFields, FileService, SourceRequest};
 use crate::domain::{
-    guess_mime_type, validate_filename, version_key, FileRecord, FileStatus, StoredVersion,
+    guess_mime_type, validate_filename, version_key, FetchFailure, FileRecord, FileStatus,
+    StoredVersion,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::ingest::fetch::{source_failed, too_large};
 use crate::ingest::{Fetcher, IngestJob};
-use crate::ports::{is_quota_reason, put_stream, Backend, FileRepository, IngestStep, ObjectStore};
+use crate::ports::{put_stream, Backend, FetchFailed, FileRepository, IngestStep, ObjectStore};
 
 /// Parts of a fetched source's multipart upload: about this much is held in memory.
 pub const FETCH_PART_BYTES: usize = 8 * 1024 * 1024;
@@ -73,7 +74,7 @@ impl<B: Backend> FileService<B> {
             Ok(meta) => meta,
             Err(e) => {
                 self.remove_unreferenced(&key).await;
-                return Err(e);
+                return Err(e.into());
             }
         };
         let version = StoredVersion {
@@ -158,7 +159,7 @@ impl<B: Backend> FileService<B> {
                     ingest_job: Some(job),
                     ..self.new_record(caller, Uuid::new_v4(), filename, mime_type, fields)
                 };
-                self.files().create(&record, None).await?;
+                self.create_file(&record, None).await?;
                 record
             }
         };
@@ -175,8 +176,8 @@ impl<B: Backend> FileService<B> {
             })
             .await;
         if let Err(e) = submitted {
-            let reason = "the fetch could not be started; save again".to_owned();
-            self.fail_fetch(&record.org, id, job, reason).await.ok();
+            let failed = FetchFailed::not_started();
+            self.fail_fetch(&record.org, id, job, failed).await.ok();
             if created {
                 self.delete(caller, id).await.ok();
             }
@@ -209,7 +210,7 @@ impl<B: Backend> FileService<B> {
                         tracing::warn!(error = %e, file = %id, "failed fetch's file not removed");
                     }
                 }
-                if is_quota_reason(&reason) {
+                if record.failure == Some(FetchFailure::QuotaExceeded) {
                     return Err(Error::new(ErrorCode::QuotaExceeded, reason));
                 }
                 return Err(source_failed(reason));
@@ -223,8 +224,14 @@ impl<B: Backend> FileService<B> {
     }
 
     /// Records that a fetch failed before it ran; nothing when it is not the file's fetch.
-    pub async fn fail_fetch(&self, org: &str, id: Uuid, job: Uuid, reason: String) -> Result<()> {
-        self.end_fetch(org, id, job, Err(reason))
+    pub async fn fail_fetch(
+        &self,
+        org: &str,
+        id: Uuid,
+        job: Uuid,
+        failed: FetchFailed,
+    ) -> Result<()> {
+        self.end_fetch(org, id, job, Err(failed))
             .await
             .or_else(ignore_superseded)
     }
@@ -238,7 +245,7 @@ impl<B: Backend> FileService<B> {
         org: &str,
         id: Uuid,
         job: Uuid,
-        outcome: std::result::Result<StoredVersion, String>,
+        outcome: std::result::Result<StoredVersion, FetchFailed>,
     ) -> Result<()> {
         let caller = Caller {
             org: crate::domain::OrgId::parse(org)?,
@@ -247,7 +254,7 @@ impl<B: Backend> FileService<B> {
         let record = self.owned(&caller, id).await?;
         let (version, failure) = match outcome {
             Ok(version) => (Some(version), None),
-            Err(reason) => (None, Some(reason)),
+            Err(failed) => (None, Some(failed)),
         };
         let finish = IngestStep::Finish { job, failure };
         let finish = Revision {
@@ -280,8 +287,11 @@ impl<B: Backend> FileService<B> {
                 ) =>
             {
                 tracing::info!(file = %job.file, reason = e.public_message(), "fetch failed");
-                let reason = e.public_message().to_owned();
-                return self.fail_fetch(&job.org, job.file, job.job, reason).await;
+                let failed = FetchFailed {
+                    kind: FetchFailure::SourceFailed,
+                    reason: e.public_message().to_owned(),
+                };
+                return self.fail_fetch(&job.org, job.file, job.job, failed).await;
             }
             Err(e) => return Err(e),
         };
@@ -307,7 +317,11 @@ impl<B: Backend> FileService<B> {
                     Err(_) if superseded => Ok(()),
                     // The bytes are gone again; the file says why.
                     Err(_) if over_quota => {
-                        self.fail_fetch(&job.org, job.file, job.job, reason).await
+                        let failed = FetchFailed {
+                            kind: FetchFailure::QuotaExceeded,
+                            reason,
+                        };
+                        self.fail_fetch(&job.org, job.file, job.job, failed).await
                     }
                     Err(e) => Err(e),
                 }

@@ -9,9 +9,11 @@ mod multipart;
 mod preview;
 mod save;
 mod share;
+mod storage_error;
 mod types;
 mod upload;
 mod versions;
+mod write;
 
 use std::sync::Arc;
 
@@ -32,6 +34,7 @@ pub use types::{
     SourceRequest, UploadRequest, UploadTicket, VersionUpload, MAX_TTL_SECONDS,
     MAX_VERSIONS_PER_SAVE, MIN_TTL_SECONDS,
 };
+pub use write::{announce, ChangeListener, Committed, FileEvent, SharedChangeListener};
 
 use crate::config::Config;
 use crate::domain::{guess_mime_type, FileRecord};
@@ -54,6 +57,8 @@ pub struct FileService<B> {
     pub ingest: Option<Arc<dyn IngestQueue>>,
     /// What makes thumbnails; only the preview function (and the local API) has one.
     pub previews: Option<SharedThumbnailer>,
+    /// Who hears of every committed change of a file (see `write`).
+    pub changes: Option<SharedChangeListener>,
 }
 
 impl<B: Backend> FileService<B> {
@@ -64,12 +69,19 @@ impl<B: Backend> FileService<B> {
             clock,
             ingest: None,
             previews: None,
+            changes: None,
         }
     }
 
     /// The service with thumbnails made by `thumbnailer`.
     pub fn with_previews(mut self, thumbnailer: SharedThumbnailer) -> Self {
         self.previews = Some(thumbnailer);
+        self
+    }
+
+    /// The service with every committed change of a file told to `listener`.
+    pub fn with_change_listener(mut self, listener: SharedChangeListener) -> Self {
+        self.changes = Some(listener);
         self
     }
 

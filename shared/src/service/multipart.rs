@@ -13,8 +13,8 @@ use crate::domain::{
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{
-    Backend, MultipartStore, MultipartTerms, ObjectStore, PartTag, PutTerms, MAX_PARTS,
-    MAX_PART_BYTES, MIN_PART_BYTES,
+    Backend, MultipartStore, MultipartTerms, ObjectStore, PartTag, PutTerms, StorageError,
+    MAX_PARTS, MAX_PART_BYTES, MIN_PART_BYTES,
 };
 use crate::seal::Seal;
 use crate::time::rfc3339;
@@ -366,9 +366,10 @@ impl<B: Backend> FileService<B> {
     /// Drops the upload and its parts; aborting again is not an error.
     pub async fn abort_multipart(&self, caller: &Caller, upload_id: &str) -> Result<()> {
         let (session, s3_upload_id) = self.open_upload(caller, upload_id)?;
-        self.store()
+        Ok(self
+            .store()
             .abort_multipart(&session.s3ref.key, &s3_upload_id)
-            .await
+            .await?)
     }
 }
 
@@ -387,10 +388,10 @@ fn check_part_number(session: &MultipartSession, number: u32) -> Result<()> {
 }
 
 /// S3 forgets an upload once it is completed or aborted.
-fn not_found_as_gone(e: Error) -> Error {
-    if e.code() == ErrorCode::NotFound {
+fn not_found_as_gone(e: StorageError) -> Error {
+    if e.is_not_found() {
         upload_not_found()
     } else {
-        e
+        e.into()
     }
 }

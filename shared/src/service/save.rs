@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::ingest::filename_of;
+use super::write::Revision;
 use super::PUBLIC_UPLOADS;
 use super::{
     stored_mime_type, Caller, FileFields, FileService, SaveIntent, SaveRequest, VersionUpload,
@@ -18,8 +19,7 @@ use crate::domain::{
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{
-    copy_in_parts, Backend, CopyOutcome, FileChange, FileRepository, IngestStep, ObjectMeta,
-    ObjectStore, UploadClaim, UploadRecords,
+    copy_in_parts, Backend, CopyOutcome, ObjectMeta, ObjectStore, UploadClaim, UploadRecords,
 };
 use crate::time::rfc3339;
 
@@ -324,9 +324,9 @@ impl<B: Backend> FileService<B> {
     /// CopyObject, or parallel UploadPartCopy over the threshold (CopyObject stops at 5 GiB).
     async fn copy_upload(&self, from: &str, to: &str, meta: &ObjectMeta) -> Result<CopyOutcome> {
         if meta.size_bytes > self.config.multipart_copy_threshold {
-            copy_in_parts(self.store(), from, to, meta, self.config.copy_concurrency).await
+            Ok(copy_in_parts(self.store(), from, to, meta, self.config.copy_concurrency).await?)
         } else {
-            self.store().copy(from, to, Some(&meta.etag)).await
+            Ok(self.store().copy(from, to, Some(&meta.etag)).await?)
         }
     }
 
@@ -353,63 +353,6 @@ impl<B: Backend> FileService<B> {
         Ok(Some(STANDARD.encode(hasher.finalize())))
     }
 
-    /// After a failed write of the versions stored at `keys`. A fault may have hidden a
-    /// write that landed: the file is read to tell, and landed versions are a success.
-    /// Otherwise the copies are unreferenced and go, and removed uploads (`removed`:
-    /// upload key, the copy of it) are put back from them, so that a retry, or a save
-    /// into another file, still finds them; unless the uploads were consumed by another
-    /// save, when nothing may save them again.
-    pub(super) async fn settle_failed_write(
-        &self,
-        caller: &Caller,
-        file_id: Uuid,
-        keys: &[String],
-        removed: &[(&str, &str)],
-        error: Error,
-    ) -> Result<FileRecord> {
-        if error.is_retryable() {
-            match self.owned(caller, file_id).await {
-                Ok(record)
-                    if keys
-                        .iter()
-                        .all(|k| record.versions.iter().any(|v| &v.key == k)) =>
-                {
-                    return Ok(record)
-                }
-                Ok(_) => {}
-                Err(e) if e.code() == ErrorCode::NotFound => {}
-                // Unknown whether the versions landed: keep their objects rather than risk
-                // deleting a stored version's bytes. A retry saves again with new keys.
-                Err(_) => return Err(error),
-            }
-        }
-        if error.code() != ErrorCode::Conflict {
-            for (upload, copy) in removed {
-                // If this fails too, the client learns on its retry that it must upload again.
-                if let Err(e) = self.store().copy(copy, upload, None).await {
-                    tracing::error!(error = %e, key = upload, "upload not put back after a failed save");
-                }
-            }
-        }
-        self.remove_all_unreferenced(keys).await;
-        Err(error)
-    }
-
-    /// Deletes objects no entity points at (best effort: they are never served).
-    pub(super) async fn remove_all_unreferenced(&self, keys: &[String]) {
-        if keys.is_empty() {
-            return;
-        }
-        if let Err(e) = self.store().delete(keys).await {
-            tracing::error!(error = %e, ?keys, "unreferenced version objects not deleted");
-        }
-    }
-
-    /// Deletes an object no entity points at (best effort: it is never served).
-    pub(super) async fn remove_unreferenced(&self, key: &str) {
-        self.remove_all_unreferenced(&[key.to_owned()]).await;
-    }
-
     /// New access control, filename or attributes for a file; its versions stay.
     async fn save_metadata(
         &self,
@@ -419,63 +362,6 @@ impl<B: Backend> FileService<B> {
     ) -> Result<FileRecord> {
         self.change_file(caller, record, fields, Revision::default())
             .await
-    }
-
-    /// Stores a change of an existing file: `fields` over what it has (attributes merged,
-    /// `ttl_seconds` a new end) and the revision's new versions (the latest's name and
-    /// type become the file's, unless it keeps its fields), with the claims of the
-    /// uploads they came from, or the step of a fetch. Answers the record as the change
-    /// leaves it.
-    pub(super) async fn change_file(
-        &self,
-        caller: &Caller,
-        mut record: FileRecord,
-        fields: &FileFields,
-        revision: Revision<'_>,
-    ) -> Result<FileRecord> {
-        let Revision {
-            versions,
-            claims,
-            ingest,
-            keep_fields,
-        } = revision;
-        let kept = FileFields::default();
-        let fields = if keep_fields { &kept } else { fields };
-        let updated_at = match versions.last() {
-            Some(v) => v.created_at.clone(),
-            None => self.clock.now_rfc3339(),
-        };
-        let mut attributes = record.attributes.clone();
-        attributes.extend(fields.attributes.clone());
-        let (filename, mime_type) = match versions.last().filter(|_| !keep_fields) {
-            Some(v) => (v.filename.clone(), v.mime_type.clone()),
-            None => (
-                fields
-                    .filename
-                    .clone()
-                    .unwrap_or_else(|| record.filename.clone()),
-                fields
-                    .mime_type
-                    .clone()
-                    .unwrap_or_else(|| record.mime_type.clone()),
-            ),
-        };
-        let change = FileChange {
-            new_versions: versions,
-            filename,
-            mime_type,
-            access_control: fields.access_control.unwrap_or(record.access_control),
-            attributes,
-            updated_at,
-            expires_at: self.expires_at(fields),
-            ingest,
-        };
-        let stored = self
-            .files()
-            .update_file(record.id, caller.org.as_str(), &change, &claims)
-            .await?;
-        stored.apply_to(&mut record);
-        Ok(record)
     }
 
     /// An external file: an entity that points at a URL and stores no bytes.
@@ -503,7 +389,7 @@ impl<B: Backend> FileService<B> {
             custom_download_url: Some(url),
             ..self.new_record(caller, Uuid::new_v4(), filename, mime_type, fields)
         };
-        self.files().create(&record, None).await?;
+        self.create_file(&record, None).await?;
         Ok(record)
     }
 
@@ -552,62 +438,6 @@ impl<B: Backend> FileService<B> {
             return Err(Error::not_found("nothing was uploaded to this s3ref"));
         }
         Ok(temp)
-    }
-
-    /// Writes the revision's versions (a new file, or more versions of `existing`)
-    /// together with the claims of the uploads they came from.
-    pub(super) async fn write_version(
-        &self,
-        caller: &Caller,
-        file_id: Uuid,
-        existing: Option<FileRecord>,
-        fields: &FileFields,
-        revision: Revision<'_>,
-    ) -> Result<FileRecord> {
-        match existing {
-            Some(record) => self.change_file(caller, record, fields, revision).await,
-            None => {
-                let Revision {
-                    versions, claims, ..
-                } = revision;
-                let latest = versions
-                    .last()
-                    .ok_or_else(|| Error::internal("save", "a new file without a version"))?;
-                let now = latest.created_at.clone();
-                let (filename, mime_type) = (latest.filename.clone(), latest.mime_type.clone());
-                let record = FileRecord {
-                    created_at: now.clone(),
-                    updated_at: now,
-                    versions,
-                    ..self.new_record(caller, file_id, filename, mime_type, fields)
-                };
-                self.files()
-                    .create(&record, claims.first().copied())
-                    .await?;
-                Ok(record)
-            }
-        }
-    }
-}
-
-/// What a change brings besides the file's fields.
-#[derive(Default)]
-pub(super) struct Revision<'a> {
-    /// New versions, oldest first.
-    pub versions: Vec<StoredVersion>,
-    /// The uploads they came from, consumed in the same write.
-    pub claims: Vec<UploadClaim<'a>>,
-    pub ingest: Option<IngestStep>,
-    /// version_only: the file keeps its own name, type, access and attributes.
-    pub keep_fields: bool,
-}
-
-impl Revision<'_> {
-    pub fn adding(versions: Vec<StoredVersion>) -> Self {
-        Revision {
-            versions,
-            ..Revision::default()
-        }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::domain::{
     TempKey,
 };
 use crate::error::{Error, ErrorCode, Result};
-use crate::ports::{link_not_found, Backend, FileRepository, ObjectStore, ResponseHeaders};
+use crate::ports::{Backend, FileRepository, Missing, ObjectStore, ResponseHeaders, StorageError};
 use crate::time::rfc3339;
 
 /// The longest a signed link may live: SigV4's limit.
@@ -107,6 +107,7 @@ impl<B: Backend> FileService<B> {
         self.store()
             .presign_get(key, &headers, self.config.download_url_ttl)
             .await
+            .map_err(Error::from)
     }
 
     /// The object at `key` if the caller may read it by its key (downloadS3File,
@@ -181,28 +182,29 @@ impl<B: Backend> FileService<B> {
 
     /// revokePublicLink: the link ends at once; another organisation's is 404.
     pub async fn revoke_link(&self, caller: &Caller, link_id: &str) -> Result<()> {
-        let file = link_file(link_id).ok_or_else(link_not_found)?;
+        let file = link_file(link_id).ok_or(StorageError::NotFound(Missing::PublicLink))?;
         self.files()
             .remove_link(file, caller.org.as_str(), link_id)
             .await
+            .map_err(Error::from)
     }
 
     /// accessPublicLink: a short-lived, inline link to the latest version, whatever the
     /// file's access control; one read of the file, and a write of the access time at
     /// most once a minute.
     pub async fn access_link(&self, link_id: &str) -> Result<String> {
-        let file = link_file(link_id).ok_or_else(link_not_found)?;
+        let file = link_file(link_id).ok_or(StorageError::NotFound(Missing::PublicLink))?;
         let record = self
             .files()
             .get(file)
             .await?
             .filter(|r| self.is_live(r))
-            .ok_or_else(link_not_found)?;
+            .ok_or(StorageError::NotFound(Missing::PublicLink))?;
         let link = record
             .public_links
             .iter()
             .find(|l| same_link(&l.id, link_id))
-            .ok_or_else(link_not_found)?;
+            .ok_or(StorageError::NotFound(Missing::PublicLink))?;
         let url = self
             .download_url(&record, 0, false, Some(self.config.public_url_ttl))
             .await?;

@@ -382,3 +382,54 @@ async fn a_quota_refuses_uploads_and_saves_in_memory_as_on_dynamodb() {
     let report = svc.usage(&caller("org1")).await.unwrap();
     assert_eq!((report.usage.bytes, report.quota_bytes), (5, Some(8)));
 }
+
+/// Hears the changes, as the events function will.
+#[derive(Default)]
+struct Heard(std::sync::Mutex<Vec<(FileEvent, Uuid)>>);
+
+impl ChangeListener for Heard {
+    fn committed(&self, change: Committed<'_>) {
+        self.0.lock().unwrap().push((change.event, change.file.id));
+    }
+}
+
+#[tokio::test]
+async fn every_committed_change_is_announced_once_and_a_refused_one_never() {
+    let heard = Arc::new(Heard::default());
+    let svc = service().with_change_listener(heard.clone());
+    let org = caller("org1");
+    let taken = |heard: &Heard| std::mem::take(&mut *heard.0.lock().unwrap());
+
+    let first = uploaded(&svc, "org1", "a.txt", b"one").await;
+    let file = svc.save(&org, save_of(first.clone())).await.unwrap();
+    assert_eq!(taken(&heard), [(FileEvent::Created, file.id)]);
+
+    let second = uploaded(&svc, "org1", "a.txt", b"two").await;
+    svc.save(&org, save_into(Some(file.id), second))
+        .await
+        .unwrap();
+    assert_eq!(taken(&heard), [(FileEvent::VersionAdded, file.id)]);
+
+    let public = SaveRequest {
+        intent: SaveIntent::Metadata { file: file.id },
+        fields: FileFields {
+            access_control: Some(AccessControl::PublicRead),
+            ..Default::default()
+        },
+    };
+    svc.save(&org, public).await.unwrap();
+    assert_eq!(taken(&heard), [(FileEvent::Updated, file.id)]);
+
+    svc.restore_version(&org, file.id, 1).await.unwrap();
+    assert_eq!(taken(&heard), [(FileEvent::VersionAdded, file.id)]);
+    svc.delete_version(&org, file.id, 1).await.unwrap();
+    assert_eq!(taken(&heard), [(FileEvent::Updated, file.id)]);
+
+    // Refused writes: an upload saved twice, another organisation's file.
+    assert!(svc.save(&org, save_of(first)).await.is_err());
+    assert!(svc.delete(&caller("org2"), file.id).await.is_err());
+    assert_eq!(taken(&heard), []);
+
+    svc.delete(&org, file.id).await.unwrap();
+    assert_eq!(taken(&heard), [(FileEvent::Deleted, file.id)]);
+}

@@ -4,11 +4,12 @@
 use futures::future::join_all;
 use uuid::Uuid;
 
-use super::save::{InspectedUpload, Revision};
+use super::save::InspectedUpload;
+use super::write::Revision;
 use super::{Caller, FileFields, FileService, VersionUpload};
 use crate::domain::{version_key, FileRecord, StoredVersion};
 use crate::error::{Error, Result};
-use crate::ports::{only_version, Backend, CopyOutcome, FileRepository, ObjectStore};
+use crate::ports::{Backend, Clash, CopyOutcome, ObjectStore, StorageError};
 
 impl<B: Backend> FileService<B> {
     /// version_only: `uploads` become new versions of `file`, oldest first, in one
@@ -111,7 +112,7 @@ impl<B: Backend> FileService<B> {
             }
             Err(e) => {
                 self.remove_unreferenced(&key).await;
-                return Err(e);
+                return Err(e.into());
             }
         };
         let now = self.clock.now_rfc3339();
@@ -143,13 +144,11 @@ impl<B: Backend> FileService<B> {
     ) -> Result<FileRecord> {
         let (record, version) = self.numbered_version(caller, id, number).await?;
         if record.versions.len() == 1 {
-            return Err(only_version());
+            return Err(StorageError::Conflict(Clash::OnlyVersion).into());
         }
         let index = number as usize - 1;
-        let now = self.clock.now_rfc3339();
         let after = self
-            .files()
-            .remove_version(id, caller.org.as_str(), index, &version.key, &now)
+            .remove_version_of(caller, id, index, &version.key)
             .await?;
         // The entity no longer points at the bytes: they go now, and if that fails they
         // are unreferenced and never served.

@@ -12,15 +12,15 @@ use uuid::Uuid;
 use super::item::{
     attributes_json, file_key, is_deleting, item_to_record, listing_attributes, record_to_item,
     size_attributes, sort_index, ttl_of, upload_pk, usage_pk, version_to_item, CLAIM_LIFETIME_SECS,
-    DELETING, EXPIRES_AT, EXPIRY_KEY, INGEST_JOB, LAST_VERSION_AT, STATUS, STATUS_REASON,
+    DELETING, EXPIRES_AT, EXPIRY_KEY, INGEST_JOB, LAST_VERSION_AT, STATUS, STATUS_CODE,
+    STATUS_REASON,
 };
 use super::{n, s, DynamoFiles, Item};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
 use crate::domain::{FileFilters, FileQuery, FileRecord, FileStatus, ListSort, PublicLink};
-use crate::error::{Error, Result};
+use crate::ports::{Clash, Missing, StorageError, StoreResult as Result};
 use crate::ports::{
-    only_version, quota_exceeded, superseded_fetch, versions_changed, Counted, FileChange,
-    FileRepository, IngestStep, Page, PageRequest, UploadClaim, Usage,
+    Counted, FileChange, FileRepository, IngestStep, Page, PageRequest, UploadClaim, Usage,
 };
 use crate::time::Clock;
 
@@ -50,7 +50,7 @@ impl FileRepository for DynamoFiles {
                     .set_keys(Some(chunk.iter().map(|id| file_key(*id)).collect()))
                     .consistent_read(true)
                     .build()
-                    .map_err(|e| Error::internal("BatchGetItem request", e))?,
+                    .map_err(|e| StorageError::internal("BatchGetItem request", e))?,
             );
             let mut attempts = 0;
             while let Some(keys) = request.take() {
@@ -74,7 +74,7 @@ impl FileRepository for DynamoFiles {
                     .filter(|k| !k.keys().is_empty())
                     .cloned();
                 if request.is_some() && attempts > BATCH_RETRIES {
-                    return Err(Error::storage(
+                    return Err(StorageError::unavailable(
                         "BatchGetItem",
                         "keys left unprocessed after retries",
                     ));
@@ -107,7 +107,7 @@ impl FileRepository for DynamoFiles {
             .set_item(Some(record_to_item(record)))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| Error::internal("TransactWriteItems request", e))?;
+            .map_err(|e| StorageError::internal("TransactWriteItems request", e))?;
         let added = Counts::of(&Standing::of_record(record));
         let written = self
             .write(
@@ -166,7 +166,7 @@ impl FileRepository for DynamoFiles {
             stored.restamp_after(last.as_deref());
             standing = Standing::of_item(&item)?.unless_assumed(change);
         }
-        Err(Error::storage(
+        Err(StorageError::unavailable(
             "UpdateItem",
             "versions kept landing ahead of this one; retry",
         ))
@@ -183,14 +183,14 @@ impl FileRepository for DynamoFiles {
         for _ in 0..TIMESTAMP_ATTEMPTS {
             let item = match self.raw(id).await? {
                 Some(item) if !is_deleting(&item) && owned_by(&item, org) => item,
-                _ => return Err(Error::not_found(format!("file {id} not found"))),
+                _ => return Err(StorageError::NotFound(Missing::File(id))),
             };
             let mut record = item_to_record(&item)?;
             if record.versions.len() == 1 {
-                return Err(only_version());
+                return Err(StorageError::Conflict(Clash::OnlyVersion));
             }
             if record.versions.get(index).map(|v| v.key.as_str()) != Some(key) {
-                return Err(versions_changed());
+                return Err(StorageError::Conflict(Clash::VersionsChanged));
             }
             let standing = Standing::of_record(&record);
             record.versions.remove(index);
@@ -220,7 +220,7 @@ impl FileRepository for DynamoFiles {
                 ))
                 .expression_attribute_names("#key", "key")
                 .build()
-                .map_err(|e| Error::internal("TransactWriteItems request", e))?;
+                .map_err(|e| StorageError::internal("TransactWriteItems request", e))?;
             match self
                 .write(
                     TransactWriteItem::builder().update(update).build(),
@@ -235,7 +235,7 @@ impl FileRepository for DynamoFiles {
                 Written::FileConditionFailed => continue,
             }
         }
-        Err(Error::storage(
+        Err(StorageError::unavailable(
             "TransactWriteItems",
             "the file kept changing while its version was removed; retry",
         ))
@@ -257,7 +257,7 @@ impl FileRepository for DynamoFiles {
         for _ in 0..TIMESTAMP_ATTEMPTS {
             let item = match self.raw(id).await? {
                 Some(item) if owned_by(&item, org) => item,
-                _ => return Err(Error::not_found(format!("file {id} not found"))),
+                _ => return Err(StorageError::NotFound(Missing::File(id))),
             };
             let record = item_to_record(&item)?;
             // A delete that began before goes on where it stopped.
@@ -293,7 +293,7 @@ impl FileRepository for DynamoFiles {
                     "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting) AND {pinned}"
                 ))
                 .build()
-                .map_err(|e| Error::internal("TransactWriteItems request", e))?;
+                .map_err(|e| StorageError::internal("TransactWriteItems request", e))?;
             let removed = Counts::of(&standing).negated();
             match self
                 .write(
@@ -309,7 +309,7 @@ impl FileRepository for DynamoFiles {
                 Written::FileConditionFailed => continue,
             }
         }
-        Err(Error::storage(
+        Err(StorageError::unavailable(
             "TransactWriteItems",
             "the file kept changing while its delete began; retry",
         ))
@@ -332,9 +332,7 @@ impl FileRepository for DynamoFiles {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if is_condition_failed(&e) => {
-                Err(Error::not_found(format!("file {id} not found")))
-            }
+            Err(e) if is_condition_failed(&e) => Err(StorageError::NotFound(Missing::File(id))),
             Err(e) => Err(sdk_error("DeleteItem", e)),
         }
     }
@@ -355,8 +353,8 @@ const TIMESTAMP_ATTEMPTS: usize = 16;
 /// often) is tried again, after a growing, jittered pause.
 const CONFLICT_ATTEMPTS: u32 = 8;
 
-fn taken(id: Uuid) -> Error {
-    Error::conflict(format!("file {id} already exists"))
+fn taken(id: Uuid) -> StorageError {
+    StorageError::Conflict(Clash::FileExists(id))
 }
 
 pub(super) fn owned_by(item: &Item, org: &str) -> bool {
@@ -509,12 +507,12 @@ impl DynamoFiles {
                 if let Some(IngestStep::Finish { job, .. }) = &change.ingest {
                     let current_job = item.get(INGEST_JOB).and_then(|v| v.as_s().ok());
                     if current_job != Some(&job.to_string()) {
-                        return Err(superseded_fetch(id));
+                        return Err(StorageError::Conflict(Clash::SupersededFetch(id)));
                     }
                 }
                 Ok(item)
             }
-            _ => Err(Error::not_found(format!("file {id} not found"))),
+            _ => Err(StorageError::NotFound(Missing::File(id))),
         }
     }
 
@@ -624,11 +622,13 @@ impl DynamoFiles {
             update = update
                 .expression_attribute_names("#status", STATUS)
                 .expression_attribute_names("#reason", STATUS_REASON)
+                .expression_attribute_names("#code", STATUS_CODE)
                 .expression_attribute_names("#job", INGEST_JOB);
             match step {
                 IngestStep::Begin { job } => {
                     sets.push("#status = :status, #job = :job".into());
                     removes.push("#reason");
+                    removes.push("#code");
                     update = update
                         .expression_attribute_values(":status", s(FileStatus::Pending.as_str()))
                         .expression_attribute_values(":job", s(&job.to_string()));
@@ -638,18 +638,20 @@ impl DynamoFiles {
                     removes.push("#job");
                     update = update.expression_attribute_values(":job", s(&job.to_string()));
                     update = match failure {
-                        Some(reason) => {
-                            sets.push("#status = :status, #reason = :reason".into());
+                        Some(failed) => {
+                            sets.push("#status = :status, #reason = :reason, #code = :code".into());
                             update
                                 .expression_attribute_values(
                                     ":status",
                                     s(FileStatus::Failed.as_str()),
                                 )
-                                .expression_attribute_values(":reason", s(reason))
+                                .expression_attribute_values(":reason", s(&failed.reason))
+                                .expression_attribute_values(":code", s(failed.kind.as_str()))
                         }
                         None => {
                             sets.push("#status = :status".into());
                             removes.push("#reason");
+                            removes.push("#code");
                             update.expression_attribute_values(
                                 ":status",
                                 s(FileStatus::Ready.as_str()),
@@ -667,7 +669,7 @@ impl DynamoFiles {
             .update_expression(expression)
             .condition_expression(conditions.join(" AND "))
             .build()
-            .map_err(|e| Error::internal("TransactWriteItems request", e))?;
+            .map_err(|e| StorageError::internal("TransactWriteItems request", e))?;
         Ok((update, delta))
     }
 
@@ -703,14 +705,14 @@ impl DynamoFiles {
                 .sum();
             let room = quota as i128 - ending as i128 - added as i128;
             if room < 0 {
-                return Err(quota_exceeded(quota));
+                return Err(StorageError::QuotaExceeded { limit: quota });
             }
             update = update
                 .condition_expression("attribute_not_exists(#bytes) OR #bytes <= :room")
                 .expression_attribute_values(":room", n(room));
         }
         Ok(Some(update.build().map_err(|e| {
-            Error::internal("TransactWriteItems request", e)
+            StorageError::internal("TransactWriteItems request", e)
         })?))
     }
 
@@ -763,14 +765,14 @@ impl DynamoFiles {
                     == Some("ConditionalCheckFailed")
             };
             if (claims_from..items.len()).any(|i| failed(Some(i))) {
-                return Err(UploadClaim::consumed());
+                return Err(StorageError::Conflict(Clash::UploadConsumed));
             }
             if failed(Some(0)) {
                 return Ok(Written::FileConditionFailed);
             }
             if failed(usage_at) {
                 let quota = self.quotas.for_org(org).unwrap_or_default();
-                return Err(quota_exceeded(quota));
+                return Err(StorageError::QuotaExceeded { limit: quota });
             }
             let conflicted = reasons
                 .iter()
@@ -800,7 +802,7 @@ impl DynamoFiles {
             .expression_attribute_values(":file", s(&claim.file.to_string()))
             .expression_attribute_values(":ttl", n(now_secs + CLAIM_LIFETIME_SECS))
             .build()
-            .map_err(|e| Error::internal("TransactWriteItems request", e))
+            .map_err(|e| StorageError::internal("TransactWriteItems request", e))
     }
 }
 

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::{n, s, Item};
 use crate::domain::{
-    file_type, listed_size, related_ids_of, tags_of, AccessControl, FileRecord, FileStatus,
-    ListSort, PendingUpload, PublicLink, StoredVersion, UploadState,
+    file_type, listed_size, related_ids_of, tags_of, AccessControl, FetchFailure, FileRecord,
+    FileStatus, ListSort, PendingUpload, PublicLink, StoredVersion, UploadState,
 };
-use crate::error::{Error, Result};
+use crate::ports::{StorageError, StoreResult as Result};
 
 /// The index that lists an organisation's files by creation: partition `org`, sort
 /// `list_key` (`<created_at>#<id>`). Upload records have no `list_key`, so they are
@@ -96,6 +96,8 @@ pub(super) const DELETING: &str = "deleting";
 pub(super) const INGEST_JOB: &str = "ingest_job";
 pub(super) const STATUS: &str = "status";
 pub(super) const STATUS_REASON: &str = "status_reason";
+/// The kind of a failed fetch (`FetchFailure`), beside its reason.
+pub(super) const STATUS_CODE: &str = "status_code";
 pub(super) const EXPIRES_AT: &str = "expires_at";
 /// A file's public links: a map from link id to `{created_at, last_accessed_at?}`.
 pub(super) const LINKS: &str = "links";
@@ -119,8 +121,8 @@ pub(super) fn file_key(id: Uuid) -> Item {
 const UPLOAD_RECORD_GRACE_SECS: i64 = 7 * 24 * 3600;
 
 /// A stored item that does not decode: the table holds what this code did not write.
-fn malformed(what: &'static str, field: &str) -> Error {
-    Error::internal(what, format!("field {field} missing or malformed"))
+fn malformed(what: &'static str, field: &str) -> StorageError {
+    StorageError::internal(what, format!("field {field} missing or malformed"))
 }
 
 fn text(item: &Item, field: &str, what: &'static str) -> Result<String> {
@@ -232,6 +234,9 @@ pub(super) fn record_to_item(r: &FileRecord) -> Item {
     if let Some(reason) = &r.status_reason {
         item.insert(STATUS_REASON.into(), s(reason));
     }
+    if let Some(failure) = r.failure {
+        item.insert(STATUS_CODE.into(), s(failure.as_str()));
+    }
     if let Some(job) = r.ingest_job {
         item.insert(INGEST_JOB.into(), s(&job.to_string()));
     }
@@ -324,6 +329,11 @@ pub(super) fn item_to_record(item: &Item) -> Result<FileRecord> {
         Some(json) => serde_json::from_str(json).map_err(|_| malformed(WHAT, "attributes"))?,
         None => Map::new(),
     };
+    // Items written before fetches existed have no status: they are ready.
+    let status = match optional_text(item, STATUS) {
+        Some(status) => FileStatus::parse(&status).ok_or_else(|| malformed(WHAT, STATUS))?,
+        None => FileStatus::Ready,
+    };
     Ok(FileRecord {
         id: Uuid::parse_str(&text(item, "id", WHAT)?).map_err(|_| malformed(WHAT, "id"))?,
         org: text(item, "org", WHAT)?,
@@ -336,11 +346,9 @@ pub(super) fn item_to_record(item: &Item) -> Result<FileRecord> {
         custom_download_url: optional_text(item, "custom_download_url"),
         attributes,
         versions,
-        // Items written before fetches existed have no status: they are ready.
-        status: match optional_text(item, STATUS) {
-            Some(status) => FileStatus::parse(&status).ok_or_else(|| malformed(WHAT, STATUS))?,
-            None => FileStatus::Ready,
-        },
+        status,
+        failure: (status == FileStatus::Failed)
+            .then(|| FetchFailure::parse(optional_text(item, STATUS_CODE).as_deref())),
         status_reason: optional_text(item, STATUS_REASON),
         ingest_job: optional_text(item, INGEST_JOB)
             .map(|job| Uuid::parse_str(&job).map_err(|_| malformed(WHAT, INGEST_JOB)))

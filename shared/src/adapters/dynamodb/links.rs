@@ -9,8 +9,7 @@ use super::item::{file_key, is_deleting, link_to_item, DELETING, LINKS};
 use super::{n, s, DynamoFiles};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
 use crate::domain::{PublicLink, MAX_PUBLIC_LINKS};
-use crate::error::{Error, Result};
-use crate::ports::{link_not_found, too_many_links};
+use crate::ports::{Clash, Missing, StorageError, StoreResult as Result};
 
 /// How often an add is tried again after the file turned out otherwise than assumed.
 const LINK_ATTEMPTS: usize = 4;
@@ -51,10 +50,12 @@ impl DynamoFiles {
             }
             let item = match self.raw(id).await? {
                 Some(item) if !is_deleting(&item) && super::files::owned_by(&item, org) => item,
-                _ => return Err(Error::not_found(format!("file {id} not found"))),
+                _ => return Err(StorageError::NotFound(Missing::File(id))),
             };
             match item.get(LINKS).and_then(|l| l.as_m().ok()) {
-                Some(links) if links.len() >= MAX_PUBLIC_LINKS => return Err(too_many_links()),
+                Some(links) if links.len() >= MAX_PUBLIC_LINKS => {
+                    return Err(StorageError::Conflict(Clash::TooManyLinks))
+                }
                 Some(_) => continue,
                 // An item written before links existed: its map, with this link in it.
                 None => {
@@ -87,7 +88,7 @@ impl DynamoFiles {
                 }
             }
         }
-        Err(Error::storage(
+        Err(StorageError::unavailable(
             "UpdateItem",
             "the file kept changing while a link was added; retry",
         ))
@@ -118,7 +119,7 @@ impl DynamoFiles {
             .await;
         match removed {
             Ok(_) => Ok(()),
-            Err(e) if is_condition_failed(&e) => Err(link_not_found()),
+            Err(e) if is_condition_failed(&e) => Err(StorageError::NotFound(Missing::PublicLink)),
             Err(e) => Err(sdk_error("UpdateItem", e)),
         }
     }

@@ -15,8 +15,8 @@ use super::item::{
 use super::{n, s, DynamoFiles, Item};
 use crate::adapters::sdk::sdk_error;
 use crate::domain::{size_prefix, FileFilters, FileQuery, FileRecord, ListSort, MimeFilter};
-use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{Counted, Cursor, Page, PageRequest, Usage, MAX_PAGE_SIZE};
+use crate::ports::{Refusal, StorageError, StoreResult as Result};
 
 /// Items one Query reads at most when filters may leave some out: enough that a
 /// selective filter does not take a round trip per item, few enough to stay cheap.
@@ -186,7 +186,7 @@ impl DynamoFiles {
     fn start_key(org: &str, sort: ListSort, cursor: &Cursor) -> Result<Item> {
         let id = cursor
             .file()
-            .ok_or_else(|| Error::new(ErrorCode::InvalidQuery, "the cursor is not valid"))?;
+            .ok_or(StorageError::Refused(Refusal::Cursor))?;
         let mut key = super::item::file_key(id);
         key.insert("org".into(), s(org));
         key.insert(sort_index(sort).1.into(), s(&cursor.0));

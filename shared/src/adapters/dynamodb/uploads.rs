@@ -4,7 +4,7 @@ use super::item::{item_to_upload, upload_attributes, upload_pk};
 use super::{s, DynamoUploads};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
 use crate::domain::PendingUpload;
-use crate::error::Result;
+use crate::ports::StoreResult as Result;
 use crate::ports::UploadRecords;
 
 impl UploadRecords for DynamoUploads {

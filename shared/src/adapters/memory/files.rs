@@ -8,11 +8,10 @@ use uuid::Uuid;
 
 use super::lock;
 use crate::domain::{FileFilters, FileQuery, FileRecord, PublicLink, MAX_PUBLIC_LINKS};
-use crate::error::{Error, Result};
+use crate::ports::{Clash, Missing, Refusal, StorageError, StoreResult as Result};
 use crate::ports::{
-    link_not_found, only_version, quota_exceeded, superseded_fetch, too_many_links,
-    versions_changed, Counted, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest,
-    Quotas, UploadClaim, Usage, MAX_PAGE_SIZE,
+    Counted, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest, Quotas,
+    UploadClaim, Usage, MAX_PAGE_SIZE,
 };
 use crate::time::Clock;
 
@@ -54,7 +53,7 @@ impl State {
             .iter()
             .find(|c| self.claims.contains_key(c.upload_key))
         {
-            Some(_) => Err(UploadClaim::consumed()),
+            Some(_) => Err(StorageError::Conflict(Clash::UploadConsumed)),
             _ => Ok(()),
         }
     }
@@ -81,7 +80,7 @@ impl State {
             Some(quota) if added > 0 => {
                 let now = Clock::system().now_rfc3339();
                 if self.usage(org, &now).bytes + added > quota {
-                    return Err(quota_exceeded(quota));
+                    return Err(StorageError::QuotaExceeded { limit: quota });
                 }
                 Ok(())
             }
@@ -96,8 +95,8 @@ impl State {
     }
 }
 
-fn not_found(id: Uuid) -> Error {
-    Error::not_found(format!("file {id} not found"))
+fn not_found(id: Uuid) -> StorageError {
+    StorageError::NotFound(Missing::File(id))
 }
 
 impl FileRepository for MemoryFiles {
@@ -123,10 +122,7 @@ impl FileRepository for MemoryFiles {
     ) -> Result<Page<FileRecord>> {
         let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
         if page.after.as_ref().is_some_and(|c| c.file().is_none()) {
-            return Err(Error::new(
-                crate::error::ErrorCode::InvalidQuery,
-                "the cursor is not valid",
-            ));
+            return Err(StorageError::Refused(Refusal::Cursor));
         }
         let state = lock(&self.state);
         let examined: Vec<(String, &FileRecord)> = state
@@ -177,10 +173,7 @@ impl FileRepository for MemoryFiles {
     async fn create(&self, record: &FileRecord, claim: Option<UploadClaim<'_>>) -> Result<()> {
         let mut state = lock(&self.state);
         if state.files.contains_key(&record.id) {
-            return Err(Error::conflict(format!(
-                "file {} already exists",
-                record.id
-            )));
+            return Err(StorageError::Conflict(Clash::FileExists(record.id)));
         }
         state.check_claims(claim.as_slice())?;
         let added = record.stored_bytes();
@@ -206,7 +199,7 @@ impl FileRepository for MemoryFiles {
         };
         if let Some(IngestStep::Finish { job: finishing, .. }) = &change.ingest {
             if job != Some(*finishing) {
-                return Err(superseded_fetch(id));
+                return Err(StorageError::Conflict(Clash::SupersededFetch(id)));
             }
         }
         state.check_claims(claims)?;
@@ -234,10 +227,10 @@ impl FileRepository for MemoryFiles {
             _ => return Err(not_found(id)),
         };
         if record.versions.len() == 1 {
-            return Err(only_version());
+            return Err(StorageError::Conflict(Clash::OnlyVersion));
         }
         if record.versions.get(index).map(|v| v.key.as_str()) != Some(key) {
-            return Err(versions_changed());
+            return Err(StorageError::Conflict(Clash::VersionsChanged));
         }
         record.versions.remove(index);
         record.updated_at = now.to_owned();
@@ -249,7 +242,7 @@ impl FileRepository for MemoryFiles {
         match state.files.get_mut(&id) {
             Some((r, false)) if r.org == org => {
                 if r.public_links.len() >= MAX_PUBLIC_LINKS {
-                    return Err(too_many_links());
+                    return Err(StorageError::Conflict(Clash::TooManyLinks));
                 }
                 r.public_links.push(link.clone());
                 Ok(())
@@ -265,11 +258,11 @@ impl FileRepository for MemoryFiles {
                 let before = r.public_links.len();
                 r.public_links.retain(|l| l.id != link_id);
                 if r.public_links.len() == before {
-                    return Err(link_not_found());
+                    return Err(StorageError::NotFound(Missing::PublicLink));
                 }
                 Ok(())
             }
-            _ => Err(link_not_found()),
+            _ => Err(StorageError::NotFound(Missing::PublicLink)),
         }
     }
 

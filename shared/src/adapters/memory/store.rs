@@ -12,11 +12,11 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::lock;
-use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{
     CopyOutcome, MultipartStore, MultipartTerms, ObjectMeta, ObjectStore, PartTag, PutTerms,
     ResponseHeaders, MIN_PART_BYTES,
 };
+use crate::ports::{Missing, Refusal, StorageError, StoreResult as Result};
 
 #[derive(Clone)]
 struct StoredObject {
@@ -80,8 +80,8 @@ fn etag_of(body: &[u8]) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn no_such_upload() -> Error {
-    Error::not_found("no such multipart upload")
+fn no_such_upload() -> StorageError {
+    StorageError::NotFound(Missing::MultipartUpload)
 }
 
 impl ObjectStore for MemoryStore {
@@ -231,10 +231,7 @@ impl MultipartStore for MemoryStore {
         body: Vec<u8>,
     ) -> Result<PartTag> {
         if !(1..=10_000).contains(&part_number) {
-            return Err(Error::new(
-                ErrorCode::InvalidRequest,
-                "part numbers run from 1 to 10,000",
-            ));
+            return Err(StorageError::Refused(Refusal::PartNumber));
         }
         let mut uploads = lock(&self.uploads);
         let upload = uploads
@@ -279,7 +276,7 @@ impl MultipartStore for MemoryStore {
             .get(upload_id)
             .filter(|u| u.key == key)
             .ok_or_else(no_such_upload)?;
-        let invalid = |message: &'static str| Err(Error::new(ErrorCode::InvalidRequest, message));
+        let invalid = |_why: &'static str| Err(StorageError::Refused(Refusal::Parts));
         if parts.is_empty()
             || parts
                 .windows(2)

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use super::files::State;
 use super::{lock, MemoryFiles};
 use crate::domain::PendingUpload;
-use crate::error::Result;
+use crate::ports::StoreResult as Result;
 use crate::ports::UploadRecords;
 
 /// Event records; whether a save consumed an upload is the files' claims, shared.

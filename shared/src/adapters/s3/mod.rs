@@ -15,8 +15,8 @@ use percent_encoding::{
 };
 
 use super::sdk::{is_condition_failed, is_not_found, sdk_error};
-use crate::error::{Error, Result};
 use crate::ports::{CopyOutcome, ObjectMeta, ObjectStore, PutTerms, ResponseHeaders};
+use crate::ports::{StorageError, StoreResult as Result};
 
 mod multipart;
 use crate::presign::{PresignRequest, Presigner, S3Endpoint, SigningCredentials};
@@ -82,7 +82,7 @@ impl S3Store {
             .credentials
             .provide_credentials()
             .await
-            .map_err(|e| Error::storage("presign credentials", e))?;
+            .map_err(|e| StorageError::unavailable("presign credentials", e))?;
         let region = config
             .region()
             .map(|r| r.to_string())
@@ -97,7 +97,7 @@ impl S3Store {
             .await
             .map_err(|e| sdk_error("presign GetObject", e))?;
         let endpoint = S3Endpoint::from_presigned(probe.uri(), PROBE_KEY).ok_or_else(|| {
-            Error::internal(
+            StorageError::internal(
                 "presign",
                 format!("unexpected presigned URL {}", probe.uri()),
             )
@@ -169,7 +169,7 @@ impl S3Store {
                     .body
                     .collect()
                     .await
-                    .map_err(|e| Error::storage("GetObject body", e))?;
+                    .map_err(|e| StorageError::unavailable("GetObject body", e))?;
                 Ok(Some(body.into_bytes()))
             }
             Err(e) if is_not_found(&e) || is_condition_failed(&e) => Ok(None),
@@ -179,7 +179,8 @@ impl S3Store {
 }
 
 fn presigning(ttl: Duration) -> Result<PresigningConfig> {
-    PresigningConfig::expires_in(ttl).map_err(|e| Error::internal("presigned URL lifetime", e))
+    PresigningConfig::expires_in(ttl)
+        .map_err(|e| StorageError::internal("presigned URL lifetime", e))
 }
 
 /// `x-amz-copy-source` is `bucket/key` with the key URL-encoded, slashes kept.
@@ -381,12 +382,12 @@ impl ObjectStore for S3Store {
                 .iter()
                 .map(|k| ObjectIdentifier::builder().key(k).build())
                 .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| Error::internal("DeleteObjects request", e))?;
+                .map_err(|e| StorageError::internal("DeleteObjects request", e))?;
             let delete = Delete::builder()
                 .set_objects(Some(objects))
                 .quiet(true)
                 .build()
-                .map_err(|e| Error::internal("DeleteObjects request", e))?;
+                .map_err(|e| StorageError::internal("DeleteObjects request", e))?;
             let out = self
                 .client
                 .delete_objects()
@@ -396,7 +397,7 @@ impl ObjectStore for S3Store {
                 .await
                 .map_err(|e| sdk_error("DeleteObjects", e))?;
             if let Some(failed) = out.errors().first() {
-                return Err(Error::storage(
+                return Err(StorageError::unavailable(
                     "DeleteObjects",
                     format!(
                         "{} of {} keys not deleted, first {:?}: {:?}",

@@ -12,16 +12,16 @@ use percent_encoding::utf8_percent_encode;
 
 use super::{header_refs, unquote, S3Store, COPY_SOURCE, DECLARED_SHA256};
 use crate::adapters::sdk::{is_condition_failed, is_not_found, sdk_error};
-use crate::error::{Error, Result};
+use crate::ports::{Missing, StorageError, StoreResult as Result};
 use crate::ports::{MultipartStore, MultipartTerms, PartTag, PutTerms};
 
 /// An unknown upload id is a 404 the caller can act on; anything else a storage fault.
-fn upload_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Error
+fn upload_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> StorageError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     if is_not_found(&err) {
-        Error::not_found("no such multipart upload")
+        StorageError::NotFound(Missing::MultipartUpload)
     } else {
         sdk_error(operation, err)
     }
@@ -42,9 +42,9 @@ impl MultipartStore for S3Store {
             .send()
             .await
             .map_err(|e| sdk_error("CreateMultipartUpload", e))?;
-        out.upload_id()
-            .map(str::to_owned)
-            .ok_or_else(|| Error::storage("CreateMultipartUpload", "no upload id answered"))
+        out.upload_id().map(str::to_owned).ok_or_else(|| {
+            StorageError::unavailable("CreateMultipartUpload", "no upload id answered")
+        })
     }
 
     async fn put_part(
