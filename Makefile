@@ -49,7 +49,7 @@ lint-template: venv ## cfn-lint template.yaml, as written and after the SAM tran
 	.venv/bin/cfn-lint template.yaml
 	.venv/bin/python scripts/sam_lint.py --transformed-only template.yaml
 
-package: ## Lambda zips of every function (ARCH=arm64 for Graviton), sizes; fails over 5 MB
+package: ## Lambda zips of every function (ARCH=arm64 for Graviton), sizes; fails over 4.5 MB
 	scripts/package.sh
 
 bench: ## benchmarks (cold init, warm cost, presigning vs Node.js, peak memory, round trips); see BENCHMARKS.md

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make package`: every function in functions/* built for Lambda by cargo-lambda into one
 # deployable zip, target/lambda/<function>/bootstrap.zip, then a table of the zips.
-# Fails if the build fails or a zip is over MAX_ZIP_BYTES (default 5 MB = 5,000,000 bytes);
+# Fails if the build fails or a zip is over MAX_ZIP_BYTES (default 4.5 MB = 4,500,000 bytes);
 # the preview function, which alone carries the image decoders and a PDF rasterizer
 # with its fonts, over PREVIEW_MAX_ZIP_BYTES (default 12 MB).
 #
@@ -30,7 +30,7 @@ case "$arch" in
         exit 2
         ;;
 esac
-max_bytes="${MAX_ZIP_BYTES:-5000000}"
+max_bytes="${MAX_ZIP_BYTES:-4500000}"
 preview_max_bytes="${PREVIEW_MAX_ZIP_BYTES:-12000000}"
 
 if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx "$triple"; then
