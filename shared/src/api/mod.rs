@@ -10,14 +10,14 @@
 
 mod browse;
 mod delete;
-pub mod direct;
+mod direct;
 mod download;
 mod form;
 pub mod functions;
 mod lambda;
 mod multipart;
 mod preview;
-pub mod request;
+mod request;
 mod respond;
 mod route;
 mod save;
@@ -31,5 +31,4 @@ pub mod wire;
 pub use functions::{all_routes, Function};
 pub use lambda::{handle, handle_with, serve, without_trailing_slash};
 pub use request::AuthorizerClaims;
-pub use respond::Reply;
 pub use route::{router, Api, Auth, Route, Serving};
