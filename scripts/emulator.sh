@@ -4,13 +4,18 @@
 # request is refused, as AWS refuses it).
 #
 #   emulator.sh ensure [--owner FILE]
-#        DynamoDB: whatever answers at $AWS_ENDPOINT_URL_DYNAMODB (default
-#        $AWS_ENDPOINT_URL, http://127.0.0.1:4566), else moto's server started there.
-#        S3: $AWS_ENDPOINT_URL_S3 if set; else, when something this script did not start
-#        already answers at $AWS_ENDPOINT_URL (a LocalStack you run), that one endpoint;
-#        else LocalStack 4.9.2 (S3 only, from .venv-localstack) started at
-#        http://127.0.0.1:4567. Writes the endpoints it settled on to .local/endpoints.env
-#        (source it); with --owner, the names of the emulators it started to FILE.
+#        Each of S3 and DynamoDB, in this order: the endpoint its variable names
+#        ($AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL_DYNAMODB); else this checkout's own
+#        emulator, if it runs; else a LocalStack at $AWS_ENDPOINT_URL (default
+#        http://127.0.0.1:4566) whose /_localstack/health lists that service; else one
+#        started for it: moto's server for DynamoDB at $AWS_ENDPOINT_URL, LocalStack
+#        4.9.2 (S3 only, signatures checked, from .venv-localstack) at
+#        http://127.0.0.1:4567, each on a free port instead when something else answers
+#        there. Nothing is reused without asking what it is: another checkout's moto on
+#        :4566 is no S3 (it checks no signature and ignores conditional copies), and
+#        another checkout's emulators may stop in the middle of this one's tests.
+#        Writes the endpoints it settled on to .local/endpoints.env (source it); with
+#        --owner, the names of the emulators it started to FILE.
 #   emulator.sh stop [--owner FILE]
 #        stop the emulators this script started (only those listed in FILE, with --owner)
 #   emulator.sh status   exit 0 if both endpoints answer, 1 otherwise
@@ -43,6 +48,43 @@ our_pid() {
     fi
 }
 
+# The services a LocalStack at the endpoint says run ("s3 dynamodb ..."); nothing for
+# anything else (moto answers the path with an error, other servers with anything).
+localstack_services() {
+    curl --noproxy '*' -s -m 2 "$1/_localstack/health" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    services = json.load(sys.stdin).get("services", {})
+except Exception:
+    sys.exit(0)
+if isinstance(services, dict):
+    print(" ".join(n for n, state in services.items() if state in ("available", "running")))
+' 2>/dev/null || true
+}
+
+# Whether a LocalStack at the endpoint runs SERVICE.
+localstack_runs() {
+    [[ " $(localstack_services "$1") " == *" $2 "* ]]
+}
+
+# A loopback port nothing listens on now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Where our emulator NAME answers when it runs (DEFAULT for one started before the
+# endpoint was recorded), else nothing.
+our_endpoint() {
+    local name="$1" pattern="$2" default="$3"
+    [ -n "$(our_pid "$name" "$pattern")" ] || return 0
+    if [ -f "$state/$name.endpoint" ]; then cat "$state/$name.endpoint"; else echo "$default"; fi
+}
+
+# PREFERRED when nothing answers there, else the same on a free port.
+vacant() {
+    if answers "$1"; then echo "http://127.0.0.1:$(free_port)"; else echo "$1"; fi
+}
+
 local_port() {
     if [[ ! "$1" =~ ^http://(127\.0\.0\.1|localhost)(:([0-9]+))?/?$ ]]; then
         echo "emulator: nothing answers at $1 and it is not a local http://127.0.0.1:PORT address;" >&2
@@ -62,6 +104,7 @@ start() {
     setsid "$@" </dev/null >>"$state/$name.log" 2>&1 &
     pid=$!
     echo "$pid" >"$state/$name.pid"
+    echo "$endpoint" >"$state/$name.endpoint"
     local deadline=$((SECONDS + wait_seconds))
     until answers "$endpoint"; do
         if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
@@ -76,25 +119,18 @@ start() {
     [ -z "$owner" ] || echo "$name" >>"$owner"
 }
 
-ensure_moto() {
-    if [ -n "$(our_pid moto moto_server)" ] || answers "$dynamodb"; then
-        return 0
-    fi
-    local port
-    port="$(local_port "$dynamodb")"
+start_moto() {
+    local endpoint="$1" port
+    port="$(local_port "$endpoint")"
     [ -x "$root/.venv/bin/python" ] || { echo "emulator: run scripts/venv.sh (make venv) first" >&2; exit 1; }
     # scripts/moto_server.py: moto's server with DynamoDB requests serialised (per-item
     # atomic updates, as DynamoDB gives).
-    start moto "$dynamodb" moto_server \
+    start moto "$endpoint" moto_server \
         "$root/.venv/bin/python" "$root/scripts/moto_server.py" --host 127.0.0.1 --port "$port"
 }
 
-ensure_localstack() {
-    local endpoint="$1"
-    if [ -n "$(our_pid localstack localstack)" ] || answers "$endpoint"; then
-        return 0
-    fi
-    local port
+start_localstack() {
+    local endpoint="$1" port
     port="$(local_port "$endpoint")"
     "$root/scripts/venv.sh" "$root/scripts/requirements-localstack.txt" "$root/.venv-localstack"
     # Host mode, S3 only, signatures checked; no downloads (there is no network here).
@@ -105,26 +141,42 @@ ensure_localstack() {
 }
 
 ensure() {
-    local s3
+    local s3 db
+    if [ -n "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+        db="$AWS_ENDPOINT_URL_DYNAMODB"
+    else
+        db="$(our_endpoint moto moto_server "$general")"
+    fi
+    if [ -z "$db" ] && localstack_runs "$general" dynamodb; then
+        db="$general"
+        echo "emulator: using the LocalStack at $general for DynamoDB"
+    fi
+    if [ -z "$db" ]; then
+        db="$(vacant "$general")"
+        start_moto "$db"
+    fi
     if [ -n "${AWS_ENDPOINT_URL_S3:-}" ]; then
         s3="$AWS_ENDPOINT_URL_S3"
-    elif [ -z "$(our_pid moto moto_server)" ] && answers "$general"; then
-        s3="$general"
-        echo "emulator: using the endpoint already answering at $general for S3 and DynamoDB"
     else
-        s3="$localstack_default"
+        s3="$(our_endpoint localstack localstack "$localstack_default")"
     fi
-    ensure_moto
-    [ "$s3" = "$dynamodb" ] || ensure_localstack "$s3"
+    if [ -z "$s3" ] && localstack_runs "$general" s3; then
+        s3="$general"
+        echo "emulator: using the LocalStack at $general for S3"
+    fi
+    if [ -z "$s3" ]; then
+        s3="$(vacant "$localstack_default")"
+        start_localstack "$s3"
+    fi
     mkdir -p "$state"
-    printf 'export AWS_ENDPOINT_URL_S3=%s\nexport AWS_ENDPOINT_URL_DYNAMODB=%s\n' "$s3" "$dynamodb" \
+    printf 'export AWS_ENDPOINT_URL_S3=%s\nexport AWS_ENDPOINT_URL_DYNAMODB=%s\n' "$s3" "$db" \
         >"$state/endpoints.env"
 }
 
 stop_one() {
     local name="$1" pattern="$2" pid
     pid="$(our_pid "$name" "$pattern")"
-    rm -f "$state/$name.pid"
+    rm -f "$state/$name.pid" "$state/$name.endpoint"
     [ -n "$pid" ] || return 0
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
