@@ -140,34 +140,29 @@ start_localstack() {
         "$root/.venv-localstack/bin/python" -m localstack.runtime.main
 }
 
+# Settles one service's endpoint, in $chosen: CONFIGURED if set; else this checkout's
+# emulator NAME, if it runs; else a LocalStack at $general that lists SERVICE; else NAME
+# started by STARTER at DEFAULT, or on a free port when something else answers there.
+settle() {
+    local configured="$1" name="$2" pattern="$3" service="$4" default="$5" starter="$6"
+    chosen="$configured"
+    [ -n "$chosen" ] || chosen="$(our_endpoint "$name" "$pattern" "$default")"
+    if [ -z "$chosen" ] && localstack_runs "$general" "$service"; then
+        chosen="$general"
+        echo "emulator: using the LocalStack at $general for $service"
+    fi
+    if [ -z "$chosen" ]; then
+        chosen="$(vacant "$default")"
+        "$starter" "$chosen"
+    fi
+}
+
 ensure() {
     local s3 db
-    if [ -n "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
-        db="$AWS_ENDPOINT_URL_DYNAMODB"
-    else
-        db="$(our_endpoint moto moto_server "$general")"
-    fi
-    if [ -z "$db" ] && localstack_runs "$general" dynamodb; then
-        db="$general"
-        echo "emulator: using the LocalStack at $general for DynamoDB"
-    fi
-    if [ -z "$db" ]; then
-        db="$(vacant "$general")"
-        start_moto "$db"
-    fi
-    if [ -n "${AWS_ENDPOINT_URL_S3:-}" ]; then
-        s3="$AWS_ENDPOINT_URL_S3"
-    else
-        s3="$(our_endpoint localstack localstack "$localstack_default")"
-    fi
-    if [ -z "$s3" ] && localstack_runs "$general" s3; then
-        s3="$general"
-        echo "emulator: using the LocalStack at $general for S3"
-    fi
-    if [ -z "$s3" ]; then
-        s3="$(vacant "$localstack_default")"
-        start_localstack "$s3"
-    fi
+    settle "${AWS_ENDPOINT_URL_DYNAMODB:-}" moto moto_server dynamodb "$general" start_moto
+    db="$chosen"
+    settle "${AWS_ENDPOINT_URL_S3:-}" localstack localstack s3 "$localstack_default" start_localstack
+    s3="$chosen"
     mkdir -p "$state"
     printf 'export AWS_ENDPOINT_URL_S3=%s\nexport AWS_ENDPOINT_URL_DYNAMODB=%s\n' "$s3" "$db" \
         >"$state/endpoints.env"
