@@ -175,10 +175,8 @@ async fn throttled(
 /// Accepts connections until the task is dropped.
 pub async fn serve<B: Backend + 'static>(
     listener: TcpListener,
-    api: Arc<LocalApi<B>>,
+    api: LocalApi<B>,
 ) -> std::io::Result<()> {
-    let api = Arc::into_inner(api)
-        .ok_or_else(|| std::io::Error::other("the local API is served once, by its only owner"))?;
     let (app, timeouts) = api.router();
     loop {
         let (stream, _) = listener.accept().await?;

@@ -57,12 +57,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 "File API on http://{addr} (bucket {}, table {}); get a token with: make token ORG=123",
                 service.config.bucket, service.config.table
             );
-            let api = Arc::new(LocalApi {
+            let api = LocalApi {
                 service,
                 jwt,
                 public_upload_throttle: Some(local_api::Throttle::public_uploads_from_env()),
                 timeouts: local_api::Timeouts::default(),
-            });
+            };
             tokio::select! {
                 result = serve(listener, api) => result?,
                 _ = tokio::signal::ctrl_c() => eprintln!("stopping"),

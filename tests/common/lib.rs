@@ -145,12 +145,12 @@ async fn build_stack(config: Config, clock: shared::time::Clock, options: Option
     let api_service = local_api::with_background_ingest(api_service, worker)
         .expect("ingest worker")
         .with_previews(Arc::new(thumbnail::Renderer));
-    let api = Arc::new(LocalApi {
+    let api = LocalApi {
         service: api_service,
         jwt: jwt(),
         public_upload_throttle: options.throttle,
         timeouts: options.timeouts,
-    });
+    };
     tokio::spawn(serve(listener, api));
     Stack {
         base,

@@ -26,6 +26,16 @@ use crate::service::Caller;
 #[derive(Clone, Debug, Default)]
 pub struct AuthorizerClaims(pub HashMap<String, String>);
 
+/// API Gateway's (payload 2.0) request context, where Lambda delivered the request.
+pub(super) fn gateway_context(
+    extensions: &axum::http::Extensions,
+) -> Option<&lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext> {
+    match extensions.get::<lambda_http::request::RequestContext>() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => Some(ctx),
+        _ => None,
+    }
+}
+
 /// The claims of the token API Gateway (or the local API) checked, if any.
 pub(super) fn authorizer_claims(parts: &Parts) -> Option<&HashMap<String, String>> {
     if let Some(claims) = parts.extensions.get::<AuthorizerClaims>() {
@@ -82,28 +92,21 @@ impl<B: Backend> FromRequestParts<Api<B>> for BaseUrl {
         if let Some(base) = &api.config.public_base_url {
             return Ok(BaseUrl(base.clone()));
         }
-        match parts
-            .extensions
-            .get::<lambda_http::request::RequestContext>()
-        {
-            Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => {
-                ctx.domain_name.clone()
-            }
-            _ => None,
-        }
-        .filter(|domain| {
-            !domain.is_empty()
-                && domain
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
-        })
-        .map(|domain| BaseUrl(format!("https://{domain}")))
-        .ok_or_else(|| {
-            Error::internal(
-                "configuration",
-                "PUBLIC_BASE_URL is not set and the request carries no API domain",
-            )
-        })
+        gateway_context(&parts.extensions)
+            .and_then(|ctx| ctx.domain_name.clone())
+            .filter(|domain| {
+                !domain.is_empty()
+                    && domain
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+            })
+            .map(|domain| BaseUrl(format!("https://{domain}")))
+            .ok_or_else(|| {
+                Error::internal(
+                    "configuration",
+                    "PUBLIC_BASE_URL is not set and the request carries no API domain",
+                )
+            })
     }
 }
 

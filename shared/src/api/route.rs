@@ -174,15 +174,9 @@ async fn in_span(request: Request, next: Next) -> Response {
 }
 
 fn request_id(request: &Request) -> String {
-    match request
-        .extensions()
-        .get::<lambda_http::request::RequestContext>()
-    {
-        Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => {
-            ctx.request_id.clone().unwrap_or_default()
-        }
-        _ => String::new(),
-    }
+    super::request::gateway_context(request.extensions())
+        .and_then(|ctx| ctx.request_id.clone())
+        .unwrap_or_default()
 }
 
 /// Records the caller's organisation on the request's span.
