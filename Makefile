@@ -15,7 +15,7 @@ export DEV_JWT_SECRET ?= local-development-secret-change-me
 # Organisation of the development token (`make token ORG=456`).
 ORG ?= 123
 
-.PHONY: help venv web-deps emulator emulator-stop infra-check dev test token lint-template package bench
+.PHONY: help venv web-deps emulator emulator-stop infra-check dev test sam-local token lint-template package bench
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
@@ -39,8 +39,11 @@ infra-check: venv ## compare the emulators' bucket and table with template.yaml
 dev: ## emulators + local API on 127.0.0.1, port PORT (default 3000), until Ctrl-C
 	scripts/dev.sh
 
-test: ## emulators, template lint, cargo fmt --check, clippy -D warnings, cargo test (what CI runs)
+test: ## emulators, template lint, cargo fmt --check, clippy -D warnings, cargo test, sam-local (what CI runs)
 	scripts/test.sh
+
+sam-local: ## the real Lambda binaries under SAM: sam build, sam local invoke of every event, start-api (Docker)
+	scripts/sam_local.sh
 
 token: ## a development JWT for organisation $(ORG)
 	cargo run -q -p local-api -- token --org $(ORG)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test` (and CI): the local stack and the browser test's parts (scripts/web.sh),
-# then the template lint (as written and after the SAM transform), format check, clippy
-# and the whole test suite against the stack.
+# then the template lint (as written and after the SAM transform), format check, clippy,
+# the whole test suite against the stack, and the functions as deployed under SAM
+# (scripts/sam_local.sh: sam build, sam local invoke of every event, start-api).
 # Every step runs; the exit status is the first failing step's. An emulator this run
 # started is stopped whatever the outcome.
 set -uo pipefail
@@ -54,6 +55,7 @@ step .venv/bin/python scripts/sam_lint.py
 step cargo fmt --all -- --check
 step cargo clippy --workspace --all-targets -- -D warnings
 step cargo test --workspace
+step scripts/sam_local.sh
 
 if [ "$first_failure" -ne 0 ]; then
     echo "test.sh: failed steps:" >&2

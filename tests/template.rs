@@ -785,3 +785,47 @@ fn the_local_api_serves_every_file_of_the_console() {
         );
     }
 }
+
+/// What `sam local` needs (the functions' own check of development tokens, the
+/// emulators' endpoints) is in no deployed function: each variable exists only under a
+/// condition on a parameter whose default is empty.
+#[test]
+fn sam_local_settings_are_absent_from_a_deployment_with_the_defaults() {
+    let template = template();
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    for (variable, parameter) in [
+        ("DEV_JWT_SECRET", "DevJwtSecret"),
+        ("DEV_JWT_ISSUER", "DevJwtSecret"),
+        ("DEV_JWT_AUDIENCE", "DevJwtSecret"),
+        ("AWS_ENDPOINT_URL_S3", "LocalS3Endpoint"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", "LocalDynamoDbEndpoint"),
+        ("AWS_ENDPOINT_URL_LAMBDA", "LocalLambdaEndpoint"),
+    ] {
+        let branches = env[variable]["Fn::If"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{variable} is set under a condition"));
+        assert_eq!(
+            branches[2],
+            serde_json::json!({"Ref": "AWS::NoValue"}),
+            "{variable}"
+        );
+        let condition = &template["Conditions"][branches[0].as_str().expect("a condition name")];
+        assert_eq!(
+            condition,
+            &serde_json::json!({"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, ""]}]}),
+            "{variable} is set only when {parameter} is not empty"
+        );
+        assert_eq!(
+            template["Parameters"][parameter]["Default"], "",
+            "{parameter}"
+        );
+    }
+    assert_eq!(template["Parameters"]["DevJwtSecret"]["NoEcho"], true);
+    // No function sets them itself.
+    for (name, function) in functions(&template) {
+        let own = &function["Properties"]["Environment"]["Variables"];
+        for variable in ["DEV_JWT_SECRET", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"] {
+            assert!(own.get(variable).is_none(), "{name} sets {variable}");
+        }
+    }
+}

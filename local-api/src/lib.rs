@@ -6,12 +6,12 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_LENGTH, ORIGIN};
-use axum::http::{HeaderMap, HeaderValue, Method, Response};
+use axum::http::{HeaderValue, Method, Response};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::Router;
@@ -20,9 +20,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use shared::api::{
-    all_routes, functions::PUBLIC_UPLOAD, router, Auth, AuthorizerClaims, Route, Serving,
-};
+use shared::api::{all_routes, behind_dev_authorizer, functions::PUBLIC_UPLOAD, router, Serving};
 use shared::ingest::{BackgroundQueue, Fetcher};
 use shared::ports::Backend;
 use shared::service::FileService;
@@ -35,7 +33,7 @@ pub mod cors;
 mod malformed;
 mod throttle;
 
-use jwt::{claims_as_strings, JwtSettings};
+use jwt::JwtSettings;
 pub use shared::auth::jwt;
 pub use throttle::Throttle;
 
@@ -77,81 +75,24 @@ pub fn with_background_ingest<B: Backend + 'static>(
     Ok(service.with_ingest(Arc::new(BackgroundQueue::start(worker, fetcher))))
 }
 
-/// What API Gateway's JWT authorizer checks a bearer token with.
-struct Authorizer {
-    jwt: JwtSettings,
-    org_claim: String,
-}
-
 impl<B: Backend + 'static> LocalApi<B> {
     /// The functions' router, every route behind what API Gateway puts in front of it.
     pub fn router(self) -> (Router, Timeouts) {
-        let authorizer = Arc::new(Authorizer {
-            jwt: self.jwt,
-            org_claim: self.service.config.org_claim.clone(),
-        });
         let throttle = self.public_upload_throttle.map(Arc::new);
-        let routes = all_routes::<B>().into_iter().map(|(_, route)| {
-            let Route {
-                method,
-                path,
-                auth,
-                handler_name,
-                mut handler,
-            } = route;
-            // Routes that take the session cookie have no authorizer on AWS either:
-            // their function checks the token itself.
-            if auth == Auth::Token {
-                handler = handler.route_layer(middleware::from_fn_with_state(
-                    authorizer.clone(),
-                    authorize,
-                ));
-            }
-            if let (Some(throttle), PUBLIC_UPLOAD) = (&throttle, path) {
-                handler = handler
+        let org_claim = self.service.config.org_claim.clone();
+        let routes = all_routes::<B>().into_iter().map(|(_, route)| route);
+        let routes = behind_dev_authorizer(routes, self.jwt, org_claim).map(|mut route| {
+            if let (Some(throttle), PUBLIC_UPLOAD) = (&throttle, route.path) {
+                route.handler = route
+                    .handler
                     .route_layer(middleware::from_fn_with_state(throttle.clone(), throttled));
             }
-            Route {
-                method,
-                path,
-                auth,
-                handler_name,
-                handler,
-            }
+            route
         });
         (
             router(routes, Arc::new(self.service), Serving::WholeApi),
             self.timeouts,
         )
-    }
-}
-
-/// What API Gateway's JWT authorizer does: a valid bearer token and its claims, or 401.
-async fn authorize(
-    State(authorizer): State<Arc<Authorizer>>,
-    mut request: Request,
-    next: Next,
-) -> Response<Body> {
-    match authorizer.check(request.headers()) {
-        Ok(claims) => {
-            request.extensions_mut().insert(AuthorizerClaims(claims));
-            next.run(request).await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-impl Authorizer {
-    fn check(
-        &self,
-        headers: &HeaderMap,
-    ) -> Result<std::collections::HashMap<String, String>, Error> {
-        let token = shared::api::session::bearer_token(headers).ok_or_else(|| {
-            Error::unauthorized("an Authorization: Bearer <token> header is required")
-        })?;
-        let now_secs = now_millis() as f64 / 1000.0;
-        let claims = self.jwt.verify(token, now_secs, &self.org_claim)?;
-        Ok(claims_as_strings(&claims))
     }
 }
 
@@ -319,11 +260,4 @@ fn close(mut response: Response<Body>) -> Response<Body> {
         HeaderValue::from_static("close"),
     );
     response
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }

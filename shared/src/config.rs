@@ -3,6 +3,7 @@
 use std::env;
 use std::time::Duration;
 
+use crate::auth::jwt::{self, JwtSettings};
 use crate::auth::{KeySetUrl, TokenVerifier};
 use crate::custom_url::SigningKeys;
 use crate::error::{Error, Result};
@@ -68,6 +69,10 @@ pub struct Config {
     /// Connect discovery from the issuer): how the function itself checks the token of
     /// a route that takes the session cookie. The local API sets its development secret.
     pub tokens: Option<TokenVerifier>,
+    /// `DEV_JWT_SECRET` (+ `DEV_JWT_ISSUER`, `DEV_JWT_AUDIENCE`) under `sam local` only:
+    /// SAM runs no JWT authorizer, so the function checks development tokens itself
+    /// ([`crate::api::behind_dev_authorizer`]). See [`dev_tokens`].
+    pub dev_tokens: Option<JwtSettings>,
     /// `PREVIEW_*`: what one preview may read and spend.
     pub previews: PreviewLimits,
 }
@@ -132,6 +137,33 @@ fn tokens_from_env() -> Result<Option<TokenVerifier>> {
         .map(str::to_owned)
         .collect();
     TokenVerifier::remote(&issuer, &audiences, url).map(Some)
+}
+
+/// The development tokens a function checks itself, under `sam local` only.
+///
+/// Only a Lambda function reads them (`AWS_LAMBDA_RUNTIME_API` is set; the local API has
+/// its own authorizer). The template sets `DEV_JWT_SECRET` only when its `DevJwtSecret`
+/// parameter is not empty, which a deployment's default never is. And if it is set
+/// anyway, a function on Lambda (where SAM's `AWS_SAM_LOCAL` is not `true`) refuses to
+/// start: a stack that accepted tokens anyone with the secret can mint is worse than one
+/// that does not run.
+pub fn dev_tokens(var: impl Fn(&str) -> Option<String>) -> Result<Option<JwtSettings>> {
+    let (Some(secret), Some(_)) = (var("DEV_JWT_SECRET"), var("AWS_LAMBDA_RUNTIME_API")) else {
+        return Ok(None);
+    };
+    if var("AWS_SAM_LOCAL").as_deref() != Some("true") {
+        return Err(Error::internal(
+            "configuration",
+            "DEV_JWT_SECRET is set on Lambda: development tokens are for sam local only; \
+             deploy with the parameter DevJwtSecret empty",
+        ));
+    }
+    let or_default = |name: &str, default: &str| var(name).unwrap_or_else(|| default.into());
+    Ok(Some(JwtSettings {
+        secret: secret.into_bytes(),
+        issuer: or_default("DEV_JWT_ISSUER", jwt::DEFAULT_DEV_ISSUER),
+        audience: or_default("DEV_JWT_AUDIENCE", jwt::DEFAULT_DEV_AUDIENCE),
+    }))
 }
 
 /// `QUOTA_BYTES` and `QUOTA_BYTES_BY_ORG`.
@@ -273,6 +305,12 @@ const MAX_PRESIGN_SECONDS: u64 = 7 * 24 * 3600;
 
 impl Config {
     pub fn from_env() -> Result<Self> {
+        let dev_tokens = dev_tokens(optional)?;
+        // Under sam local the cookie routes check development tokens too.
+        let tokens = match &dev_tokens {
+            Some(dev) => Some(dev.verifier()),
+            None => tokens_from_env()?,
+        };
         Ok(Config {
             bucket: required("FILES_BUCKET")?,
             table: required("FILES_TABLE")?,
@@ -307,7 +345,8 @@ impl Config {
             .max(crate::ports::MIN_PART_BYTES as u64),
             copy_concurrency: whole_number("COPY_CONCURRENCY", 16, 64, "requests")? as usize,
             quotas: quotas_from_env()?,
-            tokens: tokens_from_env()?,
+            tokens,
+            dev_tokens,
             previews: PreviewLimits::from_env()?,
         })
     }
@@ -346,6 +385,7 @@ impl Config {
                 "unit-test-issuer",
                 &["unit-test-audience".to_owned()],
             )),
+            dev_tokens: None,
             previews: PreviewLimits::default(),
         }
     }
@@ -378,4 +418,44 @@ fn whole_number(name: &str, default: u64, max: u64, unit: &str) -> Result<u64> {
                 format!("{name} must be a whole number of {unit} from 1 to {max}"),
             )
         })
+}
+
+#[cfg(test)]
+mod dev_token_tests {
+    use super::dev_tokens;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        }
+    }
+
+    #[test]
+    fn only_a_function_under_sam_local_checks_development_tokens() {
+        let sam = [
+            ("DEV_JWT_SECRET", "s3cret"),
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("AWS_SAM_LOCAL", "true"),
+            ("DEV_JWT_AUDIENCE", "file-service,console"),
+        ];
+        let jwt = dev_tokens(env(&sam)).unwrap().expect("on under sam local");
+        assert_eq!(jwt.secret, b"s3cret");
+        assert_eq!(jwt.audiences(), ["file-service", "console"]);
+
+        // On Lambda (no AWS_SAM_LOCAL=true) the secret stops the function.
+        let lambda = [
+            ("DEV_JWT_SECRET", "s3cret"),
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+        ];
+        let refused = dev_tokens(env(&lambda)).unwrap_err();
+        assert!(refused.to_string().contains("sam local only"), "{refused}");
+
+        // Without the secret, or outside Lambda (the local API has its own authorizer): off.
+        assert!(dev_tokens(env(&sam[1..])).unwrap().is_none());
+        assert!(dev_tokens(env(&[("DEV_JWT_SECRET", "s3cret")]))
+            .unwrap()
+            .is_none());
+    }
 }

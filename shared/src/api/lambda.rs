@@ -8,6 +8,7 @@ use axum::Router;
 use lambda_http::{run, tracing, Body, Error, Request, Response};
 use tower::ServiceExt;
 
+use super::authorizer::behind_dev_authorizer;
 use super::functions::Function;
 use super::route::{router, Api, Route, Serving};
 use crate::ports::Backend;
@@ -20,7 +21,15 @@ pub async fn serve<B: Backend + 'static>(
     service: FileService<B>,
 ) -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let app = router(routes, Arc::new(service), Serving::OneFunction);
+    let app = match service.config.dev_tokens.clone() {
+        Some(jwt) => {
+            tracing::warn!("sam local: this function checks development tokens itself");
+            let org_claim = service.config.org_claim.clone();
+            let routes = behind_dev_authorizer(routes, jwt, org_claim);
+            router(routes, Arc::new(service), Serving::OneFunction)
+        }
+        None => router(routes, Arc::new(service), Serving::OneFunction),
+    };
     run(tower::service_fn(move |request: Request| {
         let app = app.clone();
         async move { Ok::<_, Error>(app.oneshot(without_trailing_slash(request)).await?) }

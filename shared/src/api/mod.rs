@@ -8,6 +8,7 @@
 //! `versions`, `delete`, `preview`, `session`) are named as the service's, `wire` turns
 //! answers into JSON and `respond` makes the HTTP responses (errors in one place).
 
+mod authorizer;
 mod browse;
 mod delete;
 mod direct;
@@ -28,6 +29,7 @@ mod upload;
 mod versions;
 pub mod wire;
 
+pub use authorizer::behind_dev_authorizer;
 pub use functions::{all_routes, Function};
 pub use lambda::{handle, handle_with, serve, without_trailing_slash};
 pub use request::AuthorizerClaims;

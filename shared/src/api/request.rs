@@ -38,11 +38,19 @@ pub(super) fn gateway_context(
 
 /// The claims of the token API Gateway (or the local API) checked, if any.
 pub(super) fn authorizer_claims(parts: &Parts) -> Option<&HashMap<String, String>> {
-    if let Some(claims) = parts.extensions.get::<AuthorizerClaims>() {
+    claims_in(&parts.extensions)
+}
+
+/// Whether an authorizer has checked the request's token already.
+pub(super) fn has_authorizer_claims(extensions: &axum::http::Extensions) -> bool {
+    claims_in(extensions).is_some()
+}
+
+fn claims_in(extensions: &axum::http::Extensions) -> Option<&HashMap<String, String>> {
+    if let Some(claims) = extensions.get::<AuthorizerClaims>() {
         return Some(&claims.0);
     }
-    parts
-        .extensions
+    extensions
         .get::<lambda_http::request::RequestContext>()
         .and_then(|context| context.authorizer())
         .and_then(|authorizer| authorizer.jwt.as_ref())

@@ -21,6 +21,8 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct JwtSettings {
     pub secret: Vec<u8>,
     pub issuer: String,
+    /// The accepted audiences, comma separated (as the template's `JwtAudience`); the
+    /// first is the one development tokens carry.
     pub audience: String,
 }
 
@@ -47,11 +49,17 @@ impl JwtSettings {
 
     /// What a function checks these tokens with.
     pub fn verifier(&self) -> super::TokenVerifier {
-        super::TokenVerifier::shared_secret(
-            &self.secret,
-            &self.issuer,
-            std::slice::from_ref(&self.audience),
-        )
+        super::TokenVerifier::shared_secret(&self.secret, &self.issuer, &self.audiences())
+    }
+
+    /// The accepted audiences.
+    pub fn audiences(&self) -> Vec<String> {
+        self.audience
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     /// A token for `org` valid for `ttl_secs` from `now_secs`, with this issuer and audience.
@@ -60,7 +68,8 @@ impl JwtSettings {
         claims.insert("sub".into(), format!("dev-user@{org}").into());
         claims.insert(org_claim.into(), org.into());
         claims.insert("iss".into(), self.issuer.clone().into());
-        claims.insert("aud".into(), self.audience.clone().into());
+        let audience = self.audiences().into_iter().next().unwrap_or_default();
+        claims.insert("aud".into(), audience.into());
         claims.insert("iat".into(), now_secs.into());
         claims.insert("exp".into(), (now_secs + ttl_secs).into());
         sign_hs256(&claims, &self.secret)
@@ -76,13 +85,7 @@ impl JwtSettings {
         org_claim: &str,
     ) -> Result<Map<String, Value>> {
         let claims = verify_hs256(token, &self.secret)?;
-        check_claims(
-            claims,
-            now_secs,
-            &self.issuer,
-            std::slice::from_ref(&self.audience),
-            org_claim,
-        )
+        check_claims(claims, now_secs, &self.issuer, &self.audiences(), org_claim)
     }
 }
 
