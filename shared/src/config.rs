@@ -71,7 +71,7 @@ pub struct Config {
     pub tokens: Option<TokenVerifier>,
     /// `DEV_JWT_SECRET` (+ `DEV_JWT_ISSUER`, `DEV_JWT_AUDIENCE`) under `sam local` only:
     /// SAM runs no JWT authorizer, so the function checks development tokens itself
-    /// ([`crate::api::behind_dev_authorizer`]). See [`dev_tokens`].
+    /// (the API's `behind_dev_authorizer`). See [`dev_tokens`].
     pub dev_tokens: Option<JwtSettings>,
     /// `PREVIEW_*`: what one preview may read and spend.
     pub previews: PreviewLimits,
