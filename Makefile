@@ -15,7 +15,7 @@ export DEV_JWT_SECRET ?= local-development-secret-change-me
 # Organisation of the development token (`make token ORG=456`).
 ORG ?= 123
 
-.PHONY: help venv web-deps emulator emulator-stop infra-check dev test sam-local token lint-template package bench
+.PHONY: help venv web-deps emulator emulator-stop infra-check dev test sam-local token lint-template package bench fuzz
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
@@ -54,6 +54,10 @@ lint-template: venv ## cfn-lint template.yaml, as written and after the SAM tran
 
 package: ## Lambda zips of every function (ARCH=arm64 for Graviton), sizes; fails over 4.5 MB
 	scripts/package.sh
+
+fuzz: ## long fuzz runs of the JPEG DC decoder and the multipart form parser (FUZZ_ITERATIONS, default 2,000,000 each; make test runs a bounded one)
+	FUZZ_ITERATIONS=$${FUZZ_ITERATIONS:-2000000} cargo test --release -p thumbnail --lib fuzz_the_dc_decoder -- --nocapture
+	FUZZ_ITERATIONS=$${FUZZ_ITERATIONS:-2000000} cargo test --release -p shared --lib fuzz_the_form_parser -- --nocapture
 
 bench: ## benchmarks (cold init, warm cost, presigning vs Node.js, peak memory, round trips); see BENCHMARKS.md
 	scripts/bench.sh $(BENCH_ARGS)

@@ -9,23 +9,9 @@ use std::time::{Duration, Instant};
 
 const REFUSAL: &str = "development tokens are for sam local only";
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// The `get` function's binary, built as `cargo test --workspace` resolves features.
 fn get_binary() -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root())
-        .args(["build", "--workspace", "--all-targets", "--quiet"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build --workspace --all-targets");
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-        .join("debug/get")
+    integration_tests::built(&["--workspace", "--all-targets"]).join("get")
 }
 
 /// Runs the binary as Lambda would start it, with a runtime API nobody answers; kills

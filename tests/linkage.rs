@@ -5,29 +5,14 @@
 //! symbols of every handler of the API.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use shared::api::{all_routes, Function};
 use shared::AwsBackend;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// `cargo build` of every target, as `cargo test --workspace` resolves features.
 fn build_binaries() -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root())
-        .args(["build", "--workspace", "--all-targets", "--quiet"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build --workspace --all-targets");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
-    target.join("debug")
+    integration_tests::built(&["--workspace", "--all-targets"])
 }
 
 /// How rustc's legacy mangling spells a path: `shared::api::upload::upload_file` is

@@ -68,6 +68,18 @@ fn slice(body: &[u8], part_size: usize, number: u32) -> &[u8] {
     &body[start..(start + part_size).min(body.len())]
 }
 
+/// A session for a file of two parts (5 MiB and 10 bytes), and the file.
+async fn two_parts(stack: &Stack, org: &str, filename: &str) -> (Value, Vec<u8>) {
+    let body = pattern(5 * MIB + 10);
+    let session = start(
+        stack,
+        org,
+        json!({ "filename": filename, "size_bytes": body.len(), "part_size": 5 * MIB }),
+    )
+    .await;
+    (session, body)
+}
+
 /// Uploads every part of `body` and completes; answers the s3ref.
 async fn upload_all(stack: &Stack, org: &str, session: &Value, body: &[u8]) -> Value {
     let part_size = session["part_size"].as_u64().unwrap() as usize;
@@ -364,13 +376,7 @@ async fn sizes_part_sizes_part_numbers_and_checksums_are_checked() {
 async fn completing_with_a_wrong_etag_or_a_missing_part_is_refused_and_abort_ends_it() {
     let stack = stack().await;
     let org = new_org();
-    let body = pattern(5 * MIB + 10);
-    let session = start(
-        &stack,
-        &org,
-        json!({ "filename": "b.bin", "size_bytes": body.len(), "part_size": 5 * MIB }),
-    )
-    .await;
+    let (session, body) = two_parts(&stack, &org, "b.bin").await;
     let signed = sign(&stack, &org, &session, &[1, 2]).await;
     let (_, etag1) = put_part(&stack, &signed[0], slice(&body, 5 * MIB, 1), None).await;
     let complete = |parts: Value| {
@@ -423,11 +429,45 @@ async fn completing_with_a_wrong_etag_or_a_missing_part_is_refused_and_abort_end
             .await
             .expect_error(404);
     assert_eq!(code, "not_found");
+    // No presigned URL for an upload that no longer exists.
+    let signing = stack
+        .call(
+            &org,
+            Method::POST,
+            &upload_path(&session, "/parts"),
+            Some(json!({ "part_numbers": [1] })),
+        )
+        .await;
+    assert_eq!(signing.expect_error(404), "not_found");
     assert_eq!(
         stack.call(&org, Method::DELETE, &path, None).await.status,
         204,
         "abort again"
     );
+}
+
+#[tokio::test]
+async fn a_completed_upload_signs_lists_and_completes_no_more() {
+    let stack = stack().await;
+    let org = new_org();
+    let (session, body) = two_parts(&stack, &org, "c.bin").await;
+    upload_all(&stack, &org, &session, &body).await;
+    let complete_path = upload_path(&session, "/complete");
+    let parts =
+        json!({ "parts": [{ "part_number": 1, "etag": "x" }, { "part_number": 2, "etag": "y" }] });
+    let after = [
+        (
+            Method::POST,
+            upload_path(&session, "/parts"),
+            Some(json!({ "part_numbers": [1] })),
+        ),
+        (Method::GET, upload_path(&session, ""), None),
+        (Method::POST, complete_path, Some(parts)),
+    ];
+    for (method, path, body) in after {
+        let answer = stack.call(&org, method.clone(), &path, body).await;
+        assert_eq!(answer.expect_error(409), "conflict", "{method} {path}");
+    }
 }
 
 #[tokio::test]

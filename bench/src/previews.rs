@@ -29,6 +29,7 @@ pub fn child(file: &str, runs: usize) {
     let fit = Fit::new(Some(SIDE), Some(SIDE)).expect("a fit");
     let limits = DecodeLimits {
         max_pixels: shared::config::PreviewLimits::default().max_pixels,
+        max_draw_operations: shared::config::PreviewLimits::default().max_draw_operations,
     };
     let isolated = thumbnail::PdfIsolated {
         pdf: thumbnail::Isolated {

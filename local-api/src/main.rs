@@ -19,6 +19,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let jwt = JwtSettings::from_env();
     match args.first().map(String::as_str) {
+        // A PDF drawn in a child, as the preview function draws it.
+        Some(thumbnail::isolated::CHILD_ARGUMENT) => {
+            std::process::exit(thumbnail::isolated::child_main(&args[1..]))
+        }
         Some("token") => {
             let org = flag(&args, "--org").unwrap_or_else(|| "123".into());
             let ttl: i64 = flag(&args, "--ttl")
@@ -33,11 +37,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Some("serve") => {
             lambda_http::tracing::init_default_subscriber();
             let addr = flag(&args, "--addr").unwrap_or_else(|| "127.0.0.1:3000".into());
-            let mut service = local_api::with_background_ingest(
+            let service = local_api::with_background_ingest(
                 shared::aws_service_from_env()?,
                 shared::aws_service_from_env()?,
-            )?
-            .with_previews(Arc::new(thumbnail::Renderer));
+            )?;
+            // PDFs in a child of this binary, killed at the preview's time limit.
+            let pdfs = thumbnail::isolated::PdfIsolated::in_child_of(
+                std::env::current_exe()?,
+                service.config.previews.timeout,
+            );
+            let mut service = service.with_previews(Arc::new(pdfs));
             // Routes that take the session cookie check development tokens in the handler.
             service.config.tokens = Some(jwt.verifier());
             // Links back to the API (public_url) name where it listens, unless configured.

@@ -88,6 +88,9 @@ pub struct PreviewLimits {
     /// `PREVIEW_TIMEOUT_SECONDS` (default 20, below API Gateway's 30 s): the longest a
     /// decode may run before the preview answers 422.
     pub timeout: Duration,
+    /// `PREVIEW_MAX_DRAW_OPERATIONS` (default 500,000): the most drawing operations a PDF
+    /// page may make (paths, text runs, images, clips), counted before it is drawn.
+    pub max_draw_operations: u64,
 }
 
 impl Default for PreviewLimits {
@@ -96,6 +99,7 @@ impl Default for PreviewLimits {
             max_source_bytes: 64 * 1024 * 1024,
             max_pixels: 50_000_000,
             timeout: Duration::from_secs(20),
+            max_draw_operations: 500_000,
         }
     }
 }
@@ -117,6 +121,12 @@ impl PreviewLimits {
                 28,
                 "seconds",
             )?),
+            max_draw_operations: whole_number(
+                "PREVIEW_MAX_DRAW_OPERATIONS",
+                default.max_draw_operations,
+                100_000_000,
+                "operations",
+            )?,
         })
     }
 }

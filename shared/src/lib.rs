@@ -2,6 +2,7 @@
 //! Every Lambda function and the local API are thin shells around it.
 
 pub mod adapters;
+pub mod address_registry;
 pub mod api;
 pub mod auth;
 pub mod aws;

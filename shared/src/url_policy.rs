@@ -2,7 +2,7 @@
 //! address inside the network the service runs in (its metadata endpoint, private
 //! ranges, loopback), so a stored link can never point a client, or the service, there.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use url::{Host, Url};
 
@@ -18,51 +18,12 @@ pub struct UrlPolicy {
     pub allow_http_loopback: bool,
 }
 
-/// Whether an address is on the public internet: not loopback, private, link-local
-/// (the cloud metadata endpoint 169.254.169.254 among them), CGNAT, unique-local,
-/// multicast, unspecified, documentation or broadcast, also when IPv4-mapped in IPv6.
+/// Whether an address is on the public internet: globally reachable unicast, as IANA's
+/// special-purpose registries say ([`crate::address_registry`]), judged also by any IPv4
+/// address an IPv6 one carries. One rule for a literal in a URL, each address a name
+/// resolves to, and each redirect.
 pub fn is_public_ip(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_ipv4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public_ipv4(v4),
-            None => is_public_ipv6(v6),
-        },
-    }
-}
-
-fn is_public_ipv4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    let cgnat = a == 100 && (64..128).contains(&b);
-    let reserved = a == 0 || a >= 240;
-    !(ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_multicast()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.is_unspecified()
-        || cgnat
-        || reserved)
-}
-
-fn is_public_ipv6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    let unique_local = first & 0xfe00 == 0xfc00;
-    let link_local = first & 0xffc0 == 0xfe80;
-    let documentation = first == 0x2001 && ip.segments()[1] == 0x0db8;
-    // 64:ff9b::/96 (NAT64) embeds an IPv4 address: judge that one.
-    let nat64 = ip.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
-    if nat64 {
-        let [.., a, b, c, d] = ip.octets();
-        return is_public_ipv4(Ipv4Addr::new(a, b, c, d));
-    }
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || unique_local
-        || link_local
-        || documentation)
+    crate::address_registry::is_globally_reachable(ip)
 }
 
 /// Whether a host is this machine: `localhost` (and `*.localhost`), 127.0.0.0/8, [::1].

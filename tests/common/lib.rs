@@ -111,10 +111,22 @@ pub async fn stack_with_timeouts(timeouts: local_api::Timeouts) -> Stack {
     build_stack(config(), shared::time::Clock::system(), options).await
 }
 
+/// As [`stack_with`], with PDFs drawn in a child process of `program` (the local API's
+/// binary), killed at the preview's time limit, as `local-api serve` and the preview
+/// function draw them.
+pub async fn stack_with_pdf_child(config: Config, program: std::path::PathBuf) -> Stack {
+    let options = Options {
+        pdf_child: Some(program),
+        ..Options::default()
+    };
+    build_stack(config, shared::time::Clock::system(), options).await
+}
+
 #[derive(Default)]
 struct Options {
     throttle: Option<local_api::Throttle>,
     timeouts: local_api::Timeouts,
+    pdf_child: Option<std::path::PathBuf>,
 }
 
 async fn build_stack(config: Config, clock: shared::time::Clock, options: Options) -> Stack {
@@ -144,7 +156,13 @@ async fn build_stack(config: Config, clock: shared::time::Clock, options: Option
     worker.clock = clock.clone();
     let api_service = local_api::with_background_ingest(api_service, worker)
         .expect("ingest worker")
-        .with_previews(Arc::new(thumbnail::Renderer));
+        .with_previews(match options.pdf_child {
+            Some(program) => Arc::new(thumbnail::isolated::PdfIsolated::in_child_of(
+                program,
+                config.previews.timeout,
+            )),
+            None => Arc::new(thumbnail::Renderer),
+        });
     let api = LocalApi {
         service: api_service,
         jwt: jwt(),
@@ -393,4 +411,23 @@ pub async fn run_node_against_the_stack_with(
     );
     assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("\"ok\":true"), "{stdout}");
+}
+
+/// The debug build's directory of this workspace, after `cargo build` of `args` (as
+/// `cargo test --workspace` resolves features, so only what is missing is built).
+pub fn built(args: &[&str]) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(&root)
+        .arg("build")
+        .args(args)
+        .arg("--quiet")
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build {args:?}");
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("debug")
 }

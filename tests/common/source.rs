@@ -113,6 +113,13 @@ async fn serve(mut stream: TcpStream) {
         let headers = [("Content-Type", "application/octet-stream".to_owned())];
         return answer(&mut stream, "200 OK", &headers, &pattern(n)).await;
     }
+    if let Some(rest) = path.strip_prefix("/typed/") {
+        // `/typed/<Content-Type, percent-encoded>/<name>`: a source that says this type.
+        let encoded = rest.split('/').next().unwrap_or_default();
+        let content_type = percent_decode(encoded);
+        let headers = [("Content-Type", content_type)];
+        return answer(&mut stream, "200 OK", &headers, b"%PDF-1.4 typed source").await;
+    }
     if path == "/post-only" {
         if head.method != "POST" {
             return answer(&mut stream, "405 Method Not Allowed", &[], b"").await;
@@ -164,4 +171,24 @@ async fn serve(mut stream: TcpStream) {
         return answer(&mut stream, "503 Service Unavailable", &[], b"").await;
     }
     answer(&mut stream, "404 Not Found", &[], b"").await
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1..i + 3)) {
+            (b'%', Some(hex)) => {
+                let hex = std::str::from_utf8(hex).unwrap_or("00");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

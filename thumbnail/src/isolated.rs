@@ -27,6 +27,25 @@ pub struct PdfIsolated {
     pub pdf: Isolated,
 }
 
+/// The decoder child's address space: a 2048 px page and the PDF's images and fonts,
+/// beside the parent process, inside the preview function's 512 MB.
+pub const CHILD_MEMORY_BYTES: u64 = 384 * 1024 * 1024;
+
+impl PdfIsolated {
+    /// PDFs drawn by `program` (which runs [`child_main`] when its first argument is
+    /// [`CHILD_ARGUMENT`]: the preview function, and the local API), killed at
+    /// `time_limit`. The same in every mode: the limit ends the work, not only the wait.
+    pub fn in_child_of(program: PathBuf, time_limit: Duration) -> Self {
+        PdfIsolated {
+            pdf: Isolated {
+                program,
+                max_memory: CHILD_MEMORY_BYTES,
+                time_limit,
+            },
+        }
+    }
+}
+
 impl Thumbnailer for PdfIsolated {
     fn render(&self, source: Vec<u8>, fit: Fit, limits: DecodeLimits) -> Result<Thumbnail> {
         match crate::SourceKind::sniff(&source) {
@@ -35,6 +54,9 @@ impl Thumbnailer for PdfIsolated {
         }
     }
 }
+
+/// The child's exit status when a PDF's drawing is past the operation budget.
+const EXIT_TOO_COMPLEX: i32 = 4;
 
 /// The argument that makes the preview binary a decoder child.
 pub const CHILD_ARGUMENT: &str = "render";
@@ -57,6 +79,7 @@ impl Thumbnailer for Isolated {
         command
             .args([CHILD_ARGUMENT, &side(fit.width()), &side(fit.height())])
             .arg(limits.max_pixels.to_string())
+            .arg(limits.max_draw_operations.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -111,6 +134,12 @@ impl Thumbnailer for Isolated {
             .join()
             .map_err(|_| Error::internal("decoder output", "reader failed"))?
             .map_err(|e| Error::internal("decoder output", e))?;
+        if status.code() == Some(EXIT_TOO_COMPLEX) {
+            return Err(unreadable(format!(
+                "the PDF's drawing is too complex to preview (more than {} operations)",
+                limits.max_draw_operations
+            )));
+        }
         if !status.success() {
             // Killed by the memory cap, an abort, or a signal: the file did it.
             return Err(unreadable(
@@ -123,18 +152,30 @@ impl Thumbnailer for Isolated {
 
 /// The child: reads the source from stdin, writes the answer to stdout; the process's
 /// exit status (0: an answer was written). `args` are what follows
-/// [`CHILD_ARGUMENT`]: `w h max_pixels` (0: that side is free).
+/// [`CHILD_ARGUMENT`]: `w h max_pixels max_draw_operations` (0: that side is free).
 pub fn child_main(args: &[String]) -> i32 {
     let number = |i: usize| args.get(i).and_then(|a| a.parse::<u64>().ok());
     let side = |i: usize| number(i).filter(|&n| n > 0).map(|n| n as u32);
-    let (Ok(fit), Some(max_pixels)) = (Fit::new(side(0), side(1)), number(2)) else {
+    let (Ok(fit), Some(max_pixels), Some(max_draw_operations)) =
+        (Fit::new(side(0), side(1)), number(2), number(3))
+    else {
         return 2;
     };
     let mut source = Vec::new();
     if std::io::stdin().read_to_end(&mut source).is_err() {
         return 2;
     }
-    let answer = encode_answer(crate::render(source, fit, DecodeLimits { max_pixels }));
+    // A PDF is interpreted once without drawing first: past the budget this child exits.
+    if crate::SourceKind::sniff(&source) == Some(crate::SourceKind::Pdf) {
+        crate::pdf::count_draw_operations(&source, max_draw_operations, || {
+            std::process::exit(EXIT_TOO_COMPLEX)
+        });
+    }
+    let limits = DecodeLimits {
+        max_pixels,
+        max_draw_operations,
+    };
+    let answer = encode_answer(crate::render(source, fit, limits));
     match std::io::stdout().write_all(&answer) {
         Ok(()) => 0,
         Err(_) => 3,

@@ -9,7 +9,7 @@ use shared::error::Result;
 use shared::ports::{DecodeLimits, Fit};
 
 use crate::pixels::{gray_to_rgb, Layout, Pixels};
-use crate::{check_pixels, exif, jpeg_dc, unreadable, Decoded};
+use crate::{check_pixels, damaged, exif, jpeg_dc, unreadable, Decoded};
 
 pub fn decode(source: &[u8], fit: Fit, limits: DecodeLimits) -> Result<Decoded> {
     if let Ok(header) = jpeg_dc::read_header(source) {
@@ -28,9 +28,7 @@ pub fn decode(source: &[u8], fit: Fit, limits: DecodeLimits) -> Result<Decoded> 
         }
     }
     let mut decoder = Decoder::new(Cursor::new(source));
-    decoder
-        .read_info()
-        .map_err(|e| unreadable(format!("not a readable JPEG: {e}")))?;
+    decoder.read_info().map_err(|e| damaged("JPEG", e))?;
     let info = decoder
         .info()
         .ok_or_else(|| unreadable("not a readable JPEG: no frame header"))?;
@@ -41,10 +39,8 @@ pub fn decode(source: &[u8], fit: Fit, limits: DecodeLimits) -> Result<Decoded> 
     let clamp = |side: u32| u16::try_from(side).unwrap_or(u16::MAX);
     let (scaled_w, scaled_h) = decoder
         .scale(clamp(w), clamp(h))
-        .map_err(|e| unreadable(format!("not a readable JPEG: {e}")))?;
-    let data = decoder
-        .decode()
-        .map_err(|e| unreadable(format!("not a readable JPEG: {e}")))?;
+        .map_err(|e| damaged("JPEG", e))?;
+    let data = decoder.decode().map_err(|e| damaged("JPEG", e))?;
     let (width, height) = (u32::from(scaled_w), u32::from(scaled_h));
     let data = match info.pixel_format {
         PixelFormat::RGB24 => data,

@@ -112,6 +112,17 @@ pub(crate) fn unreadable(message: impl Into<std::borrow::Cow<'static, str>>) -> 
     Error::new(ErrorCode::UnreadableImage, message)
 }
 
+/// A decoder's failure on a damaged file, in words of our own: its own text (which may
+/// hold the debug form of its structures) goes only to the log, as the source.
+pub(crate) fn damaged(format: &'static str, cause: impl std::fmt::Display) -> Error {
+    Error::with_source(
+        ErrorCode::UnreadableImage,
+        format!("not a readable {format}: the file is damaged or cut short"),
+        "decode",
+        std::sync::Arc::new(std::io::Error::other(cause.to_string())),
+    )
+}
+
 /// Refuses a source whose header claims more pixels than the limit.
 pub(crate) fn check_pixels(width: u64, height: u64, limits: DecodeLimits) -> Result<()> {
     if width == 0 || height == 0 {

@@ -7,12 +7,12 @@ use shared::error::Result;
 use shared::ports::DecodeLimits;
 
 use crate::pixels::{gray_to_rgb, Layout, Pixels};
-use crate::{check_pixels, unreadable, Decoded};
+use crate::{check_pixels, damaged, unreadable, Decoded};
 
 pub fn decode_png(source: &[u8], limits: DecodeLimits) -> Result<Decoded> {
     let mut decoder = png::Decoder::new(Cursor::new(source));
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let bad = |e: png::DecodingError| unreadable(format!("not a readable PNG: {e}"));
+    let bad = |e: png::DecodingError| damaged("PNG", e);
     // The header alone: nothing is decoded before the size is known.
     let header = decoder.read_header_info().map_err(bad)?;
     check_pixels(header.width.into(), header.height.into(), limits)?;
@@ -43,7 +43,7 @@ pub fn decode_png(source: &[u8], limits: DecodeLimits) -> Result<Decoded> {
 pub fn decode_gif(source: &[u8], limits: DecodeLimits) -> Result<Decoded> {
     let mut options = gif::DecodeOptions::new();
     options.set_color_output(gif::ColorOutput::RGBA);
-    let bad = |e: gif::DecodingError| unreadable(format!("not a readable GIF: {e}"));
+    let bad = |e: gif::DecodingError| damaged("GIF", e);
     let mut decoder = options.read_info(Cursor::new(source)).map_err(bad)?;
     let (width, height) = (u32::from(decoder.width()), u32::from(decoder.height()));
     check_pixels(width.into(), height.into(), limits)?;
@@ -76,7 +76,7 @@ pub fn decode_gif(source: &[u8], limits: DecodeLimits) -> Result<Decoded> {
 
 /// Lossy or lossless; of an animation, the first frame.
 pub fn decode_webp(source: &[u8], limits: DecodeLimits) -> Result<Decoded> {
-    let bad = |e: image_webp::DecodingError| unreadable(format!("not a readable WebP: {e}"));
+    let bad = |e: image_webp::DecodingError| damaged("WebP", e);
     let mut decoder = image_webp::WebPDecoder::new(Cursor::new(source)).map_err(bad)?;
     let (width, height) = decoder.dimensions();
     check_pixels(width.into(), height.into(), limits)?;

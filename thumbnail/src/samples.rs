@@ -200,6 +200,11 @@ pub fn pdf(width: u32, height: u32) -> Vec<u8> {
             second.len()
         ),
     ];
+    pdf_of(&objects)
+}
+
+/// A PDF of `objects` (object 1 the catalog), with its cross-reference table.
+fn pdf_of(objects: &[String]) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
@@ -221,6 +226,47 @@ pub fn pdf(width: u32, height: u32) -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+/// A small PDF whose drawing never ends in practice: form XObjects nested `depth`
+/// deep, each drawing the next `fan_out` times (fan_out^depth drawings).
+pub fn pdf_recursive(depth: usize, fan_out: usize) -> Vec<u8> {
+    // 1 catalog, 2 pages, 3 page, 4 page content, 5.. the forms.
+    let form = |i: usize| 5 + i;
+    let draws = |next: usize| format!("/X{next} Do\n").repeat(fan_out);
+    let page_content = draws(0);
+    let mut objects = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 600] /Contents 4 0 R \
+             /Resources << /XObject << /X0 {} 0 R >> >> >>",
+            form(0)
+        ),
+        format!(
+            "<< /Length {} >>\nstream\n{page_content}endstream",
+            page_content.len()
+        ),
+    ];
+    for i in 0..depth {
+        let (content, resources) = if i + 1 < depth {
+            (
+                draws(i + 1),
+                format!(
+                    "/Resources << /XObject << /X{} {} 0 R >> >>",
+                    i + 1,
+                    form(i + 1)
+                ),
+            )
+        } else {
+            ("0.5 0 0 rg 10 10 580 580 re f\n".to_owned(), String::new())
+        };
+        objects.push(format!(
+            "<< /Type /XObject /Subtype /Form /BBox [0 0 600 600] {resources} /Length {} >>\nstream\n{content}endstream",
+            content.len()
+        ));
+    }
+    pdf_of(&objects)
 }
 
 /// A PNG whose header claims `width` × `height` pixels, followed by a few bytes of

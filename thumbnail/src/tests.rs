@@ -8,6 +8,7 @@ use crate::{render, Renderer};
 
 const LIMITS: DecodeLimits = DecodeLimits {
     max_pixels: 40_000_000,
+    max_draw_operations: 500_000,
 };
 
 fn fit(w: Option<u32>, h: Option<u32>) -> Fit {

@@ -8,11 +8,7 @@
 
 use std::sync::Arc;
 
-use thumbnail::isolated::{child_main, Isolated, PdfIsolated, CHILD_ARGUMENT};
-
-/// The decoder child's address space: a 2048 px page and the PDF's images and fonts,
-/// beside the function's own process, inside Lambda's 512 MB.
-const CHILD_MEMORY_BYTES: u64 = 384 * 1024 * 1024;
+use thumbnail::isolated::{child_main, PdfIsolated, CHILD_ARGUMENT};
 
 fn main() -> Result<(), lambda_http::Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,13 +17,7 @@ fn main() -> Result<(), lambda_http::Error> {
     }
     let program = std::env::current_exe()?;
     let service = shared::aws_service_from_env()?;
-    let thumbnailer = PdfIsolated {
-        pdf: Isolated {
-            program,
-            max_memory: CHILD_MEMORY_BYTES,
-            time_limit: service.config.previews.timeout,
-        },
-    };
+    let thumbnailer = PdfIsolated::in_child_of(program, service.config.previews.timeout);
     let service = service.with_previews(Arc::new(thumbnailer));
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -18,6 +18,7 @@ fn isolated(max_memory: u64, time_limit: Duration) -> Isolated {
 
 const LIMITS: DecodeLimits = DecodeLimits {
     max_pixels: 50_000_000,
+    max_draw_operations: 500_000,
 };
 
 fn fit(w: u32) -> Fit {

@@ -29,6 +29,7 @@ pub use upload::{
     UNSAVED_UPLOAD_LIFETIME_MS,
 };
 pub use validate::{
-    validate_attributes, validate_filename, validate_metadata, validate_mime_type, validate_sha256,
-    MAX_FILENAME_BYTES, MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, RESERVED_ATTRIBUTES,
+    media_type_from_outside, validate_attributes, validate_filename, validate_metadata,
+    validate_mime_type, validate_sha256, MAX_FILENAME_BYTES, MAX_METADATA_BYTES,
+    MAX_METADATA_ENTRIES, RESERVED_ATTRIBUTES,
 };

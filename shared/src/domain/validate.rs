@@ -44,18 +44,12 @@ pub fn validate_sha256(field: &str, value: &str) -> Result<()> {
     }
 }
 
-/// Checks a MIME type such as `application/pdf` or `text/plain; charset=utf-8`.
+/// Checks a MIME type such as `application/pdf` or `text/plain; charset=utf-8`: a
+/// `type/subtype` of RFC 9110 tokens, then parameters `; name=value` whose name is a
+/// token and whose value is a token or a quoted string, all printable ASCII, at most 255
+/// bytes.
 pub fn validate_mime_type(mime: &str) -> Result<()> {
-    let token = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
-    };
-    let essence = mime.split(';').next().unwrap_or_default().trim();
-    let valid = mime.len() <= 255
-        && mime.bytes().all(|b| (0x20..0x7f).contains(&b))
-        && matches!(essence.split_once('/'), Some((t, s)) if token(t) && token(s));
-    if valid {
+    if is_valid_media_type(mime) {
         Ok(())
     } else {
         Err(Error::new(
@@ -63,6 +57,72 @@ pub fn validate_mime_type(mime: &str) -> Result<()> {
             "mime_type must look like type/subtype, e.g. application/pdf",
         ))
     }
+}
+
+/// What a type that comes from outside becomes (a source's `Content-Type` on a fetch,
+/// an object's type in S3): itself when it passes [`validate_mime_type`], else
+/// `application/octet-stream`. A fetch is not failed for its source's header; a type
+/// that is not one is simply not believed.
+pub fn media_type_from_outside(raw: &str) -> String {
+    let raw = raw.trim();
+    if is_valid_media_type(raw) {
+        raw.to_owned()
+    } else {
+        "application/octet-stream".to_owned()
+    }
+}
+
+fn is_valid_media_type(mime: &str) -> bool {
+    // A type and subtype: RFC 6838's restricted names (no `*`: that is a wildcard).
+    fn name(s: &str) -> bool {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    }
+    // A parameter's name and plain value: RFC 9110 tokens.
+    fn token(s: &str) -> bool {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    }
+    fn quoted(s: &str) -> bool {
+        let Some(inner) = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
+            return false;
+        };
+        let mut escaped = false;
+        for b in inner.bytes() {
+            match (b, escaped) {
+                (_, true) => escaped = false,
+                (b'\\', false) => escaped = true,
+                (b'"', false) => return false,
+                _ => {}
+            }
+        }
+        !escaped
+    }
+    if mime.len() > 255 || !mime.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return false;
+    }
+    let mut parts = mime.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    let essence_ok = matches!(essence.split_once('/'), Some((t, s)) if name(t) && name(s));
+    // A quoted value may hold `;`: rejoin what the split cut inside quotes.
+    let mut parameters: Vec<String> = Vec::new();
+    for piece in parts {
+        match parameters.last_mut() {
+            Some(open) if open.matches('"').count() % 2 == 1 => {
+                open.push(';');
+                open.push_str(piece);
+            }
+            _ => parameters.push(piece.to_owned()),
+        }
+    }
+    essence_ok
+        && parameters.iter().all(|p| {
+            let p = p.trim();
+            matches!(p.split_once('='), Some((name, value))
+                if token(name) && (token(value) || quoted(value)))
+        })
 }
 
 /// Fields of the File entity that a client's extra attributes may not replace.
@@ -261,8 +321,48 @@ mod tests {
     fn mime_types_are_checked() {
         assert!(validate_mime_type("application/pdf").is_ok());
         assert!(validate_mime_type("text/plain; charset=utf-8").is_ok());
-        for bad in ["pdf", "/", "a/", "text/plain\r\nX: y", "ä/b"] {
+        assert!(validate_mime_type("text/plain;charset=\"utf-8\"").is_ok());
+        assert!(validate_mime_type("multipart/mixed; boundary=\"a;b\"").is_ok());
+        for bad in [
+            "pdf",
+            "/",
+            "a/",
+            "text/plain\r\nX: y",
+            "ä/b",
+            "text/html; charset",
+            "text/html; =utf-8",
+            "text/html; charset=utf 8",
+            "text/html; charset=\"utf-8",
+            "text/html;;",
+            "text/html; a=b; <script>=x",
+            "image/png, text/html",
+        ] {
             assert!(validate_mime_type(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn types_from_outside_are_kept_when_valid_and_replaced_otherwise() {
+        assert_eq!(
+            media_type_from_outside("application/pdf"),
+            "application/pdf"
+        );
+        assert_eq!(
+            media_type_from_outside(" text/csv; charset=utf-8 "),
+            "text/csv; charset=utf-8"
+        );
+        for hostile in [
+            "text/html; charset=\"x\r\nSet-Cookie: a=b\"",
+            "text/html\u{0}",
+            "image/png; name=<svg onload=alert(1)>",
+            "not a type",
+            "",
+        ] {
+            assert_eq!(
+                media_type_from_outside(hostile),
+                "application/octet-stream",
+                "{hostile:?}"
+            );
         }
     }
 

@@ -130,6 +130,9 @@ pub struct Thumbnail {
 pub struct DecodeLimits {
     /// Most pixels a source may have, read from its header before anything is decoded.
     pub max_pixels: u64,
+    /// Most drawing operations a PDF page may make (checked where PDFs are drawn in a
+    /// child process, which stops itself past it).
+    pub max_draw_operations: u64,
 }
 
 /// Turns the bytes of an image or PDF into a thumbnail. Refusals are errors with the

@@ -14,8 +14,8 @@ use uuid::Uuid;
 use super::write::Revision;
 use super::{is_generic_content_type, Caller, FileFields, FileService, SourceRequest};
 use crate::domain::{
-    guess_mime_type, validate_filename, version_key, FetchFailure, FileRecord, FileStatus,
-    StoredVersion,
+    guess_mime_type, media_type_from_outside, validate_filename, version_key, FetchFailure,
+    FileRecord, FileStatus, StoredVersion,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::ingest::fetch::{source_failed, too_large};
@@ -351,10 +351,12 @@ impl<B: Backend> FileService<B> {
         let mime_type = job
             .mime_type
             .clone()
+            // The source's type only when it is one (else it counts as none).
             .or_else(|| {
                 source
                     .content_type
-                    .clone()
+                    .as_deref()
+                    .map(media_type_from_outside)
                     .filter(|t| !is_generic_content_type(t))
             })
             .unwrap_or_else(|| guess_mime_type(&filename).to_owned());

@@ -37,7 +37,7 @@ pub use types::{
 pub use write::{announce, ChangeListener, Committed, FileEvent, SharedChangeListener};
 
 use crate::config::Config;
-use crate::domain::{guess_mime_type, FileRecord};
+use crate::domain::{guess_mime_type, media_type_from_outside, FileRecord};
 use crate::error::{Error, Result};
 use crate::ingest::IngestQueue;
 use crate::ports::{Backend, FileRepository, ObjectMeta};
@@ -135,8 +135,9 @@ fn is_generic_content_type(content_type: &str) -> bool {
 /// The content type of a stored object: what S3 stored unless that is generic, else
 /// what the client said, else a guess from the filename.
 fn stored_mime_type(meta: &ObjectMeta, given: Option<&str>, filename: &str) -> String {
-    match (&meta.content_type, given) {
-        (Some(stored), _) if !is_generic_content_type(stored) => stored.clone(),
+    let stored = meta.content_type.as_deref().map(media_type_from_outside);
+    match (stored, given) {
+        (Some(stored), _) if !is_generic_content_type(&stored) => stored,
         (_, Some(given)) => given.to_owned(),
         _ => guess_mime_type(filename).to_owned(),
     }

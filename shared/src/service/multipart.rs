@@ -230,6 +230,8 @@ impl<B: Backend> FileService<B> {
                 validate_sha256("checksum_sha256", checksum)?;
             }
         }
+        // Never a URL for an upload S3 no longer has (aborted, completed, expired).
+        self.stored_parts(caller, upload_id).await?;
         let ttl = self.config.upload_url_ttl;
         let signing = parts.iter().map(|part| {
             let (session, s3_upload_id) = (&session, &s3_upload_id);
@@ -278,12 +280,28 @@ impl<B: Backend> FileService<B> {
         upload_id: &str,
     ) -> Result<(MultipartSession, String, Vec<PartTag>)> {
         let (session, s3_upload_id) = self.open_upload(caller, upload_id)?;
-        let parts = self
+        let parts = match self
             .store()
             .list_parts(&session.s3ref.key, &s3_upload_id)
             .await
-            .map_err(not_found_as_gone)?;
+        {
+            Ok(parts) => parts,
+            Err(e) if e.is_not_found() => return Err(self.ended(&session).await),
+            Err(e) => return Err(e.into()),
+        };
         Ok((session, s3_upload_id, parts))
+    }
+
+    /// Why S3 no longer has an upload: completed (its object is there: 409) or aborted
+    /// or expired (404).
+    async fn ended(&self, session: &MultipartSession) -> Error {
+        match self.store().head(&session.s3ref.key).await {
+            Ok(Some(_)) => Error::conflict(
+                "this upload is already completed; save its s3ref, or start a new upload",
+            ),
+            Ok(None) => upload_not_found(),
+            Err(e) => e.into(),
+        }
     }
 
     /// Joins the parts into the upload's object, once each of them is what S3 holds: the

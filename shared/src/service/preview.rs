@@ -164,6 +164,7 @@ impl<B: Backend> FileService<B> {
             .ok_or_else(|| Error::not_found("the file's bytes are gone"))?;
         let decode_limits = DecodeLimits {
             max_pixels: limits.max_pixels,
+            max_draw_operations: limits.max_draw_operations,
         };
         let decoding =
             tokio::task::spawn_blocking(move || thumbnailer.render(bytes, fit, decode_limits));

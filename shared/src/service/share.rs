@@ -130,6 +130,8 @@ impl<B: Backend> FileService<B> {
             let meta = self.store().head(key).await?.ok_or_else(missing)?;
             let mime_type = meta
                 .content_type
+                .as_deref()
+                .map(crate::domain::media_type_from_outside)
                 .filter(|c| !super::is_generic_content_type(c))
                 .unwrap_or_else(|| guess_mime_type(temp.filename).to_owned());
             return Ok(KeyedObject {
