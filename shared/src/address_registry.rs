@@ -119,12 +119,13 @@ fn is_global_v6(ip: Ipv6Addr) -> bool {
     if ip.is_multicast() {
         return false;
     }
-    if !embedded_ipv4(ip).iter().all(|&v4| is_global_v4(v4)) {
+    let carried = embedded_ipv4(ip);
+    if !carried.iter().all(|&v4| is_global_v4(v4)) {
         return false;
     }
     match entry_for(IpAddr::V6(ip)).map(|e| e.reachable) {
         None | Some(Reachable::True) => true,
-        Some(Reachable::NotApplicable) => !embedded_ipv4(ip).is_empty(),
+        Some(Reachable::NotApplicable) => !carried.is_empty(),
         Some(Reachable::False | Reachable::Unset) => false,
     }
 }

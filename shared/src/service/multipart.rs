@@ -231,7 +231,7 @@ impl<B: Backend> FileService<B> {
             }
         }
         // Never a URL for an upload S3 no longer has (aborted, completed, expired).
-        self.stored_parts(caller, upload_id).await?;
+        self.parts_held(&session, &s3_upload_id).await?;
         let ttl = self.config.upload_url_ttl;
         let signing = parts.iter().map(|part| {
             let (session, s3_upload_id) = (&session, &s3_upload_id);
@@ -280,16 +280,25 @@ impl<B: Backend> FileService<B> {
         upload_id: &str,
     ) -> Result<(MultipartSession, String, Vec<PartTag>)> {
         let (session, s3_upload_id) = self.open_upload(caller, upload_id)?;
-        let parts = match self
+        let parts = self.parts_held(&session, &s3_upload_id).await?;
+        Ok((session, s3_upload_id, parts))
+    }
+
+    /// The parts S3 holds of an upload it still has; why not, where it has not.
+    async fn parts_held(
+        &self,
+        session: &MultipartSession,
+        s3_upload_id: &str,
+    ) -> Result<Vec<PartTag>> {
+        match self
             .store()
-            .list_parts(&session.s3ref.key, &s3_upload_id)
+            .list_parts(&session.s3ref.key, s3_upload_id)
             .await
         {
-            Ok(parts) => parts,
-            Err(e) if e.is_not_found() => return Err(self.ended(&session).await),
-            Err(e) => return Err(e.into()),
-        };
-        Ok((session, s3_upload_id, parts))
+            Ok(parts) => Ok(parts),
+            Err(e) if e.is_not_found() => Err(self.ended(session).await),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Why S3 no longer has an upload: completed (its object is there: 409) or aborted
