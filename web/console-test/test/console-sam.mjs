@@ -6,40 +6,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { png } from './png.mjs';
 
 const consoleUrl = process.env.CONSOLE_URL;
 const apiUrl = process.env.FILES_API_URL;
 const token = process.env.FILES_TOKEN;
 assert.ok(consoleUrl && apiUrl && token, 'CONSOLE_URL, FILES_API_URL and FILES_TOKEN are required');
 
-function crc32(bytes) {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-function chunk(type, data) {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'ascii');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
-const header = Buffer.alloc(13);
-header.writeUInt32BE(16, 0); header.writeUInt32BE(16, 4); header[8] = 8; header[9] = 2;
-const rows = Buffer.alloc((16 * 3 + 1) * 16, 120);
-for (let y = 0; y < 16; y++) rows[y * (16 * 3 + 1)] = 0;
 const picture = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'console-sam-')),
   `through-sam-${crypto.randomBytes(3).toString('hex')}.png`);
-fs.writeFileSync(picture, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-  chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]));
+fs.writeFileSync(picture, png(16, 16));
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true,

@@ -4,15 +4,7 @@
 // previewS3File, previewPublicFile.
 // FILES_API_URL and FILES_TOKEN name the service and a token; prints {"ok":true}.
 import assert from 'node:assert/strict';
-import { getClient } from '@epilot/file-client';
-
-const base = process.env.FILES_API_URL;
-const token = process.env.FILES_TOKEN;
-assert.ok(base && token, 'FILES_API_URL and FILES_TOKEN are required');
-
-const fileClient = getClient();
-fileClient.defaults.baseURL = base;
-fileClient.defaults.headers.common.Authorization = `Bearer ${token}`;
+import { base, fileClient } from './client.mjs';
 
 // Get upload params, as in the client's README.
 const uploadFileRes = await fileClient.uploadFile(null, {

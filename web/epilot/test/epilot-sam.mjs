@@ -3,15 +3,7 @@
 // PUT to S3 -> saveFileV2 -> getFile -> downloadFile -> deleteFile, and getFile after it.
 // FILES_API_URL and FILES_TOKEN name the API and a development token; prints {"ok":true}.
 import assert from 'node:assert/strict';
-import { getClient } from '@epilot/file-client';
-
-const base = process.env.FILES_API_URL;
-const token = process.env.FILES_TOKEN;
-assert.ok(base && token, 'FILES_API_URL and FILES_TOKEN are required');
-
-const fileClient = getClient();
-fileClient.defaults.baseURL = base;
-fileClient.defaults.headers.common.Authorization = `Bearer ${token}`;
+import { base, fileClient } from './client.mjs';
 const steps = [];
 
 const upload = await fileClient.uploadFileV2(null, {
