@@ -361,13 +361,30 @@ def flow(run: Run, png: bytes):
     run.task("IngestFunction", "ingest.json", run.event("ingest.json"),
              lambda a: expect(a is None, "done (no file waits for this job: left alone)"))
 
-    # Bulk delete by tag, then the file itself.
+    # A user's collection: created, listed, the files of an entity in it, deleted.
+    created, _ = run.http("SaveFunction", "collection-create.json", run.event("collection-create.json"), 201,
+                          lambda b, _: expect(b["slug"].endswith("_user-1:contracts"), "a user's collection"))
+    run.values["_system_files_collection_schema_opportunity:contracts"] = created["slug"]
+    run.http("GetFunction", "collections.json", run.event("collections.json"), 200,
+             lambda b, _: expect([c["name"] for c in b] == ["Contracts"], "listed"))
+    run.http("GetFunction", "collection-files.json", run.event("collection-files.json"), 200,
+             lambda b, _: expect(b == [], "no file of deal-1 in it"))
+    run.http("DeleteFunction", "collection-delete.json", run.event("collection-delete.json"), 200,
+             lambda b, _: expect(b["slug"] == created["slug"], "deleted"))
+
+    # Bulk delete by tag; the file itself to the trash, back, and for good.
     run.http("DeleteFunction", "delete-files.json", run.event("delete-files.json"), 200,
              lambda b, _: expect(b["deleted"] == 0, "nothing tagged tmp"))
     run.http("DeleteFunction", "delete.json", run.event("delete.json"), 200,
-             lambda b, _: expect(b == {"_id": file_id, "deleted": True}, "deleted"))
+             lambda b, _: expect(b["_id"] == file_id and b["deleted"] is True and "purge_at" in b,
+                                 f"in the trash until {b.get('purge_at')}"))
+    run.http("GetFunction", "get.json (in the trash)", run.event("get.json"), 404)
+    run.http("DeleteFunction", "restore.json", run.event("restore.json"), 200,
+             lambda b, _: expect(b["_id"] == file_id and "deleted_at" not in b, "restored"))
+    run.http("DeleteFunction", "delete-purge.json", run.event("delete-purge.json"), 200,
+             lambda b, _: expect(b["_id"] == file_id and b["deleted"] is True, "purged"))
     assert_gone = run.event("get.json")
-    run.http("GetFunction", "get.json (after delete)", assert_gone, 404)
+    run.http("GetFunction", "get.json (after purge)", assert_gone, 404)
 
     # S3 events under temp/: an unsaved upload is recorded, its expiry and removal clear it.
     fourth = run.upload("upload.json", png)

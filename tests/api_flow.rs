@@ -278,7 +278,12 @@ async fn delete_removes_the_entity_and_every_version_object() {
     assert_eq!(s.service.store().list(&prefix).await.unwrap().len(), 2);
 
     let deleted = s
-        .call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
+        .call(
+            &org,
+            Method::DELETE,
+            &format!("/v2/files/{id}?purge=true"),
+            None,
+        )
         .await
         .expect(200);
     assert_eq!(deleted["_id"], id);

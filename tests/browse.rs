@@ -85,7 +85,10 @@ fn id_of(file: &Value) -> String {
 
 /// What `/v2/usage` answers an organisation without a quota.
 fn usage_without_quota(files: u64, versions: u64, bytes: u64) -> Value {
-    json!({ "files": files, "versions": versions, "bytes": bytes, "quota_bytes": null })
+    json!({
+        "files": files, "versions": versions, "bytes": bytes,
+        "trashed_files": 0, "trashed_bytes": 0, "quota_bytes": null
+    })
 }
 
 fn ids(files: &[Value]) -> Vec<String> {
@@ -399,7 +402,7 @@ async fn pending_failed_deleted_and_ended_files_are_in_no_list_count_or_usage() 
         .call(
             &org,
             Method::DELETE,
-            &format!("/v2/files/{}", id_of(&gone)),
+            &format!("/v2/files/{}?purge=true", id_of(&gone)),
             None,
         )
         .await
@@ -465,7 +468,12 @@ async fn bulk_delete_by_filter_leaves_other_files_and_organisations_alone() {
     let before_theirs = usage(&stack, &other).await;
     let tagged: Vec<&Value> = files.iter().filter(|f| f["_tags"].is_array()).collect();
     let answer = stack
-        .call(&org, Method::DELETE, "/v2/files?tag=invoice", None)
+        .call(
+            &org,
+            Method::DELETE,
+            "/v2/files?tag=invoice&purge=true",
+            None,
+        )
         .await
         .expect(200);
     assert_eq!(answer, json!({ "deleted": tagged.len(), "more": false }));
@@ -490,7 +498,7 @@ async fn bulk_delete_by_filter_leaves_other_files_and_organisations_alone() {
     assert_eq!(usage(&stack, &other).await, before_theirs);
     assert_eq!(all_pages(&stack, &other, "", 50).await.len(), theirs.len());
     let left = stack
-        .call(&org, Method::DELETE, "/v2/files?all=true", None)
+        .call(&org, Method::DELETE, "/v2/files?all=true&purge=true", None)
         .await
         .expect(200);
     assert_eq!(left, json!({ "deleted": 12 - tagged.len(), "more": false }));
@@ -543,18 +551,28 @@ async fn usage_is_exact_after_saves_versions_deletes_and_bulk_deletes() {
     );
     let id = a["_id"].as_str().unwrap();
     stack
-        .call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
+        .call(
+            &org,
+            Method::DELETE,
+            &format!("/v2/files/{id}?purge=true"),
+            None,
+        )
         .await
         .expect(200);
     assert_eq!(usage(&stack, &org).await, usage_without_quota(3, 2, 60));
     let id = ending["_id"].as_str().unwrap();
     stack
-        .call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
+        .call(
+            &org,
+            Method::DELETE,
+            &format!("/v2/files/{id}?purge=true"),
+            None,
+        )
         .await
         .expect(200);
     assert_eq!(usage(&stack, &org).await, usage_without_quota(2, 1, 50));
     stack
-        .call(&org, Method::DELETE, "/v2/files?type=text", None)
+        .call(&org, Method::DELETE, "/v2/files?type=text&purge=true", None)
         .await
         .expect(200);
     assert_eq!(
@@ -604,7 +622,12 @@ async fn a_quota_refuses_uploads_and_saves_past_it_exactly_under_races() {
     // Room made, the same upload saves: a refusal kept it.
     let id = first["_id"].as_str().unwrap();
     stack
-        .call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
+        .call(
+            &org,
+            Method::DELETE,
+            &format!("/v2/files/{id}?purge=true"),
+            None,
+        )
         .await
         .expect(200);
     stack
@@ -612,7 +635,7 @@ async fn a_quota_refuses_uploads_and_saves_past_it_exactly_under_races() {
         .await
         .expect(201);
     stack
-        .call(&org, Method::DELETE, "/v2/files?all=true", None)
+        .call(&org, Method::DELETE, "/v2/files?all=true&purge=true", None)
         .await
         .expect(200);
 
@@ -641,7 +664,7 @@ async fn a_quota_refuses_uploads_and_saves_past_it_exactly_under_races() {
         assert_eq!((landed, refused), (3, 5), "trial {trial}: {answers:?}");
         assert_eq!(usage(&stack, &org).await["bytes"], 90);
         stack
-            .call(&org, Method::DELETE, "/v2/files?all=true", None)
+            .call(&org, Method::DELETE, "/v2/files?all=true&purge=true", None)
             .await
             .expect(200);
     }
@@ -704,7 +727,10 @@ async fn a_quota_holds_for_multipart_and_direct_uploads_and_fetches_from_a_url()
     refused(stack.save(&org, fetch).await, "a fetch without room");
     assert_eq!(
         usage(&stack, &org).await,
-        json!({ "files": 1, "versions": 1, "bytes": 100, "quota_bytes": 100 })
+        json!({
+            "files": 1, "versions": 1, "bytes": 100,
+            "trashed_files": 0, "trashed_bytes": 0, "quota_bytes": 100
+        })
     );
 }
 

@@ -48,6 +48,12 @@ const API_EVENTS: &[&str] = &[
     "preview-s3.json",
     "preview-s3-get.json",
     "preview-public.json",
+    "restore.json",
+    "delete-purge.json",
+    "collection-create.json",
+    "collections.json",
+    "collection-files.json",
+    "collection-delete.json",
 ];
 /// The custom URL inside `verify-custom-url.json`, replaced by a freshly signed one.
 const SAMPLE_SIGNED_URL: &str = "https://archive.example.com/contracts/2024/contract.pdf?tenant=acme&expires_at=1795338900000&signature=REPLACE_WITH_THE_SIGNATURE_FROM_DOWNLOAD";
@@ -214,10 +220,47 @@ async fn sample_events_drive_the_whole_flow_through_the_handlers() {
     let location = response.headers()["location"].to_str().unwrap();
     assert_eq!(s.fetch(location).await.2, b"%PDF-sample-2");
 
+    // Into the trash, back, and for good.
     let (status, deleted) = invoke(&svc, "delete.json", &[(SAMPLE_ID, &id)]).await;
     assert_eq!(status, 200, "{deleted}");
+    assert!(deleted["purge_at"].is_string(), "{deleted}");
+    let (status, _) = invoke(&svc, "get.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!(status, 404);
+    let (status, restored) = invoke(&svc, "restore.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!((status, restored["_id"].as_str()), (200, Some(id.as_str())));
+    let (status, purged) = invoke(&svc, "delete-purge.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!(status, 200, "{purged}");
     let (status, gone) = invoke(&svc, "get.json", &[(SAMPLE_ID, &id)]).await;
     assert_eq!((status, gone["error"].as_str()), (404, Some("not_found")));
+    let (status, _) = invoke(&svc, "restore.json", &[(SAMPLE_ID, &id)]).await;
+    assert_eq!(status, 404, "purged for good");
+}
+
+#[tokio::test]
+async fn sample_events_drive_a_collection_through_the_handlers() {
+    let svc = Arc::new(service());
+    // The samples' organisation is shared by every run: a schema of this run's own.
+    let schema = format!("s{}", uuid::Uuid::new_v4().simple());
+    let ours = [("opportunity", schema.as_str())];
+    let (status, created) = invoke(&svc, "collection-create.json", &ours).await;
+    assert_eq!(status, 201, "{created}");
+    let slug = created["slug"].as_str().unwrap().to_owned();
+    assert!(slug.ends_with("_user-1:contracts"), "{slug}");
+    let (status, listed) = invoke(&svc, "collections.json", &ours).await;
+    assert_eq!(
+        (status, listed[0]["slug"].as_str()),
+        (200, Some(slug.as_str()))
+    );
+    let sample_slug = "_system_files_collection_schema_opportunity:contracts";
+    let (status, files) = invoke(&svc, "collection-files.json", &[(sample_slug, &slug)]).await;
+    assert_eq!((status, files), (200, json!([])));
+    let (status, deleted) = invoke(&svc, "collection-delete.json", &ours).await;
+    assert_eq!(
+        (status, deleted["slug"].as_str()),
+        (200, Some(slug.as_str()))
+    );
+    let (status, listed) = invoke(&svc, "collections.json", &ours).await;
+    assert_eq!((status, listed), (200, json!([])));
 }
 
 #[tokio::test]
@@ -390,7 +433,9 @@ async fn the_sweep_event_deletes_an_expired_files_objects_and_nothing_else() {
     // A removal by a user (a delete through the API) is not the sweeper's.
     let by_user: StreamEvent =
         serde_json::from_str(&text.replace("\"type\": \"Service\"", "\"type\": \"User\"")).unwrap();
-    let report = sweep_expired(svc.store(), &by_user).await.unwrap();
+    let report = sweep_expired(svc.store(), svc.files(), &by_user)
+        .await
+        .unwrap();
     assert_eq!((report.applied, report.ignored), (0, 1));
     assert!(
         svc.store().head(&key).await.unwrap().is_some(),
@@ -398,7 +443,9 @@ async fn the_sweep_event_deletes_an_expired_files_objects_and_nothing_else() {
     );
 
     let event: StreamEvent = serde_json::from_str(&text).expect("a stream event");
-    let report = sweep_expired(svc.store(), &event).await.unwrap();
+    let report = sweep_expired(svc.store(), svc.files(), &event)
+        .await
+        .unwrap();
     assert_eq!(report.applied, 1);
     assert!(
         svc.store().head(&key).await.unwrap().is_none(),
@@ -409,5 +456,11 @@ async fn the_sweep_event_deletes_an_expired_files_objects_and_nothing_else() {
         "and the stray"
     );
     // Delivered again: nothing left to delete, no error.
-    assert_eq!(sweep_expired(svc.store(), &event).await.unwrap().applied, 1);
+    assert_eq!(
+        sweep_expired(svc.store(), svc.files(), &event)
+            .await
+            .unwrap()
+            .applied,
+        1
+    );
 }

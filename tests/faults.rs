@@ -11,7 +11,9 @@ use shared::adapters::dynamodb::{DynamoFiles, DynamoUploads};
 use shared::adapters::s3::S3Store;
 use shared::domain::{FileRecord, OrgId, S3Ref};
 use shared::ports::{FileRepository, ObjectStore, Stores, UploadRecords};
-use shared::service::{Caller, DeleteSelection, FileService, SaveRequest, UploadRequest};
+use shared::service::{
+    Caller, DeleteMode, DeleteSelection, FileService, SaveRequest, UploadRequest,
+};
 use shared::testing::{faulty, FailMode, Faults, Faulty};
 use shared::time::Clock;
 use uuid::Uuid;
@@ -223,7 +225,9 @@ async fn a_delete_survives_a_fault_at_every_step() {
     };
     let (org, id) = two_versions(new_org()).await;
     let steps = calls_of(&faults, || async {
-        svc.delete(&caller(&org), id).await.unwrap();
+        svc.delete(&caller(&org), id, DeleteMode::Purge)
+            .await
+            .unwrap();
     })
     .await;
     for n in 1..=steps {
@@ -232,7 +236,7 @@ async fn a_delete_survives_a_fault_at_every_step() {
             let (org, id) = two_versions(new_org()).await;
             faults.reset();
             faults.fail_call(n, mode);
-            let first = svc.delete(&caller(&org), id).await;
+            let first = svc.delete(&caller(&org), id, DeleteMode::Purge).await;
             faults.reset();
             // Wholly before: visible with every version's bytes. Or wholly after, for
             // clients: gone (its bytes may wait for the retry).
@@ -244,8 +248,8 @@ async fn a_delete_survives_a_fault_at_every_step() {
                 assert_retryable(&e, &what);
                 // A delete whose answer was lost after it finished: the retry finds
                 // nothing left to delete (404), which is where it converges too.
-                match svc.delete(&caller(&org), id).await {
-                    Ok(()) => {}
+                match svc.delete(&caller(&org), id, DeleteMode::Purge).await {
+                    Ok(_) => {}
                     Err(e) if e.status() == 404 && n == steps && mode == FailMode::After => {}
                     Err(e) => panic!("{what}: the retry failed: {e}"),
                 }
@@ -322,7 +326,7 @@ async fn a_bulk_delete_survives_a_fault_at_every_step() {
     };
     let org = three().await;
     let steps = calls_of(&faults, || async {
-        svc.bulk_delete(&caller(&org), DeleteSelection::All)
+        svc.bulk_delete(&caller(&org), DeleteSelection::All, DeleteMode::Purge)
             .await
             .unwrap();
     })
@@ -333,7 +337,9 @@ async fn a_bulk_delete_survives_a_fault_at_every_step() {
             let org = three().await;
             faults.reset();
             faults.fail_call(n, mode);
-            let first = svc.bulk_delete(&caller(&org), DeleteSelection::All).await;
+            let first = svc
+                .bulk_delete(&caller(&org), DeleteSelection::All, DeleteMode::Purge)
+                .await;
             faults.reset();
             match first {
                 // One fault within a file's delete is retried there: all three go, and
@@ -345,7 +351,9 @@ async fn a_bulk_delete_survives_a_fault_at_every_step() {
                     let files = files_of(&svc, &org).await;
                     assert_eq!(files.len(), 3, "{what}: answered {e}, yet deleted");
                     assert_whole_and_no_orphans(&svc, &org, &files, &what).await;
-                    let again = svc.bulk_delete(&caller(&org), DeleteSelection::All).await;
+                    let again = svc
+                        .bulk_delete(&caller(&org), DeleteSelection::All, DeleteMode::Purge)
+                        .await;
                     assert_eq!(again.unwrap().deleted, 3, "{what}: the retry");
                 }
             }
@@ -373,7 +381,7 @@ async fn a_bulk_delete_during_an_s3_outage_names_the_files_it_left_hidden() {
     faults.reset();
     faults.fail_every("DeleteObjects");
     let err = svc
-        .bulk_delete(&caller(&org), DeleteSelection::All)
+        .bulk_delete(&caller(&org), DeleteSelection::All, DeleteMode::Purge)
         .await
         .unwrap_err();
     faults.reset();
@@ -391,7 +399,9 @@ async fn a_bulk_delete_during_an_s3_outage_names_the_files_it_left_hidden() {
     assert_eq!(usage_of(&svc, &org).await, Default::default());
     // Each retried as the answer says, once S3 is back: nothing is left behind.
     for id in &ids {
-        svc.delete(&caller(&org), *id).await.unwrap();
+        svc.delete(&caller(&org), *id, DeleteMode::Purge)
+            .await
+            .unwrap();
         assert_eq!(svc.backend.files.inner.get(*id).await.unwrap(), None);
     }
     assert_whole_and_no_orphans(&svc, &org, &[], "after the retries").await;

@@ -75,8 +75,13 @@ async fn deletes_racing_with_version_saves_never_leave_a_broken_file() {
         });
         let delete = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            s.call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
-                .await
+            s.call(
+                &org,
+                Method::DELETE,
+                &format!("/v2/files/{id}?purge=true"),
+                None,
+            )
+            .await
         };
         let (saved, deleted) = tokio::join!(join_all(saves), delete);
         for status in &saved {
@@ -92,6 +97,66 @@ async fn deletes_racing_with_version_saves_never_leave_a_broken_file() {
         assert_eq!(after.status, 404, "trial {trials}: deleted means gone");
         let left = objects(&s, &format!("files/{org}/")).await;
         assert!(left.is_empty(), "trial {trials}: objects left: {left:?}");
+    }
+    assert!(trials >= 5, "only {trials} trials ran in the time budget");
+}
+
+// 1b. The same race with the trash: a save that lands after the delete answers 404 and
+// leaves nothing behind; the restored file holds exactly the saves that answered 201.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn version_saves_racing_a_move_to_the_trash_land_whole_or_not_at_all() {
+    let s = stack().await;
+    let started = Instant::now();
+    let mut trials = 0;
+    while trials < TRIALS && started.elapsed() < RACE_BUDGET {
+        trials += 1;
+        let org = new_org();
+        let id = id_of(&s.new_file(&org, "race.txt", "text/plain", b"v1").await);
+        let mut uploads = Vec::new();
+        for i in 0..8 {
+            let body = format!("version {}", i + 2);
+            uploads.push(
+                s.upload(&org, "race.txt", "text/plain", body.as_bytes())
+                    .await,
+            );
+        }
+        let saves = uploads.into_iter().enumerate().map(|(i, s3ref)| {
+            let (s, org, id) = (&s, &org, &id);
+            async move {
+                tokio::time::sleep(Duration::from_millis(8 * i as u64)).await;
+                s.save(org, json!({"s3ref": s3ref, "_id": id})).await.status
+            }
+        });
+        let trash = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            s.call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
+                .await
+        };
+        let (saved, trashed) = tokio::join!(join_all(saves), trash);
+        assert_eq!(trashed.status, 200, "trial {trials}: {}", trashed.json);
+        for status in &saved {
+            assert!(
+                matches!(status, 201 | 404),
+                "trial {trials}: a save answered {status}"
+            );
+        }
+        let landed = saved.iter().filter(|s| **s == 201).count();
+        let restored = s
+            .call(&org, Method::POST, &format!("/v2/files/{id}/restore"), None)
+            .await
+            .expect(200);
+        let versions = restored["versions"].as_array().unwrap();
+        assert_eq!(versions.len(), 1 + landed, "trial {trials}");
+        assert_whole(&s, &org, &id).await;
+        // Nothing under the file's prefix but its versions' objects.
+        let mut left = objects(&s, &format!("files/{org}/{id}/")).await;
+        let mut kept: Vec<String> = versions
+            .iter()
+            .map(|v| v["s3ref"]["key"].as_str().unwrap().to_owned())
+            .collect();
+        left.sort();
+        kept.sort();
+        assert_eq!(left, kept, "trial {trials}: nothing left behind");
     }
     assert!(trials >= 5, "only {trials} trials ran in the time budget");
 }

@@ -435,7 +435,8 @@ async fn previews_are_cached_per_version_and_size_and_go_with_their_version_and_
     );
     assert_eq!(cached(&s, &org, &id).await.len(), 3);
 
-    // Deleting version 1 deletes its previews; deleting the file, the rest.
+    // Deleting version 1 deletes its previews; purging the file, the rest (a file in
+    // the trash keeps them, and answers 404 for a preview).
     s.call(
         &org,
         Method::DELETE,
@@ -450,6 +451,19 @@ async fn previews_are_cached_per_version_and_size_and_go_with_their_version_and_
     s.call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
         .await
         .expect(200);
+    assert_eq!(cached(&s, &org, &id).await.len(), 1, "kept in the trash");
+    assert_eq!(
+        preview(&s, &org, &id, "?w=64").await.error(404),
+        "not_found"
+    );
+    s.call(
+        &org,
+        Method::DELETE,
+        &format!("/v2/files/{id}?purge=true"),
+        None,
+    )
+    .await
+    .expect(200);
     assert!(cached(&s, &org, &id).await.is_empty());
     assert_eq!(
         preview(&s, &org, &id, "?w=64").await.error(404),

@@ -313,9 +313,10 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
     for (action, statement) in allowed(&template, "upload") {
         let expected = match action.as_str() {
             "dynamodb:GetItem" => serde_json::json!({"Fn::GetAtt": ["FilesTable", "Arn"]}),
-            "dynamodb:Query" => {
-                serde_json::json!({"Fn::Sub": "${FilesTable.Arn}/index/by_org_expiry"})
-            }
+            "dynamodb:Query" => serde_json::json!([
+                {"Fn::Sub": "${FilesTable.Arn}/index/by_org_expiry"},
+                {"Fn::Sub": "${FilesTable.Arn}/index/by_org_trash"}
+            ]),
             _ => serde_json::json!({"Fn::Sub": "${FilesBucket.Arn}/temp/*"}),
         };
         assert_eq!(statement["Resource"], expected, "{action}");
@@ -343,23 +344,49 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
             "s3:PutObject"
         ]
     );
-    // Sweep: a look under an expired file's prefix, its objects, the failures kept.
+    // Sweep: a look under an expired file's prefix, its objects, the failures kept;
+    // purged trash settled on the usage counter, under a marker, and nothing else.
     assert_eq!(
         names("sweep"),
-        ["s3:DeleteObject", "s3:ListBucket", "sqs:SendMessage"]
+        [
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "s3:DeleteObject",
+            "s3:ListBucket",
+            "sqs:SendMessage"
+        ]
     );
-    // Delete: read, freeze (UpdateItem), the objects, a look under the file's prefix,
-    // the entity; a delete by filter lists what matches.
+    for (action, statement) in allowed(&template, "sweep") {
+        if action.starts_with("dynamodb:") {
+            assert_eq!(
+                statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+                serde_json::json!(["SETTLED#*", "USAGE#*"]),
+                "the sweep writes only settle markers and usage counters"
+            );
+        }
+    }
+    // Delete: read, trash or freeze (UpdateItem), the objects, a look under the file's
+    // prefix, the entity; a delete by filter lists what matches; collections.
     assert_eq!(
         names("delete"),
         [
             "dynamodb:DeleteItem",
             "dynamodb:GetItem",
+            "dynamodb:PutItem",
             "dynamodb:Query",
             "dynamodb:UpdateItem",
             "s3:DeleteObject",
             "s3:ListBucket"
         ]
+    );
+    let (_, collections) = allowed(&template, "delete")
+        .into_iter()
+        .find(|(a, _)| a == "dynamodb:PutItem")
+        .unwrap();
+    assert_eq!(
+        collections["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+        serde_json::json!(["COLLECTIONS#*"]),
+        "a delete writes whole items of collections only"
     );
     let (_, listing) = allowed(&template, "delete")
         .into_iter()

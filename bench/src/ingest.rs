@@ -132,7 +132,10 @@ pub async fn child(url: &str) {
         org: shared::domain::OrgId::parse(ORG).expect("org"),
         sub: None,
     };
-    service.delete(&caller, file).await.expect("delete");
+    service
+        .delete(&caller, file, shared::service::DeleteMode::Purge)
+        .await
+        .expect("delete");
     println!(
         "{}",
         json!({"seconds": seconds, "bytes": stored.versions[0].size_bytes,

@@ -52,7 +52,21 @@ pub async fn round_trips(options: &Options) -> Vec<Row> {
         ),
         ("getFile", "get.json", Function::Get),
         ("downloadFile", "download.json", Function::Download),
-        ("deleteFile (two versions)", "delete.json", Function::Delete),
+        (
+            "deleteFile, to the trash (two versions)",
+            "delete.json",
+            Function::Delete,
+        ),
+        (
+            "restoreFile (two versions)",
+            "restore.json",
+            Function::Delete,
+        ),
+        (
+            "deleteFile ?purge=true (two versions)",
+            "delete-purge.json",
+            Function::Delete,
+        ),
     ];
     let mut rows = Vec::new();
     for (operation, event, function) in operations {
@@ -69,7 +83,7 @@ pub async fn round_trips(options: &Options) -> Vec<Row> {
             .await;
             let body: serde_json::Value = serde_json::from_slice(saved.body().as_ref()).unwrap();
             let file_id = body["_id"].as_str().expect("saved").to_owned();
-            if operation.starts_with("delete") {
+            if operation.contains("two versions") {
                 let key = put_temp(temp_key()).await;
                 handle(
                     &service,
@@ -77,6 +91,10 @@ pub async fn round_trips(options: &Options) -> Vec<Row> {
                     request("save-version.json", &file_id, &key),
                 )
                 .await;
+            }
+            if operation.starts_with("restore") {
+                let trashed = request("delete.json", &file_id, "");
+                handle(&service, Function::Delete, trashed).await;
             }
             let key = put_temp(temp_key()).await;
             let timed = request(event, &file_id, &key);

@@ -4,10 +4,10 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode};
 
 /// The methods the routes use.
-pub const ALLOW_METHODS: &str = "GET,POST,DELETE";
+pub const ALLOW_METHODS: &str = "GET,POST,PUT,DELETE";
 pub const ALLOW_HEADERS: &str = "authorization,content-type";
 /// What a browser's script may read of an answer.
-pub const EXPOSE_HEADERS: &str = "etag,content-disposition,retry-after";
+pub const EXPOSE_HEADERS: &str = "etag,content-disposition,retry-after,x-next-cursor";
 
 /// The answer to a preflight request.
 pub fn preflight() -> Response<Body> {

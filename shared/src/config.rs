@@ -75,7 +75,13 @@ pub struct Config {
     pub dev_tokens: Option<JwtSettings>,
     /// `PREVIEW_*`: what one preview may read and spend.
     pub previews: PreviewLimits,
+    /// `TRASH_RETENTION_DAYS` (template parameter `TrashRetentionDays`, default 30, at
+    /// most 3650): how long a deleted file stays in the trash; 0 deletes at once.
+    pub trash_retention_days: u64,
 }
+
+/// How long a deleted file stays in the trash when `TRASH_RETENTION_DAYS` is not set.
+pub const DEFAULT_TRASH_RETENTION_DAYS: u64 = 30;
 
 /// The bounds of one preview (previewFile and its variants).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -358,6 +364,13 @@ impl Config {
             tokens,
             dev_tokens,
             previews: PreviewLimits::from_env()?,
+            trash_retention_days: whole_number_from(
+                "TRASH_RETENTION_DAYS",
+                DEFAULT_TRASH_RETENTION_DAYS,
+                0,
+                3650,
+                "days",
+            )?,
         })
     }
 
@@ -397,6 +410,7 @@ impl Config {
             )),
             dev_tokens: None,
             previews: PreviewLimits::default(),
+            trash_retention_days: DEFAULT_TRASH_RETENTION_DAYS,
         }
     }
 }
@@ -415,17 +429,21 @@ fn seconds(name: &str, default: u64) -> Result<Duration> {
 
 /// `name` as a whole number from 1 to `max` (`default` when unset); `unit` names it in errors.
 fn whole_number(name: &str, default: u64, max: u64, unit: &str) -> Result<u64> {
+    whole_number_from(name, default, 1, max, unit)
+}
+
+fn whole_number_from(name: &str, default: u64, min: u64, max: u64, unit: &str) -> Result<u64> {
     let Some(raw) = optional(name) else {
         return Ok(default);
     };
     raw.trim()
         .parse::<u64>()
         .ok()
-        .filter(|n| (1..=max).contains(n))
+        .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| {
             Error::internal(
                 "configuration",
-                format!("{name} must be a whole number of {unit} from 1 to {max}"),
+                format!("{name} must be a whole number of {unit} from {min} to {max}"),
             )
         })
 }

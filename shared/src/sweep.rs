@@ -1,7 +1,10 @@
 //! The sweeper's logic: when DynamoDB's TTL removes a file whose `expires_at` passed,
-//! the stream of that removal brings the item as it was, and its objects go (every key
-//! under the file's prefix, so copies that never became versions go too). Reads answer
-//! 404 from `expires_at` on; this only frees the bytes, soon after.
+//! or a trashed one whose `purge_at` did, the stream of that removal brings the item as
+//! it was, and its objects go (every key under the file's prefix, so copies that never
+//! became versions go too). Reads answer 404 from `expires_at` on, and restore from
+//! `purge_at` on; this frees the bytes soon after (TTL acts within about two days), and
+//! a trashed file's bytes leave the usage counter (where they count against the quota
+//! until then).
 
 use std::collections::HashMap;
 
@@ -9,10 +12,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::adapters::dynamodb::file_of_stream_image;
 use crate::domain::{OrgId, FILES_PREFIX};
 use crate::error::{Error, Result};
 use crate::expiry::EventReport;
-use crate::ports::ObjectStore;
+use crate::ports::{FileRepository, ObjectStore};
 
 /// A DynamoDB stream event, as much of it as the sweeper reads.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -77,15 +81,22 @@ fn expired_file(record: &StreamRecord) -> Option<(OrgId, Uuid, Vec<String>)> {
     Some((org, id, versions))
 }
 
-/// Deletes the objects of every file the event's TTL removals expired. A storage fault
-/// fails the invocation, so Lambda retries the batch (deleting twice does no harm).
-pub async fn sweep_expired<S: ObjectStore>(store: &S, event: &StreamEvent) -> Result<EventReport> {
-    sweep_expired_telling(store, event, None).await
+/// Deletes the objects of every file the event's TTL removals expired (past its end,
+/// or in the trash past its purge), and takes a trashed file out of the usage counter.
+/// A storage fault fails the invocation, so Lambda retries the batch (deleting twice
+/// does no harm, and the counter is settled once).
+pub async fn sweep_expired<S: ObjectStore, F: FileRepository>(
+    store: &S,
+    files: &F,
+    event: &StreamEvent,
+) -> Result<EventReport> {
+    sweep_expired_telling(store, files, event, None).await
 }
 
 /// [`sweep_expired`], each expiry told to `changes` once its bytes are gone.
-pub async fn sweep_expired_telling<S: ObjectStore>(
+pub async fn sweep_expired_telling<S: ObjectStore, F: FileRepository>(
     store: &S,
+    files: &F,
     event: &StreamEvent,
     changes: Option<&dyn crate::service::ChangeListener>,
 ) -> Result<EventReport> {
@@ -97,23 +108,38 @@ pub async fn sweep_expired_telling<S: ObjectStore>(
             continue;
         };
         let prefix = format!("{FILES_PREFIX}{}/{id}/", org.as_str());
+        let image = file_of_stream_image(&record.dynamodb.old_image);
+        let purged = image
+            .as_ref()
+            .filter(|(file, deleting)| file.trash.is_some() && !deleting)
+            .map(|(file, _)| file);
         let swept = async {
             for key in store.list(&prefix).await? {
                 if !keys.contains(&key) {
                     keys.push(key);
                 }
             }
-            store.delete(&keys).await
+            store.delete(&keys).await?;
+            if let Some(file) = purged {
+                files.settle_removed(file).await?;
+            }
+            Ok::<_, crate::ports::StorageError>(())
         };
         match swept.await {
             Ok(()) => {
                 tracing::info!(file = %id, objects = keys.len(), "expired file swept");
-                let file = crate::domain::FileRecord {
-                    id,
-                    org: org.as_str().to_owned(),
-                    ..Default::default()
+                let (event, file) = match purged {
+                    Some(file) => (crate::service::FileEvent::Deleted, file.clone()),
+                    None => (
+                        crate::service::FileEvent::Expired,
+                        crate::domain::FileRecord {
+                            id,
+                            org: org.as_str().to_owned(),
+                            ..Default::default()
+                        },
+                    ),
                 };
-                crate::service::announce(changes, crate::service::FileEvent::Expired, &file);
+                crate::service::announce(changes, event, &file);
                 report.applied += 1;
             }
             Err(e) if e.is_retryable() => {

@@ -12,11 +12,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use uuid::Uuid;
 
-use crate::domain::{FileFilters, FileQuery, FileRecord, PendingUpload, PublicLink};
+use crate::domain::{
+    CollectionScope, CollectionSet, FileFilters, FileQuery, FileRecord, PendingUpload, PublicLink,
+    Trash,
+};
 use crate::ports::{
-    CopyOutcome, Counted, FileChange, FileRepository, MultipartStore, MultipartTerms, ObjectMeta,
-    ObjectStore, Page, PageRequest, PartTag, PutTerms, ResponseHeaders, Stores, UploadClaim,
-    UploadRecords, Usage,
+    CollectionStore, CopyOutcome, Counted, FileChange, FileRepository, MultipartStore,
+    MultipartTerms, ObjectMeta, ObjectStore, Page, PageRequest, PartTag, PutTerms, ResponseHeaders,
+    Stores, UploadClaim, UploadRecords, Usage,
 };
 use crate::ports::{StorageError, StoreResult as Result};
 
@@ -352,6 +355,31 @@ impl<F: FileRepository> FileRepository for Faulty<F> {
         self.faults.call("UpdateItem", touch).await
     }
 
+    async fn trash(&self, id: Uuid, org: &str, trash: &Trash) -> Result<FileRecord> {
+        let trashed = self.inner.trash(id, org, trash);
+        self.faults.call("UpdateItem", trashed).await
+    }
+
+    async fn restore(&self, id: Uuid, org: &str, now: &str) -> Result<FileRecord> {
+        let restored = self.inner.restore(id, org, now);
+        self.faults.call("UpdateItem", restored).await
+    }
+
+    async fn list_trash(&self, org: &str, page: &PageRequest) -> Result<Page<FileRecord>> {
+        let listed = self.inner.list_trash(org, page);
+        self.faults.call("Query", listed).await
+    }
+
+    async fn count_trash(&self, org: &str, now: &str) -> Result<Counted> {
+        let counted = self.inner.count_trash(org, now);
+        self.faults.call("Query", counted).await
+    }
+
+    async fn settle_removed(&self, removed: &FileRecord) -> Result<()> {
+        let settled = self.inner.settle_removed(removed);
+        self.faults.call("TransactWriteItems", settled).await
+    }
+
     async fn begin_delete(&self, id: Uuid, org: &str) -> Result<FileRecord> {
         self.faults
             .call("UpdateItem", self.inner.begin_delete(id, org))
@@ -362,6 +390,22 @@ impl<F: FileRepository> FileRepository for Faulty<F> {
         self.faults
             .call("DeleteItem", self.inner.finish_delete(id, org))
             .await
+    }
+}
+
+impl<F: CollectionStore> CollectionStore for Faulty<F> {
+    async fn collections(
+        &self,
+        org: &str,
+        scope: &CollectionScope,
+    ) -> Result<Option<CollectionSet>> {
+        let read = self.inner.collections(org, scope);
+        self.faults.call("GetItem", read).await
+    }
+
+    async fn put_collections(&self, set: &CollectionSet, read: u64) -> Result<()> {
+        let put = self.inner.put_collections(set, read);
+        self.faults.call("PutItem", put).await
     }
 }
 

@@ -249,6 +249,16 @@ impl Stack {
         }
     }
 
+    /// A token of `org` for the user `sub` (`token`'s user is `dev-user@<org>`).
+    pub fn token_as(&self, org: &str, sub: &str) -> String {
+        let now = shared::time::Clock::system().now_millis() / 1000;
+        let claims = json!({
+            "sub": sub, "org_id": org, "iss": self.jwt.issuer,
+            "aud": self.jwt.audiences()[0], "iat": now, "exp": now + 3600,
+        });
+        local_api::jwt::sign_hs256(claims.as_object().unwrap(), &self.jwt.secret)
+    }
+
     /// `method path` with org's token and, if given, a JSON body.
     pub async fn call(
         &self,
@@ -257,10 +267,18 @@ impl Stack {
         path: &str,
         body: Option<Value>,
     ) -> Answer {
-        let mut request = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(self.token(org));
+        self.call_with(&self.token(org), method, path, body).await
+    }
+
+    /// `method path` with this token and, if given, a JSON body.
+    pub async fn call_with(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
         }

@@ -67,9 +67,16 @@ export class Api {
   }
   usage() { return this.call('GET', '/v2/usage'); }
 
+  // The trash.
+  trash(query) { return this.call('GET', '/v2/files', { query: { ...query, trashed: true } }); }
+  trashCount() { return this.call('GET', '/v2/files:count', { query: { trashed: true } }); }
+  restoreFile(id) { return this.call('POST', `/v2/files/${id}/restore`); }
+  purge(id) { return this.call('DELETE', `/v2/files/${id}`, { query: { purge: true } }); }
+
   // One file.
   get(id) { return this.call('GET', `/v2/files/${id}`); }
   save(fields, query) { return this.call('POST', '/v2/files', { body: fields, query }); }
+  /** Into the trash. */
   remove(id) { return this.call('DELETE', `/v2/files/${id}`); }
   download(id, version = 0) {
     return this.call('GET', `/v1/files/${id}/download`, { query: { version, attachment: true } });

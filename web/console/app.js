@@ -26,6 +26,7 @@ const state = {
   next: null,
   filters: {},
   thumbs: [], // blob URLs to release when the list is redrawn
+  trashNext: null, // the trash's next page
 };
 
 let quiet = 0;
@@ -70,7 +71,7 @@ async function signIn({ token, api }) {
   $('app').hidden = false;
   $('sign-out').hidden = false;
   showPending();
-  await Promise.all([refresh(), showUsage()]);
+  await Promise.all([refresh(), showUsage(), showTrash()]);
 }
 
 async function signOut() {
@@ -101,7 +102,8 @@ async function showUsage() {
   try {
     const u = await state.api.usage();
     const quota = u.quota_bytes ? ` of ${readableBytes(u.quota_bytes)}` : '';
-    $('usage').textContent = `${u.files} files, ${u.versions} versions, ${readableBytes(u.bytes)}${quota}`;
+    const trash = u.trashed_files ? `, ${u.trashed_files} in the trash (${readableBytes(u.trashed_bytes)})` : '';
+    $('usage').textContent = `${u.files} files, ${u.versions} versions, ${readableBytes(u.bytes)}${trash}${quota}`;
   } catch (e) {
     failed(e);
   }
@@ -261,7 +263,7 @@ async function refresh(restart = false) {
 async function bulkDelete() {
   const filters = state.filters;
   const what = Object.keys(filters).length ? 'every file matching this search' : 'EVERY file of the organisation';
-  if (!confirm(`Delete ${what}? This cannot be undone.`)) return;
+  if (!confirm(`Move ${what} to the trash?`)) return;
   let deleted = 0;
   try {
     for (;;) {
@@ -269,11 +271,66 @@ async function bulkDelete() {
       deleted += answer.deleted;
       if (!answer.more) break;
     }
-    say(`${deleted} deleted`);
+    say(`${deleted} moved to the trash`);
   } catch (e) {
     failed(e);
   }
-  await Promise.all([refresh(true), showUsage()]);
+  await Promise.all([refresh(true), showUsage(), showTrash()]);
+}
+
+// ---- The trash -----------------------------------------------------------------------
+
+function trashRow(file) {
+  const name = file.filename;
+  const act = (label, run, danger) => h('button', {
+    type: 'button',
+    class: danger ? 'danger' : undefined,
+    'aria-label': `${label} ${name}`,
+    onclick: async (e) => {
+      e.currentTarget.disabled = true;
+      try {
+        if ((await run()) === false) return;
+        await Promise.all([refresh(), showUsage(), showTrash()]);
+      } catch (err) {
+        failed(err);
+        await showTrash();
+      }
+    },
+  }, label);
+  return h('tr', { 'data-file-id': file._id },
+    h('td', { class: 'name' }, name),
+    h('td', { 'data-label': 'Size' }, file.readable_size),
+    h('td', { 'data-label': 'Deleted' }, when(file.deleted_at)),
+    h('td', { 'data-label': 'Purged' }, when(file.purge_at)),
+    h('td', { class: 'actions' },
+      act('Restore', async () => { await state.api.restoreFile(file._id); say(`${name} restored`); }),
+      act('Delete for good', async () => {
+        if (!confirm(`Delete ${name} for good? This cannot be undone.`)) return false;
+        await state.api.purge(file._id);
+        say(`${name} deleted for good`);
+      }, true)));
+}
+
+/** Draws the trash, newest deletion first; `more` adds its next page. */
+async function showTrash(more = false) {
+  try {
+    const cursor = more ? state.trashNext : undefined;
+    const [page, { count }] = await Promise.all([
+      state.api.trash({ limit: 25, cursor }),
+      state.api.trashCount(),
+    ]);
+    const rows = page.results.map(trashRow);
+    if (more) $('trash-rows').append(...rows);
+    else {
+      $('trash-rows').replaceChildren(...(rows.length ? rows
+        : [h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'The trash is empty.'))]));
+    }
+    state.trashNext = page.next_cursor;
+    $('trash-more').hidden = !page.next_cursor;
+    $('trash-count').textContent = `${count} ${count === 1 ? 'file' : 'files'} in the trash`;
+  } catch (e) {
+    failed(e);
+  }
 }
 
 // ---- One file ------------------------------------------------------------------------
@@ -334,7 +391,7 @@ function action(label, run, { danger, gone } = {}) {
         if (id === false) return; // the user said no
         if (gone) $('details').close();
         else if (id) await openDetails(id);
-        await Promise.all([refresh(), showUsage()]);
+        await Promise.all([refresh(), showUsage(), gone ? showTrash() : null]);
       } catch (err) {
         failed(err);
       } finally {
@@ -383,9 +440,9 @@ function renderDetails(file, links) {
         return file._id;
       }),
       action('Delete file', async () => {
-        if (!confirm(`Delete ${file.filename} and all its versions?`)) return false;
+        if (!confirm(`Move ${file.filename} to the trash?`)) return false;
         await state.api.remove(file._id);
-        say(`${file.filename} deleted`);
+        say(`${file.filename} moved to the trash`);
       }, { danger: true, gone: true })),
     section('Details', definitionList([
       ['Id', h('code', {}, file._id)],
@@ -439,6 +496,8 @@ function start() {
   $('next').addEventListener('click', () => { if (state.next) { state.cursors.push(state.next); refresh(); } });
   $('prev').addEventListener('click', () => { if (state.cursors.length > 1) { state.cursors.pop(); refresh(); } });
   $('bulk-delete').addEventListener('click', bulkDelete);
+  $('trash-refresh').addEventListener('click', () => showTrash());
+  $('trash-more').addEventListener('click', () => showTrash(true));
   $('details-close').addEventListener('click', () => $('details').close());
   setUpDropZone();
 

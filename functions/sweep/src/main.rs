@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     let service = &shared::aws_service_from_env()?;
     run(service_fn(
         move |event: LambdaEvent<StreamEvent>| async move {
-            sweep_expired(service.store(), &event.payload)
+            sweep_expired(service.store(), service.files(), &event.payload)
                 .await
                 .map_err(Error::from)
         },

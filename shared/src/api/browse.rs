@@ -18,7 +18,7 @@ use crate::domain::{
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::MAX_PAGE_SIZE;
-use crate::service::{DeleteSelection, DEFAULT_PAGE_SIZE};
+use crate::service::{DeleteMode, DeleteSelection, DEFAULT_PAGE_SIZE};
 use crate::time::{parse_rfc3339, rfc3339};
 
 const FILTERS: &[&str] = &[
@@ -126,6 +126,7 @@ pub(super) fn file_filters(query: &HashMap<String, String>) -> Result<FileFilter
         created_to: instant(query, "created_to")?,
         size_min: whole(query, "size_min")?,
         size_max: whole(query, "size_max")?,
+        relation_tag: None,
     };
     if let (Some(min), Some(max)) = (filters.size_min, filters.size_max) {
         if min > max {
@@ -140,11 +141,94 @@ pub(super) fn file_filters(query: &HashMap<String, String>) -> Result<FileFilter
     Ok(filters)
 }
 
-/// `GET /v2/files`: the query, the page size and the cursor.
-pub(super) fn list_request(
+/// What `GET /v2/files` asks for, parsed at the edge.
+pub(super) enum ListRequest {
+    Files {
+        query: FileQuery,
+        limit: usize,
+        cursor: Option<String>,
+    },
+    /// `trashed=true`: the trash, the newest deleted first.
+    Trash {
+        limit: usize,
+        cursor: Option<String>,
+    },
+}
+
+/// `trashed=true`, which takes the trash instead of the live files.
+fn trashed(query: &HashMap<String, String>) -> Result<bool> {
+    boolean(query, "trashed")
+}
+
+/// A `true`/`false` parameter (absent or empty: false).
+fn boolean(query: &HashMap<String, String>, name: &str) -> Result<bool> {
+    match query.get(name).map(String::as_str) {
+        None | Some("") | Some("false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => Err(invalid(format!("{name} must be true or false"))),
+    }
+}
+
+/// The trash takes only paging: it has one order and no filters.
+fn trash_only(query: &HashMap<String, String>, allowed: &[&str]) -> Result<()> {
+    let mut others: Vec<&str> = query
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "trashed" && !allowed.contains(k))
+        .collect();
+    others.sort_unstable();
+    match others.first() {
+        None => Ok(()),
+        Some(name) => Err(invalid(format!(
+            "{name:?} does not apply to the trash, which lists the newest deleted first{}",
+            if allowed.is_empty() {
+                ""
+            } else {
+                " and takes only limit and cursor"
+            }
+        ))),
+    }
+}
+
+fn page_size(query: &HashMap<String, String>) -> Result<usize> {
+    match query.get("limit") {
+        None => Ok(DEFAULT_PAGE_SIZE),
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "limit must be a whole number from 1 to {MAX_PAGE_SIZE}"
+                ))
+            }),
+    }
+}
+
+/// `GET /v2/files`.
+pub(super) fn list_request(query: &HashMap<String, String>) -> Result<ListRequest> {
+    let cursor = query.get("cursor").filter(|c| !c.is_empty()).cloned();
+    if trashed(query)? {
+        trash_only(query, &["limit", "cursor"])?;
+        return Ok(ListRequest::Trash {
+            limit: page_size(query)?,
+            cursor,
+        });
+    }
+    let (query, limit, cursor) = file_list_request(query)?;
+    Ok(ListRequest::Files {
+        query,
+        limit,
+        cursor,
+    })
+}
+
+/// `GET /v2/files` of live files: the query, the page size and the cursor.
+pub(super) fn file_list_request(
     query: &HashMap<String, String>,
 ) -> Result<(FileQuery, usize, Option<String>)> {
-    only_known(query, &["limit", "cursor", "sort", "order"])?;
+    only_known(query, &["limit", "cursor", "sort", "order", "trashed"])?;
     let sort = match query.get("sort").map(String::as_str) {
         None | Some("") => ListSort::default(),
         Some(s) => ListSort::parse(s).ok_or_else(|| {
@@ -156,19 +240,7 @@ pub(super) fn list_request(
         Some("asc") => SortOrder::Ascending,
         Some(_) => return Err(invalid("order must be asc or desc")),
     };
-    let limit = match query.get("limit") {
-        None => DEFAULT_PAGE_SIZE,
-        Some(raw) => raw
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| {
-                invalid(format!(
-                    "limit must be a whole number from 1 to {MAX_PAGE_SIZE}"
-                ))
-            })?,
-    };
+    let limit = page_size(query)?;
     let cursor = query.get("cursor").filter(|c| !c.is_empty()).cloned();
     let filters = file_filters(query)?;
     Ok((
@@ -182,29 +254,37 @@ pub(super) fn list_request(
     ))
 }
 
-/// `GET /v2/files:count`.
-pub(super) fn count_request(query: &HashMap<String, String>) -> Result<FileFilters> {
-    only_known(query, &[])?;
-    file_filters(query)
+/// `GET /v2/files:count`: the live files that pass the filters, or (`None`) the trash.
+pub(super) fn count_request(query: &HashMap<String, String>) -> Result<Option<FileFilters>> {
+    if trashed(query)? {
+        trash_only(query, &[])?;
+        return Ok(None);
+    }
+    only_known(query, &["trashed"])?;
+    file_filters(query).map(Some)
 }
 
-/// `DELETE /v2/files`: at least one filter, or `all=true`.
-pub(super) fn delete_request(query: &HashMap<String, String>) -> Result<DeleteSelection> {
-    only_known(query, &["all"])?;
-    let all = match query.get("all").map(String::as_str) {
-        None | Some("") | Some("false" | "0") => false,
-        Some("true" | "1") => true,
-        Some(_) => return Err(invalid("all must be true or false")),
+/// `DELETE /v2/files`: at least one filter, or `all=true`; into the trash unless `purge=true`.
+pub(super) fn delete_request(
+    query: &HashMap<String, String>,
+) -> Result<(DeleteSelection, DeleteMode)> {
+    only_known(query, &["all", "purge"])?;
+    let all = boolean(query, "all")?;
+    let mode = match boolean(query, "purge")? {
+        true => DeleteMode::Purge,
+        false => DeleteMode::Trash,
     };
     let filters = file_filters(query)?;
-    match (filters.is_empty(), all) {
-        (true, true) => Ok(DeleteSelection::All),
-        (false, false) => Ok(DeleteSelection::Matching(Box::new(filters))),
-        (true, false) => Err(invalid(
-            "name at least one filter, or all=true to delete every file of the organisation",
-        )),
-        (false, true) => Err(invalid("all=true takes no filters")),
-    }
+    let selection =
+        match (filters.is_empty(), all) {
+            (true, true) => DeleteSelection::All,
+            (false, false) => DeleteSelection::Matching(Box::new(filters)),
+            (true, false) => return Err(invalid(
+                "name at least one filter, or all=true to delete every file of the organisation",
+            )),
+            (false, true) => return Err(invalid("all=true takes no filters")),
+        };
+    Ok((selection, mode))
 }
 
 pub(super) async fn get_file<B: Backend>(
@@ -223,8 +303,16 @@ pub(super) async fn list_files<B: Backend>(
     BaseUrl(base): BaseUrl,
     QueryMap(query): QueryMap,
 ) -> Answer {
-    let (query, limit, cursor) = list_request(&query)?;
-    let page = s.list(&caller, &query, limit, cursor.as_deref()).await?;
+    let page = match list_request(&query)? {
+        ListRequest::Files {
+            query,
+            limit,
+            cursor,
+        } => s.list(&caller, &query, limit, cursor.as_deref()).await?,
+        ListRequest::Trash { limit, cursor } => {
+            s.list_trash(&caller, limit, cursor.as_deref()).await?
+        }
+    };
     let bucket = s.store().bucket();
     Reply::ok(&FileListJson {
         results: page
@@ -241,7 +329,10 @@ pub(super) async fn count_files<B: Backend>(
     caller: Caller,
     QueryMap(query): QueryMap,
 ) -> Answer {
-    let count = s.count(&caller, &count_request(&query)?).await?;
+    let count = match count_request(&query)? {
+        Some(filters) => s.count(&caller, &filters).await?,
+        None => s.count_trash(&caller).await?,
+    };
     Reply::ok(&CountJson { count })
 }
 
@@ -250,7 +341,8 @@ pub(super) async fn delete_files<B: Backend>(
     caller: Caller,
     QueryMap(query): QueryMap,
 ) -> Answer {
-    let deleted = s.bulk_delete(&caller, delete_request(&query)?).await?;
+    let (selection, mode) = delete_request(&query)?;
+    let deleted = s.bulk_delete(&caller, selection, mode).await?;
     Reply::ok(&BulkDeletedJson::from(deleted))
 }
 
@@ -271,7 +363,7 @@ mod tests {
 
     #[test]
     fn list_parameters_are_checked() {
-        let (query, limit, _) = list_request(&q(&[
+        let (query, limit, _) = file_list_request(&q(&[
             ("sort", "filename"),
             ("order", "asc"),
             ("limit", "10"),
@@ -304,14 +396,31 @@ mod tests {
             &[("colour", "blue")],
             &[("q", "")],
         ] {
-            let err = list_request(&q(bad)).unwrap_err();
+            let err = file_list_request(&q(bad)).unwrap_err();
             assert_eq!(err.status(), 400, "{bad:?}");
         }
+        assert!(matches!(
+            list_request(&q(&[("trashed", "true"), ("limit", "5")])).unwrap(),
+            ListRequest::Trash { limit: 5, .. }
+        ));
+        for bad in [
+            &[("trashed", "yes")][..],
+            &[("trashed", "true"), ("sort", "filename")],
+            &[("trashed", "true"), ("q", "x")],
+        ] {
+            assert!(list_request(&q(bad)).is_err(), "{bad:?}");
+        }
+        assert!(count_request(&q(&[("trashed", "true"), ("tag", "x")])).is_err());
+        assert_eq!(count_request(&q(&[("trashed", "true")])).unwrap(), None);
         assert!(delete_request(&q(&[])).is_err());
         assert!(delete_request(&q(&[("all", "true"), ("tag", "x")])).is_err());
         assert!(matches!(
             delete_request(&q(&[("all", "true")])).unwrap(),
-            DeleteSelection::All
+            (DeleteSelection::All, DeleteMode::Trash)
+        ));
+        assert!(matches!(
+            delete_request(&q(&[("tag", "x"), ("purge", "true")])).unwrap(),
+            (DeleteSelection::Matching(_), DeleteMode::Purge)
         ));
     }
 }

@@ -22,7 +22,14 @@ pub const LARGE_FILE_ROUTES: &str =
 use crate::domain::mime_essence as essence;
 
 /// saveFileV2's query options, which a raw body's query parameters never turn into fields.
-const SAVE_OPTIONS: &[&str] = &["delete_temp_file", "version_only"];
+const SAVE_OPTIONS: &[&str] = &[
+    "delete_temp_file",
+    "version_only",
+    "strict",
+    "async",
+    "activity_id",
+    "fill_activity",
+];
 
 /// Whether a save carries the file itself: a `Content-Type` that is not JSON (a save
 /// without one is JSON, as clients that send JSON without saying so expect).

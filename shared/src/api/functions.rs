@@ -5,7 +5,10 @@
 use axum::http::Method;
 
 use super::route::Route;
-use super::{browse, delete, download, multipart, preview, save, session, share, upload, versions};
+use super::{
+    browse, collections, delete, download, multipart, preview, save, session, share, upload,
+    versions,
+};
 use crate::ports::Backend;
 
 /// The one route open to uploads without a token; API Gateway throttles it.
@@ -14,6 +17,7 @@ pub const PUBLIC_UPLOAD: &str = "/v1/files/public/upload";
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
 const DELETE: Method = Method::DELETE;
+const PUT: Method = Method::PUT;
 
 /// The Lambda functions, by the binary name `template.yaml` gives each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -93,6 +97,10 @@ pub fn save<B: Backend + 'static>() -> Vec<Route<B>> {
         Route::token(POST, "/v2/files",                        save::save_file),
         Route::token(POST, "/v1/files",                        save::save_file),
         Route::token(POST, "/v2/files/{id}/versions/{version}", versions::restore_version),
+        Route::token(POST, "/v1/{slug}/collections",           collections::create_user_collection),
+        Route::token(PUT,  "/v1/{slug}/collections/{collectionSlug}", collections::update_user_collection),
+        Route::token(POST, "/v1/collections/{schemaSlug}",     collections::create_global_collection),
+        Route::token(PUT,  "/v1/collections/{schemaSlug}/{collectionSlug}", collections::update_global_collection),
     ]
 }
 
@@ -104,6 +112,9 @@ pub fn get<B: Backend + 'static>() -> Vec<Route<B>> {
         Route::token(GET, "/v2/files:count",         browse::count_files),
         Route::token(GET, "/v2/usage",               browse::get_usage),
         Route::token(GET, "/v2/files/{id}/versions", versions::list_versions),
+        Route::token(GET, "/v1/{slug}/collections",  collections::user_collections),
+        Route::token(GET, "/v1/collections/{schemaSlug}", collections::global_collections),
+        Route::token(GET, "/v1/entity/{id}/collections/{collectionSlug}/files", collections::files_in_collection),
     ]
 }
 
@@ -129,8 +140,11 @@ pub fn download<B: Backend + 'static>() -> Vec<Route<B>> {
 pub fn delete<B: Backend + 'static>() -> Vec<Route<B>> {
     vec![
         Route::token(DELETE, "/v2/files/{id}",                    delete::delete_file),
+        Route::token(POST,   "/v2/files/{id}/restore",            delete::restore_file),
         Route::token(DELETE, "/v2/files",                         browse::delete_files),
         Route::token(DELETE, "/v2/files/{id}/versions/{version}", versions::delete_version),
+        Route::token(DELETE, "/v1/{slug}/collections/{collectionSlug}", collections::delete_user_collection),
+        Route::token(DELETE, "/v1/collections/{schemaSlug}/{collectionSlug}", collections::delete_global_collection),
     ]
 }
 

@@ -10,6 +10,7 @@
 
 mod authorizer;
 mod browse;
+mod collections;
 mod delete;
 mod direct;
 mod download;

@@ -136,6 +136,11 @@ impl Segments {
         self.get("id").unwrap_or_default()
     }
 
+    /// A segment as it stands (empty when the route has none of that name).
+    pub fn text(&self, name: &str) -> &str {
+        self.get(name).unwrap_or_default()
+    }
+
     /// `{version}`: `<n>` (or `<n>:restore` where `suffix` says), n from 1.
     pub fn version_number(&self, suffix: &str) -> Result<u32> {
         let bad = || {

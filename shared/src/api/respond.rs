@@ -19,12 +19,17 @@ pub enum Reply {
     NoContent,
     /// Another reply with a `Set-Cookie` header.
     WithCookie(String, Box<Reply>),
+    /// Another reply with `X-Next-Cursor`: where a list answered as a bare array goes on.
+    WithNextCursor(String, Box<Reply>),
     /// A thumbnail; `public` ones may be kept by shared caches, briefly.
     Image {
         preview: Preview,
         public: bool,
     },
 }
+
+/// The header that carries the next page's cursor of a list answered as an array.
+pub const NEXT_CURSOR: &str = "x-next-cursor";
 
 /// What every handler returns.
 pub type Answer = Result<Reply, Error>;
@@ -64,6 +69,16 @@ impl IntoResponse for Reply {
                         response
                     }
                     Err(e) => Error::internal("session cookie", e).into_response(),
+                }
+            }
+            Reply::WithNextCursor(cursor, reply) => {
+                let mut response = reply.into_response();
+                match HeaderValue::from_str(&cursor) {
+                    Ok(value) => {
+                        response.headers_mut().insert(NEXT_CURSOR, value);
+                        response
+                    }
+                    Err(e) => Error::internal("next cursor", e).into_response(),
                 }
             }
         }

@@ -17,12 +17,24 @@ use crate::ports::{Backend, ObjectStore};
 use crate::service::{Caller, SaveIntent};
 
 /// The JSON save's options.
+/// Save's query. epilot's `strict` (schema-strict answers: ours always are), `async`
+/// (do not wait for the search index: ours is read-after-write at once), `activity_id`
+/// and `fill_activity` (its activity feed: there is none here) are checked and change
+/// nothing.
 #[derive(Deserialize)]
+#[allow(dead_code)]
 pub(super) struct SaveOptions {
     #[serde(default, deserialize_with = "super::request::flag")]
     delete_temp_file: Option<bool>,
     #[serde(default, deserialize_with = "super::request::flag")]
     version_only: Option<bool>,
+    #[serde(default, deserialize_with = "super::request::flag")]
+    strict: Option<bool>,
+    #[serde(default, rename = "async", deserialize_with = "super::request::flag")]
+    asynchronous: Option<bool>,
+    activity_id: Option<String>,
+    #[serde(default, deserialize_with = "super::request::flag")]
+    fill_activity: Option<bool>,
 }
 
 #[allow(clippy::too_many_arguments)]

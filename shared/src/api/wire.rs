@@ -53,6 +53,13 @@ pub struct FileEntity<'a> {
     expires_at: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     checksum_sha256: Option<&'a str>,
+    /// In the trash: when, by whom, and when it goes for good.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purge_at: Option<&'a str>,
 }
 
 /// A direct upload's answer: the entity and a link to its bytes.
@@ -147,6 +154,9 @@ impl<'a> FileEntity<'a> {
             status_reason: record.status_reason.as_deref(),
             expires_at: record.expires_at.as_deref(),
             checksum_sha256: latest.and_then(|v| v.checksum_sha256.as_deref()),
+            deleted_at: record.trash.as_ref().map(|t| t.deleted_at.as_str()),
+            deleted_by: record.trash.as_ref().and_then(|t| t.deleted_by.as_deref()),
+            purge_at: record.trash.as_ref().map(|t| t.purge_at.as_str()),
         }
     }
 }
@@ -456,6 +466,9 @@ pub struct UsageJson {
     pub files: u64,
     pub versions: u64,
     pub bytes: u64,
+    /// The trash, apart: its bytes count against the quota too.
+    pub trashed_files: u64,
+    pub trashed_bytes: u64,
     pub quota_bytes: Option<u64>,
 }
 
@@ -465,6 +478,8 @@ impl From<UsageReport> for UsageJson {
             files: r.usage.files,
             versions: r.usage.versions,
             bytes: r.usage.bytes,
+            trashed_files: r.usage.trashed_files,
+            trashed_bytes: r.usage.trashed_bytes,
             quota_bytes: r.quota_bytes,
         }
     }

@@ -260,6 +260,7 @@ fn sum(records: &[&FileRecord]) -> Usage {
         files: u.files + 1,
         versions: u.versions + r.versions.len() as u64,
         bytes: u.bytes + r.stored_bytes(),
+        ..u
     })
 }
 

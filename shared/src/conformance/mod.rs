@@ -13,9 +13,11 @@
 //! organisation) must be unique per run so that checks never see each other's data.
 
 pub mod browse;
+pub mod collections;
 pub mod files;
 pub mod multipart;
 pub mod object_store;
+pub mod trash;
 pub mod uploads;
 
 /// One `#[tokio::test]` per named check of `$module`, each with a fresh `$make`.
@@ -99,6 +101,24 @@ macro_rules! file_repository_conformance {
                 a_batch_of_versions_lands_in_one_write,
                 a_version_is_removed_but_never_the_last,
                 links_are_added_listed_touched_and_revoked,
+            ]
+        );
+        $crate::conformance_tests!(
+            trash,
+            $make,
+            [
+                a_trashed_file_is_hidden_frozen_and_restored_whole,
+                usage_counts_the_trash_apart,
+                the_trash_pages_newest_deleted_first,
+                a_purge_from_the_trash_wins_over_a_restore,
+            ]
+        );
+        $crate::conformance_tests!(
+            collections,
+            $make,
+            [
+                collections_round_trip_on_their_revision,
+                scopes_and_organisations_are_apart,
             ]
         );
     };

@@ -136,6 +136,26 @@ pub struct FileRecord {
     /// Its public links, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub public_links: Vec<super::PublicLink>,
+    /// Set while the file is in the trash: hidden and frozen as a deleted file, until
+    /// it is restored or purged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trash: Option<Trash>,
+}
+
+/// When and by whom a file went to the trash, and when it goes for good.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trash {
+    pub deleted_at: String,
+    /// The `sub` of the token that deleted it.
+    pub deleted_by: Option<String>,
+    pub purge_at: String,
+}
+
+impl Trash {
+    /// The trash's own order: the newest deleted first, then by id.
+    pub fn key(&self, id: Uuid) -> String {
+        format!("{}#{id}", self.deleted_at)
+    }
 }
 
 impl FileRecord {
@@ -144,9 +164,24 @@ impl FileRecord {
         self.expires_at.as_deref().is_some_and(|at| at <= now)
     }
 
-    /// Whether a listing shows the file: it has bytes (or is external) and has not ended.
+    /// Whether a listing shows the file: it has bytes (or is external), has not ended
+    /// and is not in the trash.
     pub fn is_listed(&self, now: &str) -> bool {
-        (!self.versions.is_empty() || self.custom_download_url.is_some()) && !self.has_expired(now)
+        self.has_content() && !self.has_expired(now) && self.trash.is_none()
+    }
+
+    /// It has bytes or is external (what a usage counts).
+    pub fn has_content(&self) -> bool {
+        !self.versions.is_empty() || self.custom_download_url.is_some()
+    }
+
+    /// Whether the trash lists the file at `now`: trashed, not ended, not yet due to go.
+    pub fn is_in_trash(&self, now: &str) -> bool {
+        self.trash
+            .as_ref()
+            .is_some_and(|t| t.purge_at.as_str() > now)
+            && self.has_content()
+            && !self.has_expired(now)
     }
 
     /// The bytes of all its versions: what it uses of its organisation's storage.

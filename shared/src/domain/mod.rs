@@ -1,6 +1,7 @@
 //! What a file is, independent of storage and HTTP: entities and versions, the keys
 //! their bytes live under, and the rules client-given fields follow.
 
+mod collection;
 mod entity;
 mod keys;
 mod link;
@@ -10,7 +11,11 @@ mod query;
 mod upload;
 mod validate;
 
-pub use entity::{FetchFailure, FileRecord, FileStatus, S3Ref, StoredVersion};
+pub use collection::{
+    is_schema, key_of_name, Collection, CollectionScope, CollectionSet, MAX_COLLECTIONS_PER_SCOPE,
+    MAX_COLLECTION_NAME_CHARS,
+};
+pub use entity::{FetchFailure, FileRecord, FileStatus, S3Ref, StoredVersion, Trash};
 pub use keys::{
     preview_prefix, temp_key, version_key, version_key_owner, TempKey, FILES_PREFIX, TEMP_PREFIX,
 };
@@ -21,8 +26,8 @@ pub use mime::{
 };
 pub use org::{AccessControl, OrgId};
 pub use query::{
-    listed_size, related_ids_of, size_prefix, tags_of, FileFilters, FileQuery, ListSort,
-    MimeFilter, SortOrder,
+    listed_size, related_ids_of, relation_tags_of, size_prefix, tags_of, FileFilters, FileQuery,
+    ListSort, MimeFilter, RelationTag, SortOrder,
 };
 pub use upload::{
     padded_sequencer, PendingUpload, UploadState, MAX_MULTIPART_BYTES, MAX_UPLOAD_BYTES,

@@ -111,6 +111,27 @@ pub struct FileFilters {
     pub created_to: Option<String>,
     pub size_min: Option<u64>,
     pub size_max: Option<u64>,
+    /// In a collection of an entity: a relation to the entity carries the tag.
+    pub relation_tag: Option<RelationTag>,
+}
+
+/// A relation to `entity_id` whose `_tags` hold `tag` (a collection's slug).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelationTag {
+    pub entity_id: String,
+    pub tag: String,
+}
+
+impl RelationTag {
+    /// As stored beside a file, one string per tag of each relation.
+    pub fn joined(&self) -> String {
+        join_relation_tag(&self.entity_id, &self.tag)
+    }
+}
+
+/// `entity_id` and `tag` in one string (U+001F between: neither holds control characters).
+pub fn join_relation_tag(entity_id: &str, tag: &str) -> String {
+    format!("{entity_id}\u{1f}{tag}")
 }
 
 impl FileFilters {
@@ -153,7 +174,24 @@ impl FileFilters {
                 .is_none_or(|to| record.created_at.as_str() < to.as_str())
             && self.size_min.is_none_or(|min| size >= min)
             && self.size_max.is_none_or(|max| size <= max)
+            && self
+                .relation_tag
+                .as_ref()
+                .is_none_or(|rt| relation_tags_of(record).any(|t| t == rt.joined()))
     }
+}
+
+/// Each tag of each relation of a file, joined with its entity ([`join_relation_tag`]).
+pub fn relation_tags_of(record: &FileRecord) -> impl Iterator<Item = String> + '_ {
+    list_attribute(record, "relations").flat_map(|r| {
+        let id = r.get("entity_id").and_then(Value::as_str);
+        r.get("_tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter_map(move |tag| Some(join_relation_tag(id?, tag)))
+    })
 }
 
 /// The items of a list attribute of a file (none when absent or not a list).
@@ -208,6 +246,7 @@ impl FileQuery {
             format!("{:?}", f.created_to),
             format!("{:?}", f.size_min),
             format!("{:?}", f.size_max),
+            format!("{:?}", f.relation_tag),
         ];
         let mut hash = Sha256::new();
         for part in parts {

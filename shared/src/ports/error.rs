@@ -56,6 +56,8 @@ pub enum Clash {
     TooManyLinks,
     /// The file no longer waits for this fetch (another fetch or a delete came first).
     SupersededFetch(Uuid),
+    /// A scope's collections changed since they were read.
+    CollectionsChanged,
 }
 
 /// Arguments the store refuses.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::error::StoreResult;
 use crate::domain::{
     AccessControl, FetchFailure, FileFilters, FileQuery, FileRecord, FileStatus, PublicLink,
-    StoredVersion,
+    StoredVersion, Trash,
 };
 
 /// What a save changes on an existing file: new versions (oldest first), or only its
@@ -141,12 +141,35 @@ pub struct PageRequest {
     pub now: String,
 }
 
-/// An organisation's stored files, versions and bytes: of the files listed at that moment.
+/// An organisation's stored files, versions and bytes: of the files listed at that
+/// moment; and apart, the files in its trash and their bytes (which count against the
+/// quota too: they are still stored).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
     pub files: u64,
     pub versions: u64,
     pub bytes: u64,
+    pub trashed_files: u64,
+    pub trashed_bytes: u64,
+}
+
+impl Usage {
+    /// What the quota holds the organisation to: every stored byte, trashed ones too.
+    pub fn held_bytes(&self) -> u64 {
+        self.bytes + self.trashed_bytes
+    }
+
+    /// Adds a file as it stands at `now`: listed, in the trash, or neither.
+    pub fn add(&mut self, record: &FileRecord, now: &str) {
+        if record.is_listed(now) {
+            self.files += 1;
+            self.versions += record.versions.len() as u64;
+            self.bytes += record.stored_bytes();
+        } else if record.trash.is_some() && record.has_content() && !record.has_expired(now) {
+            self.trashed_files += 1;
+            self.trashed_bytes += record.stored_bytes();
+        }
+    }
 }
 
 /// An exact count, and how many items the store read to make it.
@@ -183,7 +206,8 @@ pub struct Page<T> {
     pub read: u64,
 }
 
-/// File entities. A file being deleted is frozen (no version can be added) and hidden
+/// File entities. A file in the trash is hidden and frozen as a deleted one is, until
+/// it is restored or purged. A file being deleted is frozen (no version can be added) and hidden
 /// (`get`, `get_many`, `list`, `count` and `usage` do not see it) from the moment the
 /// delete begins. Every write keeps the organisation's usage, in the same step; a write
 /// that adds bytes past the organisation's quota (given to the adapter) is refused with
@@ -277,10 +301,51 @@ pub trait FileRepository: Send + Sync {
         at: &str,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Starts deleting a file of `org`: from now on it is hidden and frozen. Answers the
-    /// record as it stands (what is left to delete). Works again on a file whose delete
-    /// began before, so a retried delete goes on where it stopped. `NotFound` when
-    /// absent or another organisation's.
+    /// Moves a visible file of `org` to the trash, in one conditional write: from then
+    /// on it is hidden and frozen, and its public links are gone for good. Answers the
+    /// record as it now stands. `NotFound` when absent, in the trash already, being
+    /// deleted or another organisation's.
+    fn trash(
+        &self,
+        id: Uuid,
+        org: &str,
+        trash: &Trash,
+    ) -> impl Future<Output = StoreResult<FileRecord>> + Send;
+
+    /// Brings a file of `org` back from the trash as it was (without the links the trash
+    /// revoked), if it is still there at `now` (not due to be purged, not being
+    /// deleted). Answers the record as restored. `NotFound` otherwise.
+    fn restore(
+        &self,
+        id: Uuid,
+        org: &str,
+        now: &str,
+    ) -> impl Future<Output = StoreResult<FileRecord>> + Send;
+
+    /// An organisation's trash at `page.now` ([`FileRecord::is_in_trash`]), the newest
+    /// deleted first ([`Trash::key`]), a page at a time.
+    fn list_trash(
+        &self,
+        org: &str,
+        page: &PageRequest,
+    ) -> impl Future<Output = StoreResult<Page<FileRecord>>> + Send;
+
+    /// How many files `list_trash` lists at `now`.
+    fn count_trash(
+        &self,
+        org: &str,
+        now: &str,
+    ) -> impl Future<Output = StoreResult<Counted>> + Send;
+
+    /// After the store's own expiry removed `removed` (DynamoDB's TTL: a file past its
+    /// end, or a trashed file past its purge), whatever of it the store still counts
+    /// goes; once, however often this is called for the same removal.
+    fn settle_removed(&self, removed: &FileRecord) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Starts deleting a file of `org` (visible or in the trash): from now on it is
+    /// hidden and frozen. Answers the record as it stands (what is left to delete).
+    /// Works again on a file whose delete began before, so a retried delete goes on
+    /// where it stopped. `NotFound` when absent or another organisation's.
     fn begin_delete(
         &self,
         id: Uuid,

@@ -4,6 +4,7 @@
 //! the named checks every adapter passes. `Backend` bundles one of each, so the
 //! service takes a single type parameter.
 
+mod collections;
 mod error;
 mod files;
 mod multipart;
@@ -11,6 +12,7 @@ mod object_store;
 mod preview;
 mod uploads;
 
+pub use collections::CollectionStore;
 pub use error::{Clash, Missing, Refusal, StorageError, StoreResult};
 pub use files::{
     quota_message, Counted, Cursor, FetchFailed, FileChange, FileRepository, IngestStep, Page,
@@ -30,7 +32,8 @@ pub use uploads::UploadRecords;
 /// Everything the service needs from storage.
 pub trait Backend: Send + Sync {
     type Store: ObjectStore + MultipartStore;
-    type Files: FileRepository;
+    /// File entities, and the collections that group them.
+    type Files: FileRepository + CollectionStore;
     type Uploads: UploadRecords;
 
     fn store(&self) -> &Self::Store;
@@ -49,7 +52,7 @@ pub struct Stores<S, F, U> {
 impl<S, F, U> Backend for Stores<S, F, U>
 where
     S: ObjectStore + MultipartStore,
-    F: FileRepository,
+    F: FileRepository + CollectionStore,
     U: UploadRecords,
 {
     type Store = S;

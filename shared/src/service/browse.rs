@@ -5,7 +5,7 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Caller, FileService};
+use super::{Caller, DeleteMode, FileService};
 use crate::custom_url::SigningKeys;
 use crate::domain::{FileFilters, FileQuery, FileRecord, ListSort, OrgId, SortOrder};
 use crate::error::{Error, ErrorCode, Result};
@@ -81,9 +81,20 @@ impl<B: Backend> FileService<B> {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&query.digest(org.as_str())[..16])
     }
 
+    /// What a cursor of the trash is bound to: the organisation, and not a listing.
+    fn trash_binding(org: &OrgId) -> String {
+        use base64::Engine;
+        let digest = FileQuery::default().digest(&format!("trash:{}", org.as_str()));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+    }
+
     /// The position a client's cursor holds: 400 for one that was changed, made for
     /// another query or organisation, or is not a cursor at all.
     fn open_cursor(&self, org: &OrgId, query: &FileQuery, token: &str) -> Result<Cursor> {
+        self.open_cursor_bound(&Self::binding(org, query), token)
+    }
+
+    fn open_cursor_bound(&self, binding: &str, token: &str) -> Result<Cursor> {
         let invalid = || {
             Error::new(
                 ErrorCode::InvalidCursor,
@@ -91,7 +102,7 @@ impl<B: Backend> FileService<B> {
             )
         };
         let sealed: SealedCursor = self.cursor_seal()?.open(token).ok_or_else(invalid)?;
-        if sealed.q != Self::binding(org, query) {
+        if sealed.q != binding {
             return Err(invalid());
         }
         let cursor = Cursor(sealed.p);
@@ -100,8 +111,12 @@ impl<B: Backend> FileService<B> {
     }
 
     fn seal_cursor(&self, org: &OrgId, query: &FileQuery, cursor: &Cursor) -> Result<String> {
+        self.seal_cursor_bound(&Self::binding(org, query), cursor)
+    }
+
+    fn seal_cursor_bound(&self, binding: &str, cursor: &Cursor) -> Result<String> {
         self.cursor_seal()?.seal(&SealedCursor {
-            q: Self::binding(org, query),
+            q: binding.to_owned(),
             p: cursor.0.clone(),
         })
     }
@@ -142,6 +157,49 @@ impl<B: Backend> FileService<B> {
         })
     }
 
+    /// `GET /v2/files?trashed=true`: the trash, the newest deleted first.
+    pub async fn list_trash(
+        &self,
+        caller: &Caller,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<ListedPage> {
+        let binding = Self::trash_binding(&caller.org);
+        let after = cursor
+            .map(|token| self.open_cursor_bound(&binding, token))
+            .transpose()?;
+        let page = self
+            .files()
+            .list_trash(
+                caller.org.as_str(),
+                &PageRequest {
+                    limit,
+                    after,
+                    now: self.clock.now_rfc3339(),
+                },
+            )
+            .await?;
+        let next_cursor = page
+            .next
+            .as_ref()
+            .map(|c| self.seal_cursor_bound(&binding, c))
+            .transpose()?;
+        Ok(ListedPage {
+            items: page.items,
+            next_cursor,
+            read: page.read,
+        })
+    }
+
+    /// `GET /v2/files:count?trashed=true`.
+    pub async fn count_trash(&self, caller: &Caller) -> Result<u64> {
+        let counted = self
+            .files()
+            .count_trash(caller.org.as_str(), &self.clock.now_rfc3339())
+            .await?;
+        Ok(counted.count)
+    }
+
     /// `GET /v2/files:count`.
     pub async fn count(&self, caller: &Caller, filters: &FileFilters) -> Result<u64> {
         let counted = self
@@ -158,6 +216,7 @@ impl<B: Backend> FileService<B> {
         &self,
         caller: &Caller,
         selection: DeleteSelection,
+        mode: DeleteMode,
     ) -> Result<BulkDeleted> {
         let filters = match selection {
             DeleteSelection::Matching(filters) => *filters,
@@ -182,7 +241,7 @@ impl<B: Backend> FileService<B> {
             .await?;
         let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
         let outcomes: Vec<_> = stream::iter(ids)
-            .map(|id| self.delete_with_retries(caller, id))
+            .map(|id| self.delete_with_retries(caller, id, mode))
             .buffer_unordered(BULK_DELETE_CONCURRENCY)
             .collect()
             .await;
@@ -220,12 +279,13 @@ impl<B: Backend> FileService<B> {
         &self,
         caller: &Caller,
         id: Uuid,
+        mode: DeleteMode,
     ) -> std::result::Result<bool, (Uuid, Error)> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.delete(caller, id).await {
-                Ok(()) => return Ok(true),
+            match self.delete(caller, id, mode).await {
+                Ok(_) => return Ok(true),
                 Err(e) if e.code() == ErrorCode::NotFound => return Ok(attempt > 1),
                 Err(e) if e.is_retryable() && attempt < BULK_DELETE_ATTEMPTS => {
                     tokio::time::sleep(std::time::Duration::from_millis(50 * attempt as u64)).await;
@@ -253,11 +313,9 @@ impl<B: Backend> FileService<B> {
         let Some(quota) = self.config.quotas.for_org(org.as_str()) else {
             return Ok(());
         };
-        let usage = self
-            .files()
-            .usage(org.as_str(), &self.clock.now_rfc3339())
-            .await?;
-        if usage.bytes.saturating_add(adding) > quota {
+        // Boxed: reading usage is a large future, and every write path awaits this.
+        let usage = Box::pin(self.files().usage(org.as_str(), &self.clock.now_rfc3339())).await?;
+        if usage.held_bytes().saturating_add(adding) > quota {
             return Err(Error::new(ErrorCode::QuotaExceeded, quota_message(quota)));
         }
         Ok(())

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::delete::DeleteMode;
 use super::write::Revision;
 use super::{is_generic_content_type, Caller, FileFields, FileService, SourceRequest};
 use crate::domain::{
@@ -179,7 +180,7 @@ impl<B: Backend> FileService<B> {
             let failed = FetchFailed::not_started();
             self.fail_fetch(&record.org, id, job, failed).await.ok();
             if created {
-                self.delete(caller, id).await.ok();
+                self.delete(caller, id, DeleteMode::Purge).await.ok();
             }
             return Err(e);
         }
@@ -206,7 +207,7 @@ impl<B: Backend> FileService<B> {
                     .unwrap_or_else(|| "the fetch failed".into());
                 if created {
                     // The client learns of the failure now: no entity is left behind.
-                    if let Err(e) = self.delete(caller, id).await {
+                    if let Err(e) = self.delete(caller, id, DeleteMode::Purge).await {
                         tracing::warn!(error = %e, file = %id, "failed fetch's file not removed");
                     }
                 }

@@ -2,6 +2,7 @@
 //! input and answers typed values; JSON exists only in `crate::api`.
 
 mod browse;
+mod collections;
 mod delete;
 mod download;
 mod ingest;
@@ -22,6 +23,8 @@ use uuid::Uuid;
 pub use browse::{
     BulkDeleted, DeleteSelection, ListedPage, UsageReport, DEFAULT_PAGE_SIZE, MAX_BULK_DELETE,
 };
+pub use collections::{CollectionFields, Owner};
+pub use delete::DeleteMode;
 pub use ingest::{sha256_base64, FETCH_PART_BYTES};
 pub use multipart::{
     choose_part_size, MultipartSession, MultipartStart, PartToSign, SignedPart, DEFAULT_PART_BYTES,

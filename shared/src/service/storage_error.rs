@@ -39,6 +39,9 @@ impl From<StorageError> for Error {
                 Clash::SupersededFetch(id) => format!(
                     "file {id} is no longer waiting for this fetch (another fetch or a delete came first)"
                 ),
+                Clash::CollectionsChanged => {
+                    "the collections changed meanwhile; look again and retry".into()
+                }
             }),
             StorageError::QuotaExceeded { limit } => {
                 Error::new(ErrorCode::QuotaExceeded, quota_message(limit))

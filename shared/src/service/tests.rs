@@ -181,10 +181,15 @@ async fn delete_removes_versions_added_while_deleting() {
     let s3ref = uploaded(&svc, "org1", "a.txt", b"1").await;
     let entity = svc.save(&caller("org1"), save_of(s3ref)).await.unwrap();
     let id = entity.id;
-    svc.delete(&caller("org1"), id).await.unwrap();
+    svc.delete(&caller("org1"), id, DeleteMode::Purge)
+        .await
+        .unwrap();
     assert!(svc.store().list("files/").await.unwrap().is_empty());
     assert_eq!(
-        svc.delete(&caller("org1"), id).await.unwrap_err().status(),
+        svc.delete(&caller("org1"), id, DeleteMode::Purge)
+            .await
+            .unwrap_err()
+            .status(),
         404
     );
 }
@@ -314,8 +319,16 @@ async fn access_changes_without_a_new_version_and_decides_what_public_url_serves
         .unwrap();
     assert_eq!(svc.public_file(id).await.unwrap_err().status(), 403);
 
-    svc.delete(&caller("org1"), id).await.unwrap();
+    svc.delete(&caller("org1"), id, DeleteMode::Trash)
+        .await
+        .unwrap();
     assert_eq!(svc.public_file(id).await.unwrap_err().status(), 404);
+    svc.restore(&caller("org1"), id).await.unwrap();
+    assert_eq!(
+        svc.public_file(id).await.unwrap_err().status(),
+        403,
+        "restored as it was: private"
+    );
 }
 
 /// `n` files of `org` stored straight in the repository.
@@ -346,7 +359,10 @@ async fn a_bulk_delete_takes_a_thousand_files_a_call_and_says_when_more_match() 
     stored_files(&svc, "org1", MAX_BULK_DELETE + 5).await;
     stored_files(&svc, "org2", 3).await;
     let all = || DeleteSelection::All;
-    let first = svc.bulk_delete(&caller("org1"), all()).await.unwrap();
+    let first = svc
+        .bulk_delete(&caller("org1"), all(), DeleteMode::Trash)
+        .await
+        .unwrap();
     assert_eq!(
         first,
         BulkDeleted {
@@ -354,7 +370,10 @@ async fn a_bulk_delete_takes_a_thousand_files_a_call_and_says_when_more_match() 
             more: true
         }
     );
-    let second = svc.bulk_delete(&caller("org1"), all()).await.unwrap();
+    let second = svc
+        .bulk_delete(&caller("org1"), all(), DeleteMode::Trash)
+        .await
+        .unwrap();
     assert_eq!(
         second,
         BulkDeleted {
@@ -427,9 +446,25 @@ async fn every_committed_change_is_announced_once_and_a_refused_one_never() {
 
     // Refused writes: an upload saved twice, another organisation's file.
     assert!(svc.save(&org, save_of(first)).await.is_err());
-    assert!(svc.delete(&caller("org2"), file.id).await.is_err());
+    assert!(svc
+        .delete(&caller("org2"), file.id, DeleteMode::Trash)
+        .await
+        .is_err());
+    assert!(
+        svc.restore(&org, file.id).await.is_err(),
+        "not in the trash"
+    );
     assert_eq!(taken(&heard), []);
 
-    svc.delete(&org, file.id).await.unwrap();
+    svc.delete(&org, file.id, DeleteMode::Trash).await.unwrap();
+    svc.restore(&org, file.id).await.unwrap();
+    assert_eq!(
+        taken(&heard),
+        [
+            (FileEvent::Trashed, file.id),
+            (FileEvent::Restored, file.id)
+        ]
+    );
+    svc.delete(&org, file.id, DeleteMode::Purge).await.unwrap();
     assert_eq!(taken(&heard), [(FileEvent::Deleted, file.id)]);
 }

@@ -20,6 +20,10 @@ pub enum FileEvent {
     VersionAdded,
     /// Its metadata, access control, fetch status or versions (one removed) changed.
     Updated,
+    /// It went to the trash.
+    Trashed,
+    /// It came back from the trash.
+    Restored,
     Deleted,
     /// Its time to live ran out and the sweeper removed its bytes.
     Expired,
@@ -31,6 +35,8 @@ impl FileEvent {
             FileEvent::Created => "file.created",
             FileEvent::VersionAdded => "file.version_added",
             FileEvent::Updated => "file.updated",
+            FileEvent::Trashed => "file.trashed",
+            FileEvent::Restored => "file.restored",
             FileEvent::Deleted => "file.deleted",
             FileEvent::Expired => "file.expired",
         }

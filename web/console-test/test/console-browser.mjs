@@ -3,7 +3,8 @@
 // picture, and a large file in parts, cut off and resumed after a reload) and one by drag
 // and drop, see them listed with a thumbnail, search, download byte-exact, versions,
 // public/private, a public link opened in a fresh browser context and revoked, delete one
-// file and bulk-delete a search; no console errors; readable on a phone; screenshots.
+// file and bulk-delete a search into the trash, restore one from it and purge the other;
+// no console errors; readable on a phone; screenshots.
 // Run by tests/console.rs; prints one JSON line of results, exits non-zero on failure.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -215,7 +216,25 @@ try {
   await page.fill('#q', '');
   await page.press('#q', 'Enter');
   await page.locator('#count', { hasText: /^1 file$/ }).waitFor();
-  await page.locator('#usage', { hasText: /^1 files, 1 versions/ }).waitFor();
+  await page.locator('#usage', { hasText: /^1 files, 1 versions, .*, 2 in the trash/ }).waitFor();
+
+  // 12. The trash: both deleted files wait there, newest deletion first; the picture
+  // comes back with its versions, the notes go for good.
+  await page.locator('#trash-count', { hasText: /^2 files in the trash$/ }).waitFor();
+  const trashed = await page.locator('#trash-rows tr td.name').allTextContents();
+  assert.deepEqual(trashed, [`notes-${run}.txt`, path.basename(picture)], 'the newest deletion first');
+  const trashRow = (name) => page.locator('#trash-rows tr', { hasText: name });
+  await trashRow(path.basename(picture)).locator('button', { hasText: 'Restore' }).click();
+  await page.locator('#trash-count', { hasText: /^1 file in the trash$/ }).waitFor();
+  await page.locator('#count', { hasText: /^2 files$/ }).waitFor();
+  await row(path.basename(picture)).locator('button.link').click();
+  await page.locator('#details[open]').waitFor();
+  assert.equal(await page.locator('#details .versions tbody tr').count(), 3, 'back with its versions');
+  await page.locator('#details-close').click();
+  await trashRow(`notes-${run}`).locator('button', { hasText: 'Delete for good' }).click();
+  await page.locator('#trash-count', { hasText: /^0 files in the trash$/ }).waitFor();
+  await page.locator('#trash-rows', { hasText: 'The trash is empty.' }).waitFor();
+  await page.locator('#usage', { hasText: /^2 files, 4 versions, [^,]+$/ }).waitFor();
 
   assert.deepEqual(errors, [], 'no errors in the console, the page or the network');
   results.ok = true;

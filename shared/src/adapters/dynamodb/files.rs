@@ -10,14 +10,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWr
 use uuid::Uuid;
 
 use super::item::{
-    attributes_json, file_key, is_deleting, item_to_record, listing_attributes, record_to_item,
-    size_attributes, sort_index, ttl_of, upload_pk, usage_pk, version_to_item, CLAIM_LIFETIME_SECS,
-    DELETING, EXPIRES_AT, EXPIRY_KEY, INGEST_JOB, LAST_VERSION_AT, STATUS, STATUS_CODE,
-    STATUS_REASON,
+    attributes_json, file_key, is_deleting, is_hidden, item_to_record, listing_attributes,
+    record_to_item, size_attributes, sort_index, ttl_of, upload_pk, usage_pk, version_to_item,
+    CLAIM_LIFETIME_SECS, DELETED_AT, DELETING, EXPIRES_AT, EXPIRY_KEY, INGEST_JOB, LAST_VERSION_AT,
+    STATUS, STATUS_CODE, STATUS_REASON, TRASH_KEY,
 };
 use super::{n, s, DynamoFiles, Item};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
-use crate::domain::{FileFilters, FileQuery, FileRecord, FileStatus, ListSort, PublicLink};
+use crate::domain::{FileFilters, FileQuery, FileRecord, FileStatus, ListSort, PublicLink, Trash};
 use crate::ports::{Clash, Missing, StorageError, StoreResult as Result};
 use crate::ports::{
     Counted, FileChange, FileRepository, IngestStep, Page, PageRequest, UploadClaim, Usage,
@@ -33,7 +33,7 @@ impl FileRepository for DynamoFiles {
     async fn get(&self, id: Uuid) -> Result<Option<FileRecord>> {
         self.raw(id)
             .await?
-            .filter(|item| !is_deleting(item))
+            .filter(|item| !is_hidden(item))
             .as_ref()
             .map(item_to_record)
             .transpose()
@@ -64,7 +64,7 @@ impl FileRepository for DynamoFiles {
                     .await
                     .map_err(|e| sdk_error("BatchGetItem", e))?;
                 if let Some(items) = out.responses().and_then(|r| r.get(&self.table.name)) {
-                    for item in items.iter().filter(|item| !is_deleting(item)) {
+                    for item in items.iter().filter(|item| !is_hidden(item)) {
                         records.push(item_to_record(item)?);
                     }
                 }
@@ -182,7 +182,7 @@ impl FileRepository for DynamoFiles {
     ) -> Result<FileRecord> {
         for _ in 0..TIMESTAMP_ATTEMPTS {
             let item = match self.raw(id).await? {
-                Some(item) if !is_deleting(&item) && owned_by(&item, org) => item,
+                Some(item) if !is_hidden(&item) && owned_by(&item, org) => item,
                 _ => return Err(StorageError::NotFound(Missing::File(id))),
             };
             let mut record = item_to_record(&item)?;
@@ -202,6 +202,7 @@ impl FileRepository for DynamoFiles {
                 .expression_attribute_names("#versions", "versions")
                 .expression_attribute_names("#org", "org")
                 .expression_attribute_names("#deleting", DELETING)
+                .expression_attribute_names("#trashed", DELETED_AT)
                 .expression_attribute_names("#updated", "updated_at")
                 .expression_attribute_values(":key", s(key))
                 .expression_attribute_values(":org", s(org))
@@ -216,7 +217,7 @@ impl FileRepository for DynamoFiles {
             let update = update
                 .update_expression(format!("SET {} REMOVE #versions[{index}]", sets.join(", ")))
                 .condition_expression(format!(
-                    "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting)                      AND #versions[{index}].#key = :key AND {pinned}"
+                    "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting) AND attribute_not_exists(#trashed)                      AND #versions[{index}].#key = :key AND {pinned}"
                 ))
                 .expression_attribute_names("#key", "key")
                 .build()
@@ -253,6 +254,26 @@ impl FileRepository for DynamoFiles {
         self.touch_public_link(id, link_id, at).await
     }
 
+    async fn trash(&self, id: Uuid, org: &str, trash: &Trash) -> Result<FileRecord> {
+        self.trash_file(id, org, trash).await
+    }
+
+    async fn restore(&self, id: Uuid, org: &str, now: &str) -> Result<FileRecord> {
+        self.restore_file(id, org, now).await
+    }
+
+    async fn list_trash(&self, org: &str, page: &PageRequest) -> Result<Page<FileRecord>> {
+        self.trash_page(org, page).await
+    }
+
+    async fn count_trash(&self, org: &str, now: &str) -> Result<Counted> {
+        self.count_trashed(org, now).await
+    }
+
+    async fn settle_removed(&self, removed: &FileRecord) -> Result<()> {
+        self.settle_removed_file(removed).await
+    }
+
     async fn begin_delete(&self, id: Uuid, org: &str) -> Result<FileRecord> {
         for _ in 0..TIMESTAMP_ATTEMPTS {
             let item = match self.raw(id).await? {
@@ -265,7 +286,7 @@ impl FileRepository for DynamoFiles {
                 return Ok(record);
             }
             let standing = Standing::of_item(&item)?;
-            let mut removes = vec!["#list_key".to_owned(), "#ek".to_owned()];
+            let mut removes = vec!["#list_key".to_owned(), "#ek".to_owned(), "#tk".to_owned()];
             let mut update = Update::builder()
                 .table_name(&self.table.name)
                 .set_key(Some(file_key(id)))
@@ -273,6 +294,7 @@ impl FileRepository for DynamoFiles {
                 .expression_attribute_names("#org", "org")
                 .expression_attribute_names("#list_key", "list_key")
                 .expression_attribute_names("#ek", EXPIRY_KEY)
+                .expression_attribute_names("#tk", TRASH_KEY)
                 .expression_attribute_values(":now", s(&Clock::system().now_rfc3339()))
                 .expression_attribute_values(":org", s(org));
             // Hidden from every index at once; frozen for saves by the attribute.
@@ -339,7 +361,7 @@ impl FileRepository for DynamoFiles {
 }
 
 /// How a conditional write ended, when it did not fail outright.
-enum Written {
+pub(super) enum Written {
     Done,
     /// The file's own condition did not hold (the claim's or the quota's failing is an error).
     FileConditionFailed,
@@ -367,14 +389,14 @@ pub(super) fn owned_by(item: &Item, org: &str) -> bool {
 /// What the usage counter holds of a file: only files without an end are in it (usage
 /// adds the others up when read), and only listed ones.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Counts {
+pub(super) struct Counts {
     files: i64,
     versions: i64,
     bytes: i64,
 }
 
 impl Counts {
-    fn of(standing: &Standing) -> Counts {
+    pub(super) fn of(standing: &Standing) -> Counts {
         if standing.ending || !standing.listed {
             return Counts::default();
         }
@@ -385,7 +407,7 @@ impl Counts {
         }
     }
 
-    fn negated(self) -> Counts {
+    pub(super) fn negated(self) -> Counts {
         Counts {
             files: -self.files,
             versions: -self.versions,
@@ -401,14 +423,14 @@ impl Counts {
         }
     }
 
-    fn is_zero(self) -> bool {
+    pub(super) fn is_zero(self) -> bool {
         self == Counts::default()
     }
 }
 
 /// What the counter needs to know of a stored file.
 #[derive(Clone, Copy, Debug)]
-struct Standing {
+pub(super) struct Standing {
     /// It has an `expires_at`.
     ending: bool,
     /// It has bytes or is external.
@@ -418,7 +440,7 @@ struct Standing {
 }
 
 impl Standing {
-    fn of_record(r: &FileRecord) -> Standing {
+    pub(super) fn of_record(r: &FileRecord) -> Standing {
         Standing {
             ending: r.expires_at.is_some(),
             listed: !r.versions.is_empty() || r.custom_download_url.is_some(),
@@ -503,7 +525,7 @@ impl DynamoFiles {
     /// `Conflict` when the change ends a fetch that is no longer the file's.
     async fn standing_item(&self, id: Uuid, org: &str, change: &FileChange) -> Result<Item> {
         match self.raw(id).await? {
-            Some(item) if !is_deleting(&item) && owned_by(&item, org) => {
+            Some(item) if !is_hidden(&item) && owned_by(&item, org) => {
                 if let Some(IngestStep::Finish { job, .. }) = &change.ingest {
                     let current_job = item.get(INGEST_JOB).and_then(|v| v.as_s().ok());
                     if current_job != Some(&job.to_string()) {
@@ -551,6 +573,7 @@ impl DynamoFiles {
             .expression_attribute_names("#updated", "updated_at")
             .expression_attribute_names("#org", "org")
             .expression_attribute_names("#deleting", DELETING)
+            .expression_attribute_names("#trashed", DELETED_AT)
             .expression_attribute_values(":filename", s(&change.filename))
             .expression_attribute_values(":mime", s(&change.mime_type))
             .expression_attribute_values(":access", s(change.access_control.as_str()))
@@ -567,7 +590,7 @@ impl DynamoFiles {
         update = set_derived(update, &mut sets, derived);
         let mut removes = Vec::new();
         let mut conditions = vec![
-            "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting)".to_owned(),
+            "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting) AND attribute_not_exists(#trashed)".to_owned(),
         ];
         if let (Some(first), Some(last)) = (change.new_versions.first(), change.new_versions.last())
         {
@@ -718,7 +741,7 @@ impl DynamoFiles {
 
     /// The file's write, the counter's change and the upload's claim in one
     /// transaction, tried again while it meets other transactions on the same items.
-    async fn write(
+    pub(super) async fn write(
         &self,
         file_write: TransactWriteItem,
         org: &str,

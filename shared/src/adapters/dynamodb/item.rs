@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::{n, s, Item};
 use crate::domain::{
-    file_type, listed_size, related_ids_of, tags_of, AccessControl, FetchFailure, FileRecord,
-    FileStatus, ListSort, PendingUpload, PublicLink, StoredVersion, UploadState,
+    file_type, listed_size, related_ids_of, relation_tags_of, tags_of, AccessControl, FetchFailure,
+    FileRecord, FileStatus, ListSort, PendingUpload, PublicLink, StoredVersion, Trash, UploadState,
 };
 use crate::ports::{StorageError, StoreResult as Result};
 
@@ -34,6 +34,16 @@ pub fn sort_index(sort: ListSort) -> (&'static str, &'static str) {
 pub const EXPIRY_INDEX: &str = "by_org_expiry";
 pub(super) const EXPIRY_KEY: &str = "expiry_key";
 
+/// An organisation's trash, the newest deleted first: partition `org`, sort
+/// [`crate::domain::Trash::key`]. Sparse: only trashed files have the key.
+pub const TRASH_INDEX: &str = "by_org_trash";
+pub(super) const TRASH_KEY: &str = "trash_key";
+/// Set while a file is in the trash (its `deleted_at`), with who deleted it and when it
+/// is purged; DynamoDB's TTL then removes it, and the sweeper its bytes.
+pub(super) const DELETED_AT: &str = "deleted_at";
+pub(super) const DELETED_BY: &str = "deleted_by";
+pub(super) const PURGE_AT: &str = "purge_at";
+
 /// The partition key of an organisation's usage counter.
 pub fn usage_pk(org: &str) -> String {
     format!("USAGE#{org}")
@@ -46,6 +56,8 @@ pub(super) const FILE_TYPE: &str = "file_type";
 pub(super) const SIZE_BYTES: &str = "size_bytes";
 pub(super) const TAGS: &str = "tags";
 pub(super) const RELATED_IDS: &str = "related_ids";
+/// Each tag of each relation, with its entity (`RelationTag::joined`): collections.
+pub(super) const RELATION_TAGS: &str = "relation_tags";
 
 /// The attributes that follow from a file's name, type, attributes and update time,
 /// written with every change (its size ones only with a new version).
@@ -64,6 +76,10 @@ pub(super) fn listing_attributes(r: &FileRecord) -> Vec<(&'static str, Attribute
         (FILE_TYPE, s(file_type(&r.mime_type, &r.filename))),
         (TAGS, list(tags_of(r).collect())),
         (RELATED_IDS, list(related_ids_of(r).collect())),
+        (
+            RELATION_TAGS,
+            AttributeValue::L(relation_tags_of(r).map(|t| s(&t)).collect()),
+        ),
     ]
 }
 
@@ -111,6 +127,11 @@ pub(super) fn ttl_of(expires_at: &str) -> Option<AttributeValue> {
 /// Whether a file item's delete has begun.
 pub(super) fn is_deleting(item: &Item) -> bool {
     item.contains_key(DELETING)
+}
+
+/// Whether a file item is out of sight: being deleted, or in the trash.
+pub(super) fn is_hidden(item: &Item) -> bool {
+    is_deleting(item) || item.contains_key(DELETED_AT)
 }
 
 pub(super) fn file_key(id: Uuid) -> Item {
@@ -247,6 +268,21 @@ pub(super) fn record_to_item(r: &FileRecord) -> Item {
             item.insert("ttl".into(), ttl);
         }
     }
+    if let Some(trash) = &r.trash {
+        // Out of every order's index while in the trash.
+        for sort in ListSort::ALL {
+            item.remove(sort_index(sort).1);
+        }
+        item.insert(DELETED_AT.into(), s(&trash.deleted_at));
+        if let Some(by) = &trash.deleted_by {
+            item.insert(DELETED_BY.into(), s(by));
+        }
+        item.insert(PURGE_AT.into(), s(&trash.purge_at));
+        item.insert(TRASH_KEY.into(), s(&trash.key(r.id)));
+        if let Some(ttl) = ttl_of(&trash.purge_at) {
+            item.insert("ttl".into(), ttl);
+        }
+    }
     item.insert(
         LINKS.into(),
         AttributeValue::M(
@@ -355,5 +391,65 @@ pub(super) fn item_to_record(item: &Item) -> Result<FileRecord> {
             .transpose()?,
         expires_at: optional_text(item, EXPIRES_AT),
         public_links: links_of(item)?,
+        trash: match optional_text(item, DELETED_AT) {
+            Some(deleted_at) => Some(Trash {
+                deleted_at,
+                deleted_by: optional_text(item, DELETED_BY),
+                purge_at: text(item, PURGE_AT, WHAT)?,
+            }),
+            None => None,
+        },
+    })
+}
+
+/// A file as a stream record's image shows it (DynamoDB's JSON: `{"S": ...}`), with
+/// whether its delete had begun; `None` for other items or an image that does not decode.
+pub fn file_of_stream_image(
+    image: &HashMap<String, serde_json::Value>,
+) -> Option<(FileRecord, bool)> {
+    let item: Item = image
+        .iter()
+        .map(|(k, v)| Some((k.clone(), attribute_of_json(v)?)))
+        .collect::<Option<_>>()?;
+    if item
+        .get("kind")
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        != Some("file")
+    {
+        return None;
+    }
+    Some((item_to_record(&item).ok()?, is_deleting(&item)))
+}
+
+fn attribute_of_json(value: &serde_json::Value) -> Option<AttributeValue> {
+    let (kind, inner) = value.as_object()?.iter().next()?;
+    Some(match kind.as_str() {
+        "S" => AttributeValue::S(inner.as_str()?.to_owned()),
+        "N" => AttributeValue::N(inner.as_str()?.to_owned()),
+        "BOOL" => AttributeValue::Bool(inner.as_bool()?),
+        "NULL" => AttributeValue::Null(true),
+        "SS" => AttributeValue::Ss(
+            inner
+                .as_array()?
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<_>>()?,
+        ),
+        "L" => AttributeValue::L(
+            inner
+                .as_array()?
+                .iter()
+                .map(attribute_of_json)
+                .collect::<Option<_>>()?,
+        ),
+        "M" => AttributeValue::M(
+            inner
+                .as_object()?
+                .iter()
+                .map(|(k, v)| Some((k.clone(), attribute_of_json(v)?)))
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
     })
 }

@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
-use super::item::{file_key, is_deleting, link_to_item, DELETING, LINKS};
+use super::item::{file_key, is_hidden, link_to_item, DELETED_AT, DELETING, LINKS};
 use super::{n, s, DynamoFiles};
 use crate::adapters::sdk::{is_condition_failed, sdk_error};
 use crate::domain::{PublicLink, MAX_PUBLIC_LINKS};
@@ -31,13 +31,14 @@ impl DynamoFiles {
                 .set_key(Some(file_key(id)))
                 .update_expression("SET #links.#id = :link")
                 .condition_expression(
-                    "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting) \
+                    "attribute_exists(pk) AND #org = :org AND attribute_not_exists(#deleting) AND attribute_not_exists(#trashed) \
                      AND attribute_exists(#links) AND size(#links) < :max",
                 )
                 .expression_attribute_names("#links", LINKS)
                 .expression_attribute_names("#id", &link.id)
                 .expression_attribute_names("#org", "org")
                 .expression_attribute_names("#deleting", DELETING)
+                .expression_attribute_names("#trashed", DELETED_AT)
                 .expression_attribute_values(":link", link_to_item(link))
                 .expression_attribute_values(":org", s(org))
                 .expression_attribute_values(":max", n(MAX_PUBLIC_LINKS))
@@ -49,7 +50,7 @@ impl DynamoFiles {
                 Err(e) => return Err(sdk_error("UpdateItem", e)),
             }
             let item = match self.raw(id).await? {
-                Some(item) if !is_deleting(&item) && super::files::owned_by(&item, org) => item,
+                Some(item) if !is_hidden(&item) && super::files::owned_by(&item, org) => item,
                 _ => return Err(StorageError::NotFound(Missing::File(id))),
             };
             match item.get(LINKS).and_then(|l| l.as_m().ok()) {
@@ -68,11 +69,12 @@ impl DynamoFiles {
                         .update_expression("SET #links = :links")
                         .condition_expression(
                             "attribute_exists(pk) AND #org = :org \
-                             AND attribute_not_exists(#deleting) AND attribute_not_exists(#links)",
+                             AND attribute_not_exists(#deleting) AND attribute_not_exists(#trashed) AND attribute_not_exists(#links)",
                         )
                         .expression_attribute_names("#links", LINKS)
                         .expression_attribute_names("#org", "org")
                         .expression_attribute_names("#deleting", DELETING)
+                        .expression_attribute_names("#trashed", DELETED_AT)
                         .expression_attribute_values(
                             ":links",
                             AttributeValue::M([(link.id.clone(), link_to_item(link))].into()),
@@ -108,12 +110,13 @@ impl DynamoFiles {
             .set_key(Some(file_key(id)))
             .update_expression("REMOVE #links.#id")
             .condition_expression(
-                "attribute_exists(#links.#id) AND #org = :org AND attribute_not_exists(#deleting)",
+                "attribute_exists(#links.#id) AND #org = :org AND attribute_not_exists(#deleting) AND attribute_not_exists(#trashed)",
             )
             .expression_attribute_names("#links", LINKS)
             .expression_attribute_names("#id", link_id)
             .expression_attribute_names("#org", "org")
             .expression_attribute_names("#deleting", DELETING)
+            .expression_attribute_names("#trashed", DELETED_AT)
             .expression_attribute_values(":org", s(org))
             .send()
             .await;
@@ -133,12 +136,13 @@ impl DynamoFiles {
             .set_key(Some(file_key(id)))
             .update_expression("SET #links.#id.#at = :at")
             .condition_expression(
-                "attribute_exists(#links.#id) AND attribute_not_exists(#deleting)",
+                "attribute_exists(#links.#id) AND attribute_not_exists(#deleting) AND attribute_not_exists(#trashed)",
             )
             .expression_attribute_names("#links", LINKS)
             .expression_attribute_names("#id", link_id)
             .expression_attribute_names("#at", "last_accessed_at")
             .expression_attribute_names("#deleting", DELETING)
+            .expression_attribute_names("#trashed", DELETED_AT)
             .expression_attribute_values(":at", s(at))
             .send()
             .await;

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Select};
 
 use super::item::{
     item_to_record, sort_index, usage_pk, EXPIRES_AT, EXPIRY_INDEX, EXPIRY_KEY, FILENAME_LC,
-    FILE_TYPE, RELATED_IDS, SIZE_BYTES, TAGS,
+    FILE_TYPE, PURGE_AT, RELATED_IDS, RELATION_TAGS, SIZE_BYTES, TAGS, TRASH_INDEX, TRASH_KEY,
 };
 use super::{n, s, DynamoFiles, Item};
 use crate::adapters::sdk::sdk_error;
@@ -61,6 +61,17 @@ impl Expressions {
         e
     }
 
+    /// The organisation's trash at `now` ([`FileRecord::is_in_trash`]); with `due`, also
+    /// the files past their purge that DynamoDB's TTL has not removed yet.
+    fn trashed(org: &str, now: &str, due: bool) -> Self {
+        let mut e = Expressions::listed(org, &FileFilters::default(), now);
+        if !due {
+            e.name("#purge", PURGE_AT);
+            e.filter.push("#purge > :now".into());
+        }
+        e
+    }
+
     fn add_filters(&mut self, f: &FileFilters) {
         if let Some(q) = &f.q {
             self.name("#fname", FILENAME_LC).value(":q", s(q));
@@ -101,6 +112,11 @@ impl Expressions {
         if let Some(to) = &f.created_to {
             self.name("#created", "created_at").value(":cto", s(to));
             self.filter.push("#created < :cto".into());
+        }
+        if let Some(rt) = &f.relation_tag {
+            self.name("#rtags", RELATION_TAGS)
+                .value(":rtag", s(&rt.joined()));
+            self.filter.push("contains(#rtags, :rtag)".into());
         }
         if let Some(min) = f.size_min {
             self.name("#size", SIZE_BYTES).value(":smin", n(min));
@@ -305,31 +321,44 @@ impl DynamoFiles {
             files: field("files"),
             versions: field("versions"),
             bytes: field("bytes"),
+            ..Usage::default()
         };
         let mut read = 1;
+        // The counter still holds trashed files without an end: they are told apart.
+        for record in self.all_trashed(org, now, &mut read).await? {
+            if record.expires_at.is_none() {
+                usage.files = usage.files.saturating_sub(1);
+                usage.versions = usage.versions.saturating_sub(record.versions.len() as u64);
+                usage.bytes = usage.bytes.saturating_sub(record.stored_bytes());
+            }
+            usage.add(&record, now);
+        }
         for record in self.ending(org, now, &mut read).await? {
-            usage.files += 1;
-            usage.versions += record.versions.len() as u64;
-            usage.bytes += record.stored_bytes();
+            if record.trash.is_none() {
+                usage.add(&record, now);
+            }
         }
         Ok((usage, read))
     }
 
-    /// The listed files of `org` that have an end after `now`.
-    pub(super) async fn ending(
+    /// Every trashed file of `org` still stored, due to be purged or not.
+    async fn all_trashed(&self, org: &str, now: &str, read: &mut u64) -> Result<Vec<FileRecord>> {
+        let e = Expressions::trashed(org, now, true);
+        self.all_of(TRASH_INDEX, &e, read).await
+    }
+
+    /// Every item a Query on `index` with `e` finds, page after page.
+    async fn all_of(
         &self,
-        org: &str,
-        now: &str,
+        index: &str,
+        e: &Expressions,
         read: &mut u64,
     ) -> Result<Vec<FileRecord>> {
-        let mut e = Expressions::listed(org, &FileFilters::default(), now);
-        e.name("#ek", EXPIRY_KEY);
-        e.key.push("#ek > :now".into());
         let mut records = Vec::new();
         let mut start = None;
         loop {
             let out = self
-                .query(EXPIRY_INDEX, &e)
+                .query(index, e)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -343,5 +372,89 @@ impl DynamoFiles {
                 return Ok(records);
             }
         }
+    }
+
+    /// A page of the organisation's trash, the newest deleted first.
+    pub(super) async fn trash_page(
+        &self,
+        org: &str,
+        page: &PageRequest,
+    ) -> Result<Page<FileRecord>> {
+        let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
+        let e = Expressions::trashed(org, &page.now, false);
+        let mut start = match &page.after {
+            Some(cursor) => {
+                let id = cursor
+                    .file()
+                    .ok_or(StorageError::Refused(Refusal::Cursor))?;
+                let mut key = super::item::file_key(id);
+                key.insert("org".into(), s(org));
+                key.insert(TRASH_KEY.into(), s(&cursor.0));
+                Some(key)
+            }
+            None => None,
+        };
+        let mut items = Vec::with_capacity(limit + 1);
+        let mut read = 0;
+        loop {
+            let out = self
+                .query(TRASH_INDEX, &e)
+                .scan_index_forward(false)
+                .limit(FILTERED_READ.max(limit + 1 - items.len()) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", e))?;
+            read += out.scanned_count().max(0) as u64;
+            for item in out.items() {
+                items.push(item_to_record(item)?);
+            }
+            start = out.last_evaluated_key().cloned();
+            if items.len() > limit || start.is_none() {
+                break;
+            }
+        }
+        let more = items.len() > limit || start.is_some();
+        items.truncate(limit);
+        let next = match (more, items.last()) {
+            (true, Some(last)) => last.trash.as_ref().map(|t| Cursor(t.key(last.id))),
+            _ => None,
+        };
+        Ok(Page { items, next, read })
+    }
+
+    /// How many files the trash lists at `now`.
+    pub(super) async fn count_trashed(&self, org: &str, now: &str) -> Result<Counted> {
+        let e = Expressions::trashed(org, now, false);
+        let mut counted = Counted::default();
+        let mut start = None;
+        loop {
+            let out = self
+                .query(TRASH_INDEX, &e)
+                .select(Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", e))?;
+            counted.count += out.count().max(0) as u64;
+            counted.read += out.scanned_count().max(0) as u64;
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(counted);
+            }
+        }
+    }
+
+    /// The listed files of `org` that have an end after `now`.
+    pub(super) async fn ending(
+        &self,
+        org: &str,
+        now: &str,
+        read: &mut u64,
+    ) -> Result<Vec<FileRecord>> {
+        let mut e = Expressions::listed(org, &FileFilters::default(), now);
+        e.name("#ek", EXPIRY_KEY);
+        e.key.push("#ek > :now".into());
+        self.all_of(EXPIRY_INDEX, &e, read).await
     }
 }

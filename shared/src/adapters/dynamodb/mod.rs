@@ -1,10 +1,12 @@
 //! The repositories on DynamoDB: one table, one item per file (versions as a list in
 //! it) and one per unsaved upload, told apart by their partition key.
 
+mod collections;
 mod files;
 mod item;
 mod links;
 mod listing;
+mod trash;
 mod uploads;
 
 use std::collections::HashMap;
@@ -14,7 +16,10 @@ use aws_sdk_dynamodb::Client;
 
 use crate::ports::Quotas;
 
-pub use item::{file_pk, sort_index, upload_pk, usage_pk, EXPIRY_INDEX, LIST_INDEX};
+pub use item::{
+    file_of_stream_image, file_pk, sort_index, upload_pk, usage_pk, EXPIRY_INDEX, LIST_INDEX,
+    TRASH_INDEX,
+};
 
 type Item = HashMap<String, AttributeValue>;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use super::lock;
-use crate::domain::{FileFilters, FileQuery, FileRecord, PublicLink, MAX_PUBLIC_LINKS};
+use crate::domain::{FileFilters, FileQuery, FileRecord, PublicLink, Trash, MAX_PUBLIC_LINKS};
 use crate::ports::{Clash, Missing, Refusal, StorageError, StoreResult as Result};
 use crate::ports::{
     Counted, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest, Quotas,
@@ -37,14 +37,32 @@ pub(super) struct State {
     files: HashMap<Uuid, (FileRecord, bool)>,
     /// Consumed uploads: temp key to the file it became.
     pub(super) claims: HashMap<String, Uuid>,
+    /// Each organisation's collections, by scope.
+    pub(super) collections: HashMap<(String, String), crate::domain::CollectionSet>,
 }
 
 impl State {
-    /// A visible file.
+    /// A visible file: not being deleted, not in the trash.
     fn visible(&self, id: &Uuid) -> Option<&FileRecord> {
         self.files
             .get(id)
-            .filter(|(_, deleting)| !deleting)
+            .filter(|(r, deleting)| !deleting && r.trash.is_none())
+            .map(|(r, _)| r)
+    }
+
+    /// A visible file of `org`, to change.
+    fn writable(&mut self, id: &Uuid, org: &str) -> Option<&mut FileRecord> {
+        self.files
+            .get_mut(id)
+            .filter(|(r, deleting)| !deleting && r.trash.is_none() && r.org == org)
+            .map(|(r, _)| r)
+    }
+
+    /// The files of `org` whose delete has not begun.
+    fn of_org<'s>(&'s self, org: &'s str) -> impl Iterator<Item = &'s FileRecord> {
+        self.files
+            .values()
+            .filter(move |(r, deleting)| r.org == org && !deleting)
             .map(|(r, _)| r)
     }
 
@@ -60,18 +78,15 @@ impl State {
 
     /// The listed, visible files of `org` at `now`.
     fn listed<'s>(&'s self, org: &'s str, now: &'s str) -> impl Iterator<Item = &'s FileRecord> {
-        self.files
-            .values()
-            .filter(move |(r, deleting)| r.org == org && !deleting && r.is_listed(now))
-            .map(|(r, _)| r)
+        self.of_org(org).filter(move |r| r.is_listed(now))
     }
 
     fn usage(&self, org: &str, now: &str) -> Usage {
-        self.listed(org, now).fold(Usage::default(), |u, r| Usage {
-            files: u.files + 1,
-            versions: u.versions + r.versions.len() as u64,
-            bytes: u.bytes + r.stored_bytes(),
-        })
+        let mut usage = Usage::default();
+        for record in self.of_org(org) {
+            usage.add(record, now);
+        }
+        usage
     }
 
     /// `QuotaExceeded` if `added` bytes would take `org` past its quota.
@@ -79,7 +94,7 @@ impl State {
         match quotas.for_org(org) {
             Some(quota) if added > 0 => {
                 let now = Clock::system().now_rfc3339();
-                if self.usage(org, &now).bytes + added > quota {
+                if self.usage(org, &now).held_bytes() + added > quota {
                     return Err(StorageError::QuotaExceeded { limit: quota });
                 }
                 Ok(())
@@ -191,11 +206,9 @@ impl FileRepository for MemoryFiles {
         claims: &[UploadClaim<'_>],
     ) -> Result<FileChange> {
         let mut state = lock(&self.state);
-        let (last, job) = match state.files.get(&id) {
-            Some((r, false)) if r.org == org => {
-                (r.latest().map(|v| v.created_at.clone()), r.ingest_job)
-            }
-            _ => return Err(not_found(id)),
+        let (last, job) = match state.writable(&id, org) {
+            Some(r) => (r.latest().map(|v| v.created_at.clone()), r.ingest_job),
+            None => return Err(not_found(id)),
         };
         if let Some(IngestStep::Finish { job: finishing, .. }) = &change.ingest {
             if job != Some(*finishing) {
@@ -207,7 +220,7 @@ impl FileRepository for MemoryFiles {
         let mut stored = change.clone();
         stored.restamp_after(last.as_deref());
         state.record_claims(claims);
-        if let Some((record, _)) = state.files.get_mut(&id) {
+        if let Some(record) = state.writable(&id, org) {
             stored.apply_to(record);
         }
         Ok(stored)
@@ -222,9 +235,8 @@ impl FileRepository for MemoryFiles {
         now: &str,
     ) -> Result<FileRecord> {
         let mut state = lock(&self.state);
-        let record = match state.files.get_mut(&id) {
-            Some((r, false)) if r.org == org => r,
-            _ => return Err(not_found(id)),
+        let Some(record) = state.writable(&id, org) else {
+            return Err(not_found(id));
         };
         if record.versions.len() == 1 {
             return Err(StorageError::Conflict(Clash::OnlyVersion));
@@ -239,22 +251,22 @@ impl FileRepository for MemoryFiles {
 
     async fn add_link(&self, id: Uuid, org: &str, link: &PublicLink) -> Result<()> {
         let mut state = lock(&self.state);
-        match state.files.get_mut(&id) {
-            Some((r, false)) if r.org == org => {
+        match state.writable(&id, org) {
+            Some(r) => {
                 if r.public_links.len() >= MAX_PUBLIC_LINKS {
                     return Err(StorageError::Conflict(Clash::TooManyLinks));
                 }
                 r.public_links.push(link.clone());
                 Ok(())
             }
-            _ => Err(not_found(id)),
+            None => Err(not_found(id)),
         }
     }
 
     async fn remove_link(&self, id: Uuid, org: &str, link_id: &str) -> Result<()> {
         let mut state = lock(&self.state);
-        match state.files.get_mut(&id) {
-            Some((r, false)) if r.org == org => {
+        match state.writable(&id, org) {
+            Some(r) => {
                 let before = r.public_links.len();
                 r.public_links.retain(|l| l.id != link_id);
                 if r.public_links.len() == before {
@@ -262,17 +274,73 @@ impl FileRepository for MemoryFiles {
                 }
                 Ok(())
             }
-            _ => Err(StorageError::NotFound(Missing::PublicLink)),
+            None => Err(StorageError::NotFound(Missing::PublicLink)),
         }
     }
 
     async fn touch_link(&self, id: Uuid, link_id: &str, at: &str) -> Result<()> {
         let mut state = lock(&self.state);
-        if let Some((r, false)) = state.files.get_mut(&id) {
+        if let Some((r, false)) = state.files.get_mut(&id).filter(|(r, _)| r.trash.is_none()) {
             if let Some(link) = r.public_links.iter_mut().find(|l| l.id == link_id) {
                 link.last_accessed_at = Some(at.to_owned());
             }
         }
+        Ok(())
+    }
+
+    async fn trash(&self, id: Uuid, org: &str, trash: &Trash) -> Result<FileRecord> {
+        let mut state = lock(&self.state);
+        let Some(record) = state.writable(&id, org) else {
+            return Err(not_found(id));
+        };
+        record.trash = Some(trash.clone());
+        record.public_links.clear();
+        Ok(record.clone())
+    }
+
+    async fn restore(&self, id: Uuid, org: &str, now: &str) -> Result<FileRecord> {
+        let mut state = lock(&self.state);
+        match state.files.get_mut(&id) {
+            Some((record, false)) if record.org == org && record.is_in_trash(now) => {
+                record.trash = None;
+                Ok(record.clone())
+            }
+            _ => Err(not_found(id)),
+        }
+    }
+
+    async fn list_trash(&self, org: &str, page: &PageRequest) -> Result<Page<FileRecord>> {
+        let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
+        let state = lock(&self.state);
+        let mut trashed: Vec<(String, &FileRecord)> = state
+            .of_org(org)
+            .filter(|r| r.is_in_trash(&page.now))
+            .filter_map(|r| Some((r.trash.as_ref()?.key(r.id), r)))
+            .filter(|(key, _)| page.after.as_ref().is_none_or(|c| key < &c.0))
+            .collect();
+        let read = trashed.len() as u64;
+        trashed.sort_by(|a, b| b.0.cmp(&a.0));
+        let more = trashed.len() > limit;
+        trashed.truncate(limit);
+        let next = match (more, trashed.last()) {
+            (true, Some((key, _))) => Some(Cursor(key.clone())),
+            _ => None,
+        };
+        Ok(Page {
+            items: trashed.into_iter().map(|(_, r)| r.clone()).collect(),
+            next,
+            read,
+        })
+    }
+
+    async fn count_trash(&self, org: &str, now: &str) -> Result<Counted> {
+        let state = lock(&self.state);
+        let count = state.of_org(org).filter(|r| r.is_in_trash(now)).count() as u64;
+        Ok(Counted { count, read: count })
+    }
+
+    async fn settle_removed(&self, _removed: &FileRecord) -> Result<()> {
+        // Nothing here expires by itself, and usage is added up when read.
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! In-memory adapters for unit tests and benchmarks. They pass the same named
 //! conformance checks as the S3 and DynamoDB adapters.
 
+mod collections;
 mod files;
 mod store;
 mod uploads;
