@@ -631,7 +631,7 @@ async fn the_trash_is_the_organisations_own_and_bad_input_answers_4xx_json() {
         let answer = s.call(&other, method, &path, None).await;
         assert_eq!(answer.expect_error(404), "not_found");
     }
-    assert_eq!(trash_ids(&s, &org, 10).await, [id.clone()]);
+    assert_eq!(trash_ids(&s, &org, 10).await, std::slice::from_ref(&id));
     // Bad input: 400 with a JSON error, nothing changed.
     for (method, path) in [
         (Method::POST, "/v2/files/not-a-uuid/restore".to_owned()),

@@ -144,7 +144,7 @@ pub(super) fn file_filters(query: &HashMap<String, String>) -> Result<FileFilter
 /// What `GET /v2/files` asks for, parsed at the edge.
 pub(super) enum ListRequest {
     Files {
-        query: FileQuery,
+        query: Box<FileQuery>,
         limit: usize,
         cursor: Option<String>,
     },
@@ -218,7 +218,7 @@ pub(super) fn list_request(query: &HashMap<String, String>) -> Result<ListReques
     }
     let (query, limit, cursor) = file_list_request(query)?;
     Ok(ListRequest::Files {
-        query,
+        query: Box::new(query),
         limit,
         cursor,
     })
