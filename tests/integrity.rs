@@ -48,6 +48,33 @@ async fn assert_whole(s: &Stack, org: &str, id: &str) {
     }
 }
 
+/// `count` new versions of file `id`, uploaded now; the saves start `step_ms` apart
+/// when the returned future runs, and it yields their statuses.
+async fn staggered_version_saves<'a>(
+    s: &'a Stack,
+    org: &'a str,
+    id: &'a str,
+    count: usize,
+    step_ms: u64,
+) -> impl std::future::Future<Output = Vec<u16>> + 'a {
+    let mut uploads = Vec::new();
+    for i in 0..count {
+        let body = format!("version {}", i + 2);
+        uploads.push(
+            s.upload(org, "race.txt", "text/plain", body.as_bytes())
+                .await,
+        );
+    }
+    let saves = uploads
+        .into_iter()
+        .enumerate()
+        .map(move |(i, s3ref)| async move {
+            tokio::time::sleep(Duration::from_millis(step_ms * i as u64)).await;
+            s.save(org, json!({"s3ref": s3ref, "_id": id})).await.status
+        });
+    join_all(saves)
+}
+
 // 1. A delete racing with version saves answered 409 and left versions without objects.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deletes_racing_with_version_saves_never_leave_a_broken_file() {
@@ -58,21 +85,7 @@ async fn deletes_racing_with_version_saves_never_leave_a_broken_file() {
         trials += 1;
         let org = new_org();
         let id = id_of(&s.new_file(&org, "race.txt", "text/plain", b"v1").await);
-        let mut uploads = Vec::new();
-        for i in 0..10 {
-            let body = format!("version {}", i + 2);
-            uploads.push(
-                s.upload(&org, "race.txt", "text/plain", body.as_bytes())
-                    .await,
-            );
-        }
-        let saves = uploads.into_iter().enumerate().map(|(i, s3ref)| {
-            let (s, org, id) = (&s, &org, &id);
-            async move {
-                tokio::time::sleep(Duration::from_millis(10 * i as u64)).await;
-                s.save(org, json!({"s3ref": s3ref, "_id": id})).await.status
-            }
-        });
+        let saves = staggered_version_saves(&s, &org, &id, 10, 10).await;
         let delete = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
             s.call(
@@ -83,7 +96,7 @@ async fn deletes_racing_with_version_saves_never_leave_a_broken_file() {
             )
             .await
         };
-        let (saved, deleted) = tokio::join!(join_all(saves), delete);
+        let (saved, deleted) = tokio::join!(saves, delete);
         for status in &saved {
             assert!(
                 matches!(status, 201 | 404),
@@ -112,27 +125,13 @@ async fn version_saves_racing_a_move_to_the_trash_land_whole_or_not_at_all() {
         trials += 1;
         let org = new_org();
         let id = id_of(&s.new_file(&org, "race.txt", "text/plain", b"v1").await);
-        let mut uploads = Vec::new();
-        for i in 0..8 {
-            let body = format!("version {}", i + 2);
-            uploads.push(
-                s.upload(&org, "race.txt", "text/plain", body.as_bytes())
-                    .await,
-            );
-        }
-        let saves = uploads.into_iter().enumerate().map(|(i, s3ref)| {
-            let (s, org, id) = (&s, &org, &id);
-            async move {
-                tokio::time::sleep(Duration::from_millis(8 * i as u64)).await;
-                s.save(org, json!({"s3ref": s3ref, "_id": id})).await.status
-            }
-        });
+        let saves = staggered_version_saves(&s, &org, &id, 8, 8).await;
         let trash = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
             s.call(&org, Method::DELETE, &format!("/v2/files/{id}"), None)
                 .await
         };
-        let (saved, trashed) = tokio::join!(join_all(saves), trash);
+        let (saved, trashed) = tokio::join!(saves, trash);
         assert_eq!(trashed.status, 200, "trial {trials}: {}", trashed.json);
         for status in &saved {
             assert!(

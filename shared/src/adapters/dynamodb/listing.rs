@@ -198,36 +198,34 @@ impl DynamoFiles {
     }
 
     /// The index key to start after, from a cursor: the base table's key, the
-    /// organisation, and the order's key.
-    fn start_key(org: &str, sort: ListSort, cursor: &Cursor) -> Result<Item> {
+    /// organisation, and the index's sort key (`attribute`).
+    fn start_key(org: &str, attribute: &str, cursor: &Cursor) -> Result<Item> {
         let id = cursor
             .file()
             .ok_or(StorageError::Refused(Refusal::Cursor))?;
         let mut key = super::item::file_key(id);
         key.insert("org".into(), s(org));
-        key.insert(sort_index(sort).1.into(), s(&cursor.0));
+        key.insert(attribute.into(), s(&cursor.0));
         Ok(key)
     }
 
-    pub(super) async fn list_page(
+    /// One page of `index` under `e`: Queries from `start` until the page holds one item
+    /// more than `limit` (so the last page says it is the last) or the index ends; a
+    /// `filtered` read asks for at least `FILTERED_READ` items at once, since the filter
+    /// leaves some out. `key_of` is the cursor of the page's last item.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_page(
         &self,
-        org: &str,
-        query: &FileQuery,
-        page: &PageRequest,
+        index: &str,
+        e: &Expressions,
+        forward: bool,
+        mut start: Option<Item>,
+        limit: usize,
+        filtered: bool,
+        key_of: impl Fn(&FileRecord) -> Option<String>,
     ) -> Result<Page<FileRecord>> {
-        let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
-        let mut e = Expressions::listed(org, &query.filters, &page.now);
-        e.narrow(query.sort, &query.filters);
-        // Filters the key condition does not serve leave items out: read more at once.
-        let filtered = !residual(query.sort, &query.filters).is_empty();
-        let mut start = page
-            .after
-            .as_ref()
-            .map(|c| Self::start_key(org, query.sort, c))
-            .transpose()?;
         let mut items = Vec::with_capacity(limit + 1);
         let mut read = 0;
-        // One item more than the page, so that the last page says it is the last.
         loop {
             let wanted = limit + 1 - items.len();
             let batch = if filtered {
@@ -236,8 +234,8 @@ impl DynamoFiles {
                 wanted
             };
             let out = self
-                .query(sort_index(query.sort).0, &e)
-                .scan_index_forward(query.order == crate::domain::SortOrder::Ascending)
+                .query(index, e)
+                .scan_index_forward(forward)
                 .limit(batch.min(MAX_PAGE_SIZE + 1) as i32)
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -255,10 +253,34 @@ impl DynamoFiles {
         let more = items.len() > limit || start.is_some();
         items.truncate(limit);
         let next = match (more, items.last()) {
-            (true, Some(last)) => Some(Cursor(query.sort.key_of(last))),
+            (true, Some(last)) => key_of(last).map(Cursor),
             _ => None,
         };
         Ok(Page { items, next, read })
+    }
+
+    pub(super) async fn list_page(
+        &self,
+        org: &str,
+        query: &FileQuery,
+        page: &PageRequest,
+    ) -> Result<Page<FileRecord>> {
+        let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
+        let mut e = Expressions::listed(org, &query.filters, &page.now);
+        e.narrow(query.sort, &query.filters);
+        // Filters the key condition does not serve leave items out: read more at once.
+        let filtered = !residual(query.sort, &query.filters).is_empty();
+        let (index, attribute) = sort_index(query.sort);
+        let start = page
+            .after
+            .as_ref()
+            .map(|c| Self::start_key(org, attribute, c))
+            .transpose()?;
+        let forward = query.order == crate::domain::SortOrder::Ascending;
+        self.read_page(index, &e, forward, start, limit, filtered, |last| {
+            Some(query.sort.key_of(last))
+        })
+        .await
     }
 
     pub(super) async fn count_files(
@@ -382,45 +404,15 @@ impl DynamoFiles {
     ) -> Result<Page<FileRecord>> {
         let limit = page.limit.clamp(1, MAX_PAGE_SIZE);
         let e = Expressions::trashed(org, &page.now, false);
-        let mut start = match &page.after {
-            Some(cursor) => {
-                let id = cursor
-                    .file()
-                    .ok_or(StorageError::Refused(Refusal::Cursor))?;
-                let mut key = super::item::file_key(id);
-                key.insert("org".into(), s(org));
-                key.insert(TRASH_KEY.into(), s(&cursor.0));
-                Some(key)
-            }
-            None => None,
-        };
-        let mut items = Vec::with_capacity(limit + 1);
-        let mut read = 0;
-        loop {
-            let out = self
-                .query(TRASH_INDEX, &e)
-                .scan_index_forward(false)
-                .limit(FILTERED_READ.max(limit + 1 - items.len()) as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query", e))?;
-            read += out.scanned_count().max(0) as u64;
-            for item in out.items() {
-                items.push(item_to_record(item)?);
-            }
-            start = out.last_evaluated_key().cloned();
-            if items.len() > limit || start.is_none() {
-                break;
-            }
-        }
-        let more = items.len() > limit || start.is_some();
-        items.truncate(limit);
-        let next = match (more, items.last()) {
-            (true, Some(last)) => last.trash.as_ref().map(|t| Cursor(t.key(last.id))),
-            _ => None,
-        };
-        Ok(Page { items, next, read })
+        let start = page
+            .after
+            .as_ref()
+            .map(|c| Self::start_key(org, TRASH_KEY, c))
+            .transpose()?;
+        self.read_page(TRASH_INDEX, &e, false, start, limit, true, |last| {
+            last.trash.as_ref().map(|t| t.key(last.id))
+        })
+        .await
     }
 
     /// How many files the trash lists at `now`.
