@@ -405,6 +405,99 @@ def flow(run: Run, png: bytes):
 
     run.task("SweepFunction", "sweep-ttl-remove.json", sweep, swept)
 
+    # GuardDuty's verdicts on a saved version, recorded on it by the scan function.
+    to_scan = run.upload("upload.json", png)
+    scanned, _ = run.http("SaveFunction", "save.json (to scan)", run.event("save.json", to_scan), 201)
+    scanned_key = scanned["versions"][0]["s3ref"]["key"]
+    for name, recorded in (("guardduty-clean.json", "clean"), ("guardduty-threats-found.json", "infected"),
+                           ("guardduty-unsupported.json", "error"), ("guardduty-access-denied.json", "error")):
+        result = run.event(name)
+        result["detail"]["s3ObjectDetails"].update(objectKey=scanned_key, bucketName=run.bucket)
+        run.task("ScanFunction", name, result,
+                 lambda a, r=recorded: expect(a == {"recorded": r, "key": scanned_key}, f"recorded {r}"))
+
+    # A webhook of this run's organisation, for file.created and file.trashed.
+    sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    deliveries_url = sqs.create_queue(QueueName=os.environ["WEBHOOK_QUEUE"])["QueueUrl"]
+    sqs.purge_queue(QueueUrl=deliveries_url)
+    hook, _ = run.http("SaveFunction", "webhook-create.json", run.event("webhook-create.json"), 201,
+                       lambda b, _: expect(b["secret"].startswith("whsec_"), f"webhook {b['id']}, secret shown once"))
+    run.values["7c9e6679-7425-40de-944b-e07fc1f90ae7"] = hook["id"]
+    run.http("GetFunction", "webhooks.json", run.event("webhooks.json"), 200,
+             lambda b, _: expect([h["id"] for h in b["results"]] == [hook["id"]] and "secret" not in b["results"][0],
+                                 "listed without its secret"))
+
+    # The stream's records of a file created and trashed and an upload that expired: three
+    # events on the bus, which a rule delivers to a queue; two of them queued for the webhook.
+    queue_url = event_bus_with_a_queue(os.environ["EVENT_BUS_NAME"])
+
+    def published(answer):
+        assert answer == {"batchItemFailures": []}, answer
+        sqs = boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+        delivered = []
+        for _ in range(20):
+            got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            delivered += [json.loads(m["Body"]) for m in got]
+            if len(delivered) >= 3:
+                break
+            time.sleep(0.2)
+        types = [e["detail-type"] for e in delivered]
+        assert types == ["file.created", "file.trashed", "upload.expired"], types
+        assert all(e["source"] == "file-service" and e["detail"]["org"] == run.org for e in delivered)
+        return "3 events on the bus: " + ", ".join(types)
+
+    stream = run.event("file-events.json")
+    for record in stream["Records"]:
+        for image in ("OldImage", "NewImage"):
+            if image in record["dynamodb"]:
+                record["dynamodb"][image]["org"]["S"] = run.org
+    run.task("EventsFunction", "file-events.json", stream, published)
+
+    # One queued delivery through the webhooks function: its URL's host does not resolve
+    # in the container, so the attempt fails, is logged, and is handed back for a retry.
+    queued = []
+    for _ in range(20):
+        queued += sqs.receive_message(QueueUrl=deliveries_url, MaxNumberOfMessages=10,
+                                      AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+        if len(queued) >= 2:
+            break
+        time.sleep(0.2)
+    types = sorted(json.loads(m["Body"])["event_type"] for m in queued)
+    expect(types == ["file.created", "file.trashed"], f"queued for the webhook: {types}")
+    message = queued[0]
+    delivery = {"Records": [{
+        "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
+        "attributes": message.get("Attributes", {}), "messageAttributes": {}, "eventSource": "aws:sqs",
+        "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:" + os.environ["WEBHOOK_QUEUE"],
+    }]}
+    run.task("WebhooksFunction", "webhook-delivery.json (queued)", delivery,
+             lambda a: expect(a["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}],
+                              "the failed attempt is handed back"))
+    run.http("GetFunction", "webhook-deliveries.json", run.event("webhook-deliveries.json"), 200,
+             lambda b, _: expect(b["results"][0]["outcome"] == "failed", f"logged: {b['results'][0].get('error')}"))
+    run.http("DeleteFunction", "webhook-delete.json", run.event("webhook-delete.json"), 200,
+             lambda b, _: expect(b["id"] == hook["id"], "deleted"))
+    # The sample delivery, of a webhook that is no more: dropped.
+    run.task("WebhooksFunction", "webhook-delivery.json", run.event("webhook-delivery.json"),
+             lambda a: expect(a["batchItemFailures"] == [], "a deleted webhook's delivery is dropped"))
+
+
+def event_bus_with_a_queue(bus: str) -> str:
+    """The bus the events function publishes to, on moto, and a queue its rule fills."""
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    events = boto3.client("events", endpoint_url=endpoint, region_name="us-east-1")
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
+    try:
+        events.create_event_bus(Name=bus)
+    except events.exceptions.ResourceAlreadyExistsException:
+        pass
+    name = "sam-events-" + uuid.uuid4().hex[:10]
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"source": ["file-service"]}))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+    return queue_url
+
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["token"]:

@@ -126,6 +126,10 @@ s3_for_functions="http://$bridge:$(relayed "$(port_of "$AWS_ENDPOINT_URL_S3")")"
 dynamodb_for_functions="http://$bridge:$(relayed "$(port_of "$AWS_ENDPOINT_URL_DYNAMODB")")"
 lambda_for_functions="http://$bridge:$(relayed "$lambda_port")"
 
+# moto serves EventBridge beside DynamoDB; the check makes this bus (and a queue its rule
+# delivers to) before the events function publishes.
+event_bus="file-service-local-files"
+webhook_queue="file-service-local-webhooks"
 signing_key="sam-local-signing-key-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 env_vars="$work/env-vars.json"
 python3 - "$env_vars" <<EOF
@@ -136,6 +140,10 @@ json.dump({"Parameters": {
     "AWS_ENDPOINT_URL_S3": "$s3_for_functions",
     "AWS_ENDPOINT_URL_DYNAMODB": "$dynamodb_for_functions",
     "AWS_ENDPOINT_URL_LAMBDA": "$lambda_for_functions",
+    "AWS_ENDPOINT_URL_EVENTBRIDGE": "$dynamodb_for_functions",
+    "AWS_ENDPOINT_URL_SQS": "$dynamodb_for_functions",
+    "EVENT_BUS_NAME": "$event_bus",
+    "WEBHOOK_QUEUE_URL": "$dynamodb_for_functions/123456789012/$webhook_queue",
     "DEV_JWT_SECRET": "$DEV_JWT_SECRET",
     "DEV_JWT_ISSUER": "file-service-local",
     "DEV_JWT_AUDIENCE": "file-service",
@@ -155,7 +163,8 @@ done
 
 say "sam local invoke, every event in events/ ($(elapsed) so far)"
 SAM="$sam" SAM_TEMPLATE="$template" SAM_ENV_VARS="$env_vars" SAM_PARAMS="$params" \
-    S3_URL="$s3_for_functions" S3_URL_SEEN_BY_FUNCTIONS="$s3_for_functions" \
+    S3_URL="$s3_for_functions" S3_URL_SEEN_BY_FUNCTIONS="$s3_for_functions" EVENT_BUS_NAME="$event_bus" \
+    WEBHOOK_QUEUE="$webhook_queue" \
     "$root/.venv-sam/bin/python" scripts/sam_invoke_check.py || die "sam local invoke: a check failed"
 
 # -- 2. sam local start-api: epilot's client, then the console in Chromium -----------------

@@ -54,6 +54,10 @@ const API_EVENTS: &[&str] = &[
     "collections.json",
     "collection-files.json",
     "collection-delete.json",
+    "webhook-create.json",
+    "webhooks.json",
+    "webhook-deliveries.json",
+    "webhook-delete.json",
 ];
 /// The custom URL inside `verify-custom-url.json`, replaced by a freshly signed one.
 const SAMPLE_SIGNED_URL: &str = "https://archive.example.com/contracts/2024/contract.pdf?tenant=acme&expires_at=1795338900000&signature=REPLACE_WITH_THE_SIGNATURE_FROM_DOWNLOAD";
@@ -463,4 +467,93 @@ async fn the_sweep_event_deletes_an_expired_files_objects_and_nothing_else() {
             .applied,
         1
     );
+}
+
+#[tokio::test]
+async fn the_file_events_sample_is_published_as_its_three_events() {
+    use shared::adapters::memory::MemoryEvents;
+    use shared::events::{publish_batch, stream::StreamEvent};
+
+    let event: StreamEvent =
+        serde_json::from_str(&event_text("file-events.json")).expect("a stream event");
+    let sink = MemoryEvents::default();
+    let answer = publish_batch(&sink, &(), &event, "file-service-files", "").await;
+    assert!(answer.failures.is_empty());
+    let published = sink.published();
+    let types: Vec<&str> = published.iter().map(|e| e.detail_type).collect();
+    assert_eq!(types, ["file.created", "file.trashed", "upload.expired"]);
+    let details: Vec<Value> = published
+        .iter()
+        .map(|e| serde_json::from_str(&e.detail).unwrap())
+        .collect();
+    assert_eq!(details[0]["file_id"], SAMPLE_ID);
+    assert_eq!(details[0]["occurred_at"], "2026-11-23T09:00:00.000Z");
+    assert_eq!(details[1]["file"]["deleted_by"], "user-1");
+    assert_eq!(
+        details[2]["upload"]["key"],
+        "temp/123/5f0f9d2e-8d1e-4a8b-9d0c-1f2e3d4c5b6a/example.pdf"
+    );
+    assert!(details[0]["sequence"].as_str() < details[1]["sequence"].as_str());
+}
+
+#[tokio::test]
+async fn sample_events_drive_a_webhook_through_the_handlers_and_the_webhooks_function() {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use shared::time::Clock;
+    use shared::webhooks::{deliver_batch, Sender, SenderSettings};
+
+    let svc = Arc::new(service());
+    // The samples' organisation is shared by every run (and has at most ten webhooks).
+    let org = integration_tests::new_org();
+    let org_claim = format!("\"org_id\": \"{org}\"");
+    let ours = [("\"org_id\": \"123\"", org_claim.as_str())];
+    let (status, created) = invoke(&svc, "webhook-create.json", &ours).await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(created["events"], json!(["file.created", "file.trashed"]));
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, listed) = invoke(&svc, "webhooks.json", &ours).await;
+    assert_eq!((status, &listed["results"][0]["id"]), (200, &json!(id)));
+    let sample_id = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+    let this = [ours[0], (sample_id, id.as_str())];
+
+    // The delivery sample, for this webhook: its URL's host does not resolve here, so
+    // the attempt fails, is logged, and is handed back for a later retry.
+    let text = event_text("webhook-delivery.json")
+        .replace(sample_id, &id)
+        .replace(
+            "\\\"org\\\": \\\"123\\\"",
+            &format!("\\\"org\\\": \\\"{org}\\\""),
+        );
+    let event: SqsEvent = serde_json::from_str(&text).expect("an SQS event");
+    struct NoTimer;
+    impl shared::webhooks::RetryTimer for NoTimer {
+        async fn retry_after(&self, _: &str, _: u64) -> shared::ports::StoreResult<()> {
+            Ok(())
+        }
+    }
+    let sender = Sender::new(
+        SenderSettings {
+            policy: Default::default(),
+            retry_base_seconds: 30,
+            max_attempts: 14,
+            timeout: std::time::Duration::from_secs(5),
+        },
+        Clock::system(),
+    )
+    .unwrap();
+    let answer = deliver_batch(&svc.backend.files, &sender, &NoTimer, &event).await;
+    assert_eq!(
+        answer.batch_item_failures[0].item_identifier,
+        "059f36b4-87a3-44ab-83d2-661975830a7d"
+    );
+    let (status, log) = invoke(&svc, "webhook-deliveries.json", &this).await;
+    assert_eq!(status, 200, "{log}");
+    assert_eq!(log["results"][0]["outcome"], "failed", "{log}");
+    assert_eq!(log["results"][0]["event_type"], "file.created");
+
+    let (status, _) = invoke(&svc, "webhook-delete.json", &this).await;
+    assert_eq!(status, 200);
+    let (status, listed) = invoke(&svc, "webhooks.json", &ours).await;
+    assert_eq!((status, listed["results"].clone()), (200, json!([])));
 }

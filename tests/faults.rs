@@ -1,12 +1,17 @@
 //! Faults survived. The n-th S3 or DynamoDB call of an operation fails, for every n,
 //! either before it reaches storage or after it took effect (its answer lost). Each time
 //! the answer is a success or a retryable 5xx, the file is wholly as before or wholly
-//! as after, and a retry without faults converges, leaving no orphan object.
+//! as after, and a retry without faults converges, leaving no orphan object. And the
+//! change is one event (from the table's stream, as the events function reads it) if and
+//! only if it committed: none for an attempt that left the file as before, none twice.
+//! The service's futures are boxed: a debug build's are large, and the test threads'
+//! stacks small.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use integration_tests::{clients, config, new_org};
+use integration_tests::stream::{streamed_config, StreamReader};
+use integration_tests::{clients, new_org};
 use shared::adapters::dynamodb::{DynamoFiles, DynamoUploads};
 use shared::adapters::s3::S3Store;
 use shared::domain::{FileRecord, OrgId, S3Ref};
@@ -21,10 +26,62 @@ use uuid::Uuid;
 type Backend = Stores<Faulty<S3Store>, Faulty<DynamoFiles>, Faulty<DynamoUploads>>;
 type Service = FileService<Backend>;
 
-fn service() -> (Service, Arc<Faults>) {
-    let config = config();
+/// The service over the streamed copy of the table, and a reader of its stream.
+async fn service() -> (Service, Arc<Faults>, StreamReader) {
+    let config = streamed_config().await;
+    let stream = StreamReader::at_end(&config.table).await;
     let (backend, faults) = faulty(shared::aws_backend(&config, clients()));
-    (FileService::new(backend, config, Clock::system()), faults)
+    (
+        FileService::new(backend, config, Clock::system()),
+        faults,
+        stream,
+    )
+}
+
+/// The types of the events of `org`'s files since the last look.
+async fn events(stream: &mut StreamReader, org: &str) -> Vec<&'static str> {
+    let events = stream.events_of(org).await;
+    events.iter().map(|e| e.kind.as_str()).collect()
+}
+
+/// The file's item as the table holds it (a file being deleted is hidden from reads,
+/// yet there).
+async fn item_of(
+    svc: &Service,
+    id: Uuid,
+) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    clients()
+        .dynamodb
+        .get_item()
+        .table_name(&svc.config.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(shared::adapters::dynamodb::file_pk(id)),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+async fn item_exists(svc: &Service, id: Uuid) -> bool {
+    item_of(svc, id).await.is_some()
+}
+
+async fn in_trash(svc: &Service, id: Uuid) -> bool {
+    item_of(svc, id)
+        .await
+        .is_some_and(|item| item.contains_key("deleted_at"))
+}
+
+/// One event of `kind` if the attempt committed, none if not.
+fn expected(committed: bool, kind: &'static str) -> Vec<&'static str> {
+    if committed {
+        vec![kind]
+    } else {
+        vec![]
+    }
 }
 
 fn caller(org: &str) -> Caller {
@@ -57,6 +114,15 @@ async fn uploaded(svc: &Service, org: &str, body: &[u8]) -> S3Ref {
 
 fn save_of(file: Option<Uuid>, s3ref: S3Ref) -> SaveRequest {
     SaveRequest::upload(file, s3ref)
+}
+
+/// A new file of one version (`body`), saved without faults.
+async fn saved(svc: &Service, org: &str, body: &[u8]) -> Uuid {
+    let upload = uploaded(svc, org, body).await;
+    Box::pin(svc.save(&caller(org), save_of(None, upload)))
+        .await
+        .unwrap()
+        .id
 }
 
 /// The organisation's files as storage holds them (read without faults).
@@ -125,11 +191,13 @@ const MODES: [FailMode; 2] = [FailMode::Before, FailMode::After];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_save_of_a_new_file_survives_a_fault_at_every_step() {
-    let (svc, faults) = service();
+    let (svc, faults, mut stream) = service().await;
     let org = new_org();
     let s3ref = uploaded(&svc, &org, b"baseline").await;
     let steps = calls_of(&faults, || async {
-        svc.save(&caller(&org), save_of(None, s3ref)).await.unwrap();
+        Box::pin(svc.save(&caller(&org), save_of(None, s3ref)))
+            .await
+            .unwrap();
     })
     .await;
     for n in 1..=steps {
@@ -139,20 +207,31 @@ async fn a_save_of_a_new_file_survives_a_fault_at_every_step() {
             let s3ref = uploaded(&svc, &org, b"new file").await;
             faults.reset();
             faults.fail_call(n, mode);
-            let first = svc.save(&caller(&org), save_of(None, s3ref.clone())).await;
+            let first = Box::pin(svc.save(&caller(&org), save_of(None, s3ref.clone()))).await;
             faults.reset();
             let files = files_of(&svc, &org).await;
             assert!(files.len() <= 1, "{what}: {} files", files.len());
             assert_whole_and_no_orphans(&svc, &org, &files, &what).await;
+            let committed = files.len() == 1;
+            assert_eq!(
+                events(&mut stream, &org).await,
+                expected(committed, "file.created"),
+                "{what}"
+            );
             if let Err(e) = first {
                 assert_retryable(&e, &what);
                 assert!(files.is_empty(), "{what}: a failed save stored a file");
-                svc.save(&caller(&org), save_of(None, s3ref))
+                Box::pin(svc.save(&caller(&org), save_of(None, s3ref)))
                     .await
                     .unwrap_or_else(|e| panic!("{what}: the retry failed: {e}"));
             }
             let files = files_of(&svc, &org).await;
             assert_eq!(files.len(), 1, "{what}: one file in the end");
+            assert_eq!(
+                events(&mut stream, &org).await,
+                expected(!committed, "file.created"),
+                "{what}: the retry's"
+            );
             assert_whole_and_no_orphans(&svc, &org, &files, &what).await;
         }
     }
@@ -160,19 +239,18 @@ async fn a_save_of_a_new_file_survives_a_fault_at_every_step() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_save_of_a_new_version_survives_a_fault_at_every_step() {
-    let (svc, faults) = service();
+    let (svc, faults, mut stream) = service().await;
     let new_file = |org: String| {
         let svc = &svc;
         async move {
-            let first = uploaded(svc, &org, b"one").await;
-            let file = svc.save(&caller(&org), save_of(None, first)).await.unwrap();
+            let id = saved(svc, &org, b"one").await;
             let second = uploaded(svc, &org, b"two").await;
-            (org, file.id, second)
+            (org, id, second)
         }
     };
     let (org, id, second) = new_file(new_org()).await;
     let steps = calls_of(&faults, || async {
-        svc.save(&caller(&org), save_of(Some(id), second))
+        Box::pin(svc.save(&caller(&org), save_of(Some(id), second)))
             .await
             .unwrap();
     })
@@ -183,6 +261,7 @@ async fn a_save_of_a_new_version_survives_a_fault_at_every_step() {
             let (org, id, second) = new_file(new_org()).await;
             faults.reset();
             faults.fail_call(n, mode);
+            let _ = events(&mut stream, &org).await;
             let first = svc
                 .save(&caller(&org), save_of(Some(id), second.clone()))
                 .await;
@@ -190,10 +269,16 @@ async fn a_save_of_a_new_version_survives_a_fault_at_every_step() {
             let files = files_of(&svc, &org).await;
             assert_eq!(files.len(), 1, "{what}");
             assert_whole_and_no_orphans(&svc, &org, &files, &what).await;
+            let committed = files[0].versions.len() == 2;
+            assert_eq!(
+                events(&mut stream, &org).await,
+                expected(committed, "file.version_added"),
+                "{what}"
+            );
             if let Err(e) = first {
                 assert_retryable(&e, &what);
                 assert_eq!(files[0].versions.len(), 1, "{what}: wholly before");
-                svc.save(&caller(&org), save_of(Some(id), second))
+                Box::pin(svc.save(&caller(&org), save_of(Some(id), second)))
                     .await
                     .unwrap_or_else(|e| panic!("{what}: the retry failed: {e}"));
             }
@@ -204,28 +289,32 @@ async fn a_save_of_a_new_version_survives_a_fault_at_every_step() {
                 "{what}: wholly after in the end"
             );
             assert_whole_and_no_orphans(&svc, &org, &files, &what).await;
+            assert_eq!(
+                events(&mut stream, &org).await,
+                expected(!committed, "file.version_added"),
+                "{what}: the retry's"
+            );
         }
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delete_survives_a_fault_at_every_step() {
-    let (svc, faults) = service();
+    let (svc, faults, mut stream) = service().await;
     let two_versions = |org: String| {
         let svc = &svc;
         async move {
-            let first = uploaded(svc, &org, b"one").await;
-            let file = svc.save(&caller(&org), save_of(None, first)).await.unwrap();
+            let id = saved(svc, &org, b"one").await;
             let second = uploaded(svc, &org, b"two").await;
-            svc.save(&caller(&org), save_of(Some(file.id), second))
+            Box::pin(svc.save(&caller(&org), save_of(Some(id), second)))
                 .await
                 .unwrap();
-            (org, file.id)
+            (org, id)
         }
     };
     let (org, id) = two_versions(new_org()).await;
     let steps = calls_of(&faults, || async {
-        svc.delete(&caller(&org), id, DeleteMode::Purge)
+        Box::pin(svc.delete(&caller(&org), id, DeleteMode::Purge))
             .await
             .unwrap();
     })
@@ -234,10 +323,17 @@ async fn a_delete_survives_a_fault_at_every_step() {
         for mode in MODES {
             let what = format!("delete, call {n} failing {mode:?}");
             let (org, id) = two_versions(new_org()).await;
+            let _ = events(&mut stream, &org).await;
             faults.reset();
             faults.fail_call(n, mode);
-            let first = svc.delete(&caller(&org), id, DeleteMode::Purge).await;
+            let first = Box::pin(svc.delete(&caller(&org), id, DeleteMode::Purge)).await;
             faults.reset();
+            let committed = !item_exists(&svc, id).await;
+            assert_eq!(
+                events(&mut stream, &org).await,
+                expected(committed, "file.deleted"),
+                "{what}"
+            );
             // Wholly before: visible with every version's bytes. Or wholly after, for
             // clients: gone (its bytes may wait for the retry).
             if let Some(file) = svc.backend.files.inner.get(id).await.unwrap() {
@@ -248,7 +344,7 @@ async fn a_delete_survives_a_fault_at_every_step() {
                 assert_retryable(&e, &what);
                 // A delete whose answer was lost after it finished: the retry finds
                 // nothing left to delete (404), which is where it converges too.
-                match svc.delete(&caller(&org), id, DeleteMode::Purge).await {
+                match Box::pin(svc.delete(&caller(&org), id, DeleteMode::Purge)).await {
                     Ok(_) => {}
                     Err(e) if e.status() == 404 && n == steps && mode == FailMode::After => {}
                     Err(e) => panic!("{what}: the retry failed: {e}"),
@@ -260,13 +356,18 @@ async fn a_delete_survives_a_fault_at_every_step() {
                 "{what}"
             );
             assert_whole_and_no_orphans(&svc, &org, &[], &what).await;
+            assert_eq!(
+                events(&mut stream, &org).await,
+                expected(!committed, "file.deleted"),
+                "{what}: the retry's"
+            );
         }
     }
 }
 
 #[tokio::test]
 async fn the_s3_event_function_survives_a_fault_and_converges_on_retry() {
-    let (svc, faults) = service();
+    let (svc, faults, _) = service().await;
     for mode in MODES {
         let org = new_org();
         let key = format!("temp/{org}/{}/e.pdf", Uuid::new_v4());
@@ -312,14 +413,16 @@ async fn usage_of(svc: &Service, org: &str) -> shared::ports::Usage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_delete_survives_a_fault_at_every_step() {
-    let (svc, faults) = service();
+    let (svc, faults, mut stream) = service().await;
     let three = || {
         let svc = &svc;
         async move {
             let org = new_org();
             for body in [&b"one"[..], b"two", b"three"] {
                 let s3ref = uploaded(svc, &org, body).await;
-                svc.save(&caller(&org), save_of(None, s3ref)).await.unwrap();
+                Box::pin(svc.save(&caller(&org), save_of(None, s3ref)))
+                    .await
+                    .unwrap();
             }
             org
         }
@@ -335,6 +438,7 @@ async fn a_bulk_delete_survives_a_fault_at_every_step() {
         for mode in MODES {
             let what = format!("bulk delete, call {n} failing {mode:?}");
             let org = three().await;
+            let _ = events(&mut stream, &org).await;
             faults.reset();
             faults.fail_call(n, mode);
             let first = svc
@@ -360,19 +464,24 @@ async fn a_bulk_delete_survives_a_fault_at_every_step() {
             assert!(files_of(&svc, &org).await.is_empty(), "{what}");
             assert_whole_and_no_orphans(&svc, &org, &[], &what).await;
             assert_eq!(usage_of(&svc, &org).await, Default::default(), "{what}");
+            assert_eq!(
+                events(&mut stream, &org).await,
+                ["file.deleted"; 3],
+                "{what}: each file's delete once"
+            );
         }
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_delete_during_an_s3_outage_names_the_files_it_left_hidden() {
-    let (svc, faults) = service();
+    let (svc, faults, _) = service().await;
     let org = new_org();
     let mut ids = Vec::new();
     for body in [&b"one"[..], b"two"] {
         let s3ref = uploaded(&svc, &org, body).await;
         ids.push(
-            svc.save(&caller(&org), save_of(None, s3ref))
+            Box::pin(svc.save(&caller(&org), save_of(None, s3ref)))
                 .await
                 .unwrap()
                 .id,
@@ -399,10 +508,96 @@ async fn a_bulk_delete_during_an_s3_outage_names_the_files_it_left_hidden() {
     assert_eq!(usage_of(&svc, &org).await, Default::default());
     // Each retried as the answer says, once S3 is back: nothing is left behind.
     for id in &ids {
-        svc.delete(&caller(&org), *id, DeleteMode::Purge)
+        Box::pin(svc.delete(&caller(&org), *id, DeleteMode::Purge))
             .await
             .unwrap();
         assert_eq!(svc.backend.files.inner.get(*id).await.unwrap(), None);
     }
     assert_whole_and_no_orphans(&svc, &org, &[], "after the retries").await;
+}
+
+/// The trash and the restore: at every step a fault, and the change is one event if and
+/// only if it committed; the retry (404 when the lost answer's change had committed)
+/// adds the one that is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trash_and_a_restore_are_one_event_each_whatever_step_fails() {
+    let (svc, faults, mut stream) = service().await;
+    let new_file = |org: String| {
+        let svc = &svc;
+        async move {
+            let id = saved(svc, &org, b"one").await;
+            (org, id)
+        }
+    };
+    let trash = |org: String, id: Uuid| {
+        let svc = &svc;
+        async move {
+            Box::pin(svc.delete(&caller(&org), id, DeleteMode::Trash))
+                .await
+                .map(|_| ())
+        }
+    };
+    let restore = |org: String, id: Uuid| {
+        let svc = &svc;
+        async move { Box::pin(svc.restore(&caller(&org), id)).await.map(|_| ()) }
+    };
+    for (kind, trashed_before) in [("file.trashed", false), ("file.restored", true)] {
+        let op = |org: String, id: Uuid| async move {
+            if trashed_before {
+                restore(org, id).await
+            } else {
+                trash(org, id).await
+            }
+        };
+        let (org, id) = new_file(new_org()).await;
+        if trashed_before {
+            trash(org.clone(), id).await.unwrap();
+        }
+        let steps = calls_of(&faults, || async {
+            op(org.clone(), id).await.unwrap();
+        })
+        .await;
+        for n in 1..=steps {
+            for mode in MODES {
+                let what = format!("{kind}, call {n} failing {mode:?}");
+                let (org, id) = new_file(new_org()).await;
+                if trashed_before {
+                    trash(org.clone(), id).await.unwrap();
+                }
+                let _ = events(&mut stream, &org).await;
+                faults.reset();
+                faults.fail_call(n, mode);
+                let first = op(org.clone(), id).await;
+                faults.reset();
+                let committed = in_trash(&svc, id).await != trashed_before;
+                assert!(
+                    first.is_err() || committed,
+                    "{what}: a success, yet unchanged"
+                );
+                assert_eq!(
+                    events(&mut stream, &org).await,
+                    expected(committed, kind),
+                    "{what}"
+                );
+                if let Err(e) = first {
+                    assert_retryable(&e, &what);
+                    match op(org.clone(), id).await {
+                        Ok(()) => assert!(!committed, "{what}: done twice"),
+                        Err(e) if e.status() == 404 && committed => {}
+                        Err(e) => panic!("{what}: the retry failed: {e}"),
+                    }
+                }
+                assert_eq!(
+                    in_trash(&svc, id).await,
+                    !trashed_before,
+                    "{what}: in the end"
+                );
+                assert_eq!(
+                    events(&mut stream, &org).await,
+                    expected(!committed, kind),
+                    "{what}: the retry's"
+                );
+            }
+        }
+    }
 }

@@ -385,8 +385,8 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
         .unwrap();
     assert_eq!(
         collections["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
-        serde_json::json!(["COLLECTIONS#*"]),
-        "a delete writes whole items of collections only"
+        serde_json::json!(["COLLECTIONS#*", "WEBHOOKS#*"]),
+        "a delete writes whole items of collections and webhooks only"
     );
     let (_, listing) = allowed(&template, "delete")
         .into_iter()
@@ -415,6 +415,70 @@ fn policies_allow_the_calls_each_function_makes_and_no_more() {
         cache["Resource"],
         serde_json::json!({"Fn::Sub": "${FilesBucket.Arn}/files/*/preview/*"}),
         "previews are written beside versions, nowhere else"
+    );
+    // Events: publishes to the stack's own bus, keeps what it could not publish, reads
+    // the webhooks of an event's organisation and queues their deliveries; it reads the
+    // stream (SAM's stream role) and nothing else of the table.
+    assert_eq!(
+        names("events"),
+        [
+            "dynamodb:GetItem",
+            "events:PutEvents",
+            "sqs:SendMessage",
+            "sqs:SendMessage"
+        ]
+    );
+    for (action, statement) in allowed(&template, "events") {
+        if action == "dynamodb:GetItem" {
+            assert_eq!(
+                statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+                serde_json::json!(["WEBHOOKS#*"]),
+                "the events function reads webhooks only"
+            );
+        }
+    }
+    // Webhooks: reads webhooks and their logs, writes logs only, puts off a retry.
+    assert_eq!(
+        names("webhooks"),
+        [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "sqs:ChangeMessageVisibility"
+        ]
+    );
+    for (action, statement) in allowed(&template, "webhooks") {
+        let keys = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+        match action.as_str() {
+            "dynamodb:GetItem" => {
+                assert_eq!(keys, &serde_json::json!(["WEBHOOKS#*", "WEBHOOKLOG#*"]))
+            }
+            "dynamodb:PutItem" => assert_eq!(keys, &serde_json::json!(["WEBHOOKLOG#*"])),
+            _ => assert_eq!(
+                statement["Resource"],
+                serde_json::json!({"Fn::GetAtt": ["WebhookQueue", "Arn"]})
+            ),
+        }
+    }
+    let (_, publish) = allowed(&template, "events")
+        .into_iter()
+        .find(|(a, _)| a == "events:PutEvents")
+        .unwrap();
+    assert_eq!(
+        publish["Resource"],
+        serde_json::json!({"Fn::GetAtt": ["FilesEventBus", "Arn"]}),
+        "events go to the stack's bus only"
+    );
+    // Scan: a verdict on its version; an infected file's purge (with
+    // InfectedAction=delete) under files/ only.
+    assert_eq!(
+        names("scan"),
+        [
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "s3:DeleteObject",
+            "s3:ListBucket"
+        ]
     );
     // The S3-event function updates records, so a save's claim survives the event.
     assert_eq!(names("expire"), ["dynamodb:UpdateItem"]);
@@ -486,6 +550,23 @@ fn alarms_watch_the_dead_letter_queue_errors_throttles_5xx_and_event_age() {
     assert!(watching(
         "AsyncEventAge",
         serde_json::json!({"Ref": "ExpireFunction"})
+    ));
+    // Events waiting on the stream, and batches the stream dropped unpublished.
+    assert!(watching(
+        "IteratorAge",
+        serde_json::json!({"Ref": "EventsFunction"})
+    ));
+    assert!(watching(
+        "ApproximateNumberOfMessagesVisible",
+        serde_json::json!({"Fn::GetAtt": ["EventsDeadLetterQueue", "QueueName"]})
+    ));
+    assert!(watching(
+        "ApproximateNumberOfMessagesVisible",
+        serde_json::json!({"Fn::GetAtt": ["WebhookDeadLetterQueue", "QueueName"]})
+    ));
+    assert!(watching(
+        "ApproximateNumberOfMessagesVisible",
+        serde_json::json!({"Fn::GetAtt": ["ScanDeadLetterQueue", "QueueName"]})
     ));
     let api_5xx = alarms.iter().any(|(_, a)| {
         a["Properties"]["Metrics"].as_array().is_some_and(|m| {
@@ -827,6 +908,8 @@ fn sam_local_settings_are_absent_from_a_deployment_with_the_defaults() {
         ("AWS_ENDPOINT_URL_S3", "LocalS3Endpoint"),
         ("AWS_ENDPOINT_URL_DYNAMODB", "LocalDynamoDbEndpoint"),
         ("AWS_ENDPOINT_URL_LAMBDA", "LocalLambdaEndpoint"),
+        ("AWS_ENDPOINT_URL_EVENTBRIDGE", "LocalEventsEndpoint"),
+        ("AWS_ENDPOINT_URL_SQS", "LocalEventsEndpoint"),
     ] {
         let branches = env[variable]["Fn::If"]
             .as_array()
@@ -855,4 +938,156 @@ fn sam_local_settings_are_absent_from_a_deployment_with_the_defaults() {
             assert!(own.get(variable).is_none(), "{name} sets {variable}");
         }
     }
+}
+
+#[test]
+fn events_follow_the_whole_stream_in_order_and_none_is_dropped_unkept() {
+    let template = template();
+    assert_eq!(
+        template["Resources"]["FilesTable"]["Properties"]["StreamSpecification"]["StreamViewType"],
+        "NEW_AND_OLD_IMAGES",
+        "the events function compares the item before and after each write"
+    );
+    let (_, events) = functions(&template)
+        .into_iter()
+        .find(|(_, f)| binary(f) == "events")
+        .unwrap();
+    let source = &events["Properties"]["Events"]["FileChanges"]["Properties"];
+    assert_eq!(
+        source["Stream"],
+        serde_json::json!({"Fn::GetAtt": ["FilesTable", "StreamArn"]})
+    );
+    assert_eq!(
+        source["ParallelizationFactor"], 1,
+        "one batch per shard: in order"
+    );
+    assert_eq!(
+        source["MaximumRetryAttempts"], -1,
+        "retried until published"
+    );
+    assert_eq!(
+        source["FunctionResponseTypes"],
+        serde_json::json!(["ReportBatchItemFailures"]),
+        "a failed batch goes again from its first unpublished record"
+    );
+    assert_eq!(
+        source["DestinationConfig"]["OnFailure"]["Destination"],
+        serde_json::json!({"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]})
+    );
+    let filters: Vec<Value> = source["FilterCriteria"]["Filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| serde_json::from_str(f["Pattern"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(
+        filters,
+        [
+            serde_json::json!({"dynamodb": {"NewImage": {"kind": {"S": ["file", "upload"]}}}}),
+            serde_json::json!({"dynamodb": {"OldImage": {"kind": {"S": ["file"]}}}}),
+        ]
+    );
+    assert_eq!(
+        events["Properties"]["Environment"]["Variables"]["EVENT_BUS_NAME"],
+        serde_json::json!({"Ref": "FilesEventBus"})
+    );
+    assert_eq!(
+        template["Resources"]["FilesEventBus"]["Type"],
+        "AWS::Events::EventBus"
+    );
+    // Webhook deliveries: retried past a day (30 s doubling to 6 h, 14 attempts; the
+    // function gives up on the attempt the queue moves to the dead-letter queue after).
+    let queue = &template["Resources"]["WebhookQueue"]["Properties"];
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 14);
+    assert_eq!(
+        queue["RedrivePolicy"]["deadLetterTargetArn"],
+        serde_json::json!({"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]})
+    );
+    let (_, webhooks) = functions(&template)
+        .into_iter()
+        .find(|(_, f)| binary(f) == "webhooks")
+        .unwrap();
+    assert_eq!(
+        webhooks["Properties"]["Environment"]["Variables"]["WEBHOOK_MAX_ATTEMPTS"],
+        queue["RedrivePolicy"]["maxReceiveCount"]
+    );
+    let delays: u64 = (1..14)
+        .map(|n| shared::domain::retry_delay_seconds(30, n))
+        .sum();
+    assert!(delays > 24 * 3600, "retried for {delays} s");
+    assert!(
+        queue["VisibilityTimeout"].as_u64().unwrap()
+            >= 6 * webhooks["Properties"]["Timeout"].as_u64().unwrap()
+    );
+    assert_eq!(
+        webhooks["Properties"]["Events"]["Deliveries"]["Properties"]["FunctionResponseTypes"],
+        serde_json::json!(["ReportBatchItemFailures"])
+    );
+    for output in [
+        "EventBusName",
+        "EventBusArn",
+        "EventsDeadLetterQueueUrl",
+        "WebhookDeadLetterQueueUrl",
+    ] {
+        assert!(template["Outputs"][output].is_object(), "output {output}");
+    }
+}
+
+#[test]
+fn guardduty_scans_the_bucket_only_when_scanning_is_on_and_its_results_reach_the_scan_function() {
+    let template = template();
+    assert_eq!(template["Parameters"]["ScanMode"]["Default"], "none");
+    assert_eq!(
+        template["Parameters"]["ScanBlocksDownloads"]["Default"],
+        "true"
+    );
+    assert_eq!(template["Parameters"]["InfectedAction"]["Default"], "keep");
+    let plan = &template["Resources"]["MalwareProtectionPlan"];
+    assert_eq!(plan["Type"], "AWS::GuardDuty::MalwareProtectionPlan");
+    assert_eq!(plan["Condition"], "ScanWithGuardDuty");
+    assert_eq!(
+        template["Resources"]["MalwareProtectionRole"]["Condition"],
+        "ScanWithGuardDuty"
+    );
+    assert_eq!(
+        template["Conditions"]["ScanWithGuardDuty"],
+        serde_json::json!({"Fn::Equals": [{"Ref": "ScanMode"}, "guardduty"]})
+    );
+    assert_eq!(
+        plan["Properties"]["ProtectedResource"]["S3Bucket"]["ObjectPrefixes"],
+        serde_json::json!(["files/", "temp/"])
+    );
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    for (variable, parameter) in [
+        ("SCAN_MODE", "ScanMode"),
+        ("SCAN_BLOCKS_DOWNLOADS", "ScanBlocksDownloads"),
+        ("INFECTED_ACTION", "InfectedAction"),
+    ] {
+        assert_eq!(
+            env[variable],
+            serde_json::json!({"Ref": parameter}),
+            "{variable}"
+        );
+    }
+    let (_, scan) = functions(&template)
+        .into_iter()
+        .find(|(_, f)| binary(f) == "scan")
+        .unwrap();
+    let rule = &scan["Properties"]["Events"]["ScanResults"]["Properties"];
+    assert_eq!(
+        rule["Pattern"]["detail-type"],
+        serde_json::json!([shared::guardduty::DETAIL_TYPE])
+    );
+    assert_eq!(
+        rule["Pattern"]["source"],
+        serde_json::json!(["aws.guardduty"])
+    );
+    assert_eq!(
+        rule["Pattern"]["detail"]["s3ObjectDetails"]["bucketName"],
+        serde_json::json!([{"Ref": "FilesBucket"}])
+    );
+    assert_eq!(
+        rule["DeadLetterConfig"]["Arn"],
+        serde_json::json!({"Fn::GetAtt": ["ScanDeadLetterQueue", "Arn"]})
+    );
 }

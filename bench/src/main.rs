@@ -48,7 +48,7 @@ pub const FUNCTIONS: &[&str] = &[
     "expire",
 ];
 /// Functions without sample work for section 4: started for their cold init only.
-pub const INIT_ONLY_FUNCTIONS: &[&str] = &["ingest", "sweep"];
+pub const INIT_ONLY_FUNCTIONS: &[&str] = &["ingest", "sweep", "events", "webhooks", "scan"];
 pub const SIGNING_KEY: &str = "benchmark-signing-key-0123456789abcdef";
 pub const ORG: &str = "123";
 const SAMPLE_ID: &str = "4ffdc191-f32c-404a-8520-c403b7408afa";
@@ -225,6 +225,11 @@ fn spawn(function: &str, api: &RuntimeApi) -> Child {
         .env("FILES_BUCKET", env_or("FILES_BUCKET", "file-service-local"))
         .env("FILES_TABLE", env_or("FILES_TABLE", "file-service-local"))
         .env("CUSTOM_URL_SIGNING_KEY", SIGNING_KEY)
+        .env("EVENT_BUS_NAME", "file-service-local-files")
+        .env(
+            "WEBHOOK_QUEUE_URL",
+            "http://127.0.0.1:4566/123456789012/file-service-local-webhooks",
+        )
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -366,6 +366,8 @@ pub async fn presigning(options: &Options) -> Vec<Row> {
         s3_endpoint: None,
         dynamodb_endpoint: None,
         lambda_endpoint: None,
+        events_endpoint: None,
+        sqs_endpoint: None,
     });
     let store = shared::adapters::s3::S3Store::new(
         clients.s3.clone(),

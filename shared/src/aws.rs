@@ -22,6 +22,8 @@ pub struct AwsClients {
     region: Region,
     http_client: aws_sdk_dynamodb::config::SharedHttpClient,
     lambda_endpoint: Option<String>,
+    events_endpoint: Option<String>,
+    sqs_endpoint: Option<String>,
 }
 
 /// Where and as whom the clients talk.
@@ -32,6 +34,8 @@ pub struct AwsSettings {
     pub s3_endpoint: Option<String>,
     pub dynamodb_endpoint: Option<String>,
     pub lambda_endpoint: Option<String>,
+    pub events_endpoint: Option<String>,
+    pub sqs_endpoint: Option<String>,
 }
 
 impl AwsSettings {
@@ -45,7 +49,11 @@ impl AwsSettings {
             s3_endpoint: optional("AWS_ENDPOINT_URL_S3").or_else(|| general_endpoint.clone()),
             dynamodb_endpoint: optional("AWS_ENDPOINT_URL_DYNAMODB")
                 .or_else(|| general_endpoint.clone()),
-            lambda_endpoint: optional("AWS_ENDPOINT_URL_LAMBDA").or(general_endpoint),
+            lambda_endpoint: optional("AWS_ENDPOINT_URL_LAMBDA")
+                .or_else(|| general_endpoint.clone()),
+            events_endpoint: optional("AWS_ENDPOINT_URL_EVENTBRIDGE")
+                .or_else(|| general_endpoint.clone()),
+            sqs_endpoint: optional("AWS_ENDPOINT_URL_SQS").or(general_endpoint),
         })
     }
 
@@ -57,6 +65,8 @@ impl AwsSettings {
             s3_endpoint: Some(endpoint.into()),
             dynamodb_endpoint: Some(endpoint.into()),
             lambda_endpoint: Some(endpoint.into()),
+            events_endpoint: Some(endpoint.into()),
+            sqs_endpoint: Some(endpoint.into()),
         }
     }
 }
@@ -102,6 +112,8 @@ impl AwsClients {
             region,
             http_client,
             lambda_endpoint: settings.lambda_endpoint,
+            events_endpoint: settings.events_endpoint,
+            sqs_endpoint: settings.sqs_endpoint,
         }
     }
 
@@ -117,6 +129,39 @@ impl AwsClients {
             lambda = lambda.endpoint_url(endpoint);
         }
         aws_sdk_lambda::Client::from_conf(lambda.build())
+    }
+}
+
+impl AwsClients {
+    /// The one HTTP client every SDK client here uses (tests build more clients on it).
+    pub fn http_client(&self) -> aws_sdk_dynamodb::config::SharedHttpClient {
+        self.http_client.clone()
+    }
+
+    /// A client of SQS: built only by the functions that queue or send webhook deliveries.
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        let mut sqs = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(self.region.clone())
+            .credentials_provider(self.credentials.clone())
+            .http_client(self.http_client.clone());
+        if let Some(endpoint) = &self.sqs_endpoint {
+            sqs = sqs.endpoint_url(endpoint);
+        }
+        aws_sdk_sqs::Client::from_conf(sqs.build())
+    }
+
+    /// A client of EventBridge: built only by the events function.
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        let mut events = aws_sdk_eventbridge::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(self.region.clone())
+            .credentials_provider(self.credentials.clone())
+            .http_client(self.http_client.clone());
+        if let Some(endpoint) = &self.events_endpoint {
+            events = events.endpoint_url(endpoint);
+        }
+        aws_sdk_eventbridge::Client::from_conf(events.build())
     }
 }
 

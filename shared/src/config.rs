@@ -78,6 +78,74 @@ pub struct Config {
     /// `TRASH_RETENTION_DAYS` (template parameter `TrashRetentionDays`, default 30, at
     /// most 3650): how long a deleted file stays in the trash; 0 deletes at once.
     pub trash_retention_days: u64,
+    /// `SCAN_MODE`, `SCAN_BLOCKS_DOWNLOADS`, `INFECTED_ACTION`: malware scanning.
+    pub scan: ScanSettings,
+}
+
+/// Malware scanning: whether saved versions wait for a scanner's verdict, whether bytes
+/// are served before it is clean, and what an infected file comes to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScanSettings {
+    /// `SCAN_MODE`: `none` (default) or `guardduty`.
+    pub mode: ScanMode,
+    /// `SCAN_BLOCKS_DOWNLOADS` (default `true` when scanning): a version not yet clean
+    /// answers 409 `scan_pending`, an infected one 403 `file_infected`, on every path
+    /// that hands out bytes.
+    pub blocks_downloads: bool,
+    /// `INFECTED_ACTION`: `keep` (default; blocked as above) or `delete` (purged).
+    pub infected_action: InfectedAction,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScanMode {
+    #[default]
+    None,
+    GuardDuty,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InfectedAction {
+    #[default]
+    Keep,
+    Delete,
+}
+
+impl ScanSettings {
+    /// Scanning by GuardDuty, blocking bytes until clean, keeping infected files.
+    pub fn guardduty() -> Self {
+        ScanSettings {
+            mode: ScanMode::GuardDuty,
+            blocks_downloads: true,
+            infected_action: InfectedAction::Keep,
+        }
+    }
+
+    pub fn from_env() -> Result<Self> {
+        let bad = |name: &str, allowed: &str| {
+            Error::internal("configuration", format!("{name} must be {allowed}"))
+        };
+        let mode = match optional("SCAN_MODE").as_deref() {
+            None | Some("none") => ScanMode::None,
+            Some("guardduty") => ScanMode::GuardDuty,
+            Some(_) => return Err(bad("SCAN_MODE", "none or guardduty")),
+        };
+        let blocks_downloads = match optional("SCAN_BLOCKS_DOWNLOADS").as_deref() {
+            None => mode != ScanMode::None,
+            Some("true") => mode != ScanMode::None,
+            Some("false") => false,
+            Some(_) => return Err(bad("SCAN_BLOCKS_DOWNLOADS", "true or false")),
+        };
+        let infected_action = match optional("INFECTED_ACTION").as_deref() {
+            None | Some("keep") => InfectedAction::Keep,
+            Some("delete") => InfectedAction::Delete,
+            Some(_) => return Err(bad("INFECTED_ACTION", "keep or delete")),
+        };
+        Ok(ScanSettings {
+            mode,
+            blocks_downloads,
+            infected_action,
+        })
+    }
 }
 
 /// How long a deleted file stays in the trash when `TRASH_RETENTION_DAYS` is not set.
@@ -371,6 +439,7 @@ impl Config {
                 3650,
                 "days",
             )?,
+            scan: ScanSettings::from_env()?,
         })
     }
 
@@ -411,15 +480,16 @@ impl Config {
             dev_tokens: None,
             previews: PreviewLimits::default(),
             trash_retention_days: DEFAULT_TRASH_RETENTION_DAYS,
+            scan: ScanSettings::default(),
         }
     }
 }
 
-pub(crate) fn optional(name: &str) -> Option<String> {
+pub fn optional(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-pub(crate) fn required(name: &str) -> Result<String> {
+pub fn required(name: &str) -> Result<String> {
     optional(name).ok_or_else(|| Error::internal("configuration", format!("{name} is not set")))
 }
 

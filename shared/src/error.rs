@@ -23,6 +23,7 @@ pub enum ErrorCode {
     InvalidS3Ref,
     InvalidCustomDownloadUrl,
     InvalidSourceUrl,
+    InvalidWebhookUrl,
     InvalidTtl,
     InvalidChecksum,
     InvalidSize,
@@ -40,6 +41,10 @@ pub enum ErrorCode {
     Conflict,
     /// The file's bytes are not there (yet): a fetch from a URL is pending or failed.
     NotReady,
+    /// The version's malware scan has not found it clean (yet).
+    ScanPending,
+    /// The version's malware scan found a threat.
+    FileInfected,
     UploadExpired,
     PayloadTooLarge,
     /// The organisation's byte quota would be passed.
@@ -79,6 +84,9 @@ impl ErrorCode {
             InvalidS3Ref => "invalid_s3ref",
             InvalidCustomDownloadUrl => "invalid_custom_download_url",
             InvalidSourceUrl => "invalid_source_url",
+            InvalidWebhookUrl => "invalid_webhook_url",
+            ScanPending => "scan_pending",
+            FileInfected => "file_infected",
             InvalidTtl => "invalid_ttl",
             InvalidChecksum => "invalid_checksum",
             InvalidSize => "invalid_size",
@@ -126,6 +134,7 @@ impl ErrorCode {
             | InvalidS3Ref
             | InvalidCustomDownloadUrl
             | InvalidSourceUrl
+            | InvalidWebhookUrl
             | InvalidTtl
             | InvalidChecksum
             | InvalidSize
@@ -135,11 +144,11 @@ impl ErrorCode {
             | SizeRequired
             | Unsupported => 400,
             Unauthorized => 401,
-            Forbidden => 403,
+            Forbidden | FileInfected => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
             RequestTimeout => 408,
-            Conflict | NotReady => 409,
+            Conflict | NotReady | ScanPending => 409,
             UploadExpired => 410,
             PayloadTooLarge | QuotaExceeded => 413,
             UnsupportedMediaType => 415,

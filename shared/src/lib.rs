@@ -12,7 +12,9 @@ pub mod conformance;
 pub mod custom_url;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod expiry;
+pub mod guardduty;
 pub mod ingest;
 pub mod ports;
 pub mod presign;
@@ -23,6 +25,7 @@ pub mod sweep;
 pub mod testing;
 pub mod time;
 pub mod url_policy;
+pub mod webhooks;
 
 pub use error::{Error, ErrorCode, Result};
 

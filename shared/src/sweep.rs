@@ -6,58 +6,20 @@
 //! a trashed file's bytes leave the usage counter (where they count against the quota
 //! until then).
 
-use std::collections::HashMap;
-
-use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::adapters::dynamodb::file_of_stream_image;
 use crate::domain::{OrgId, FILES_PREFIX};
 use crate::error::{Error, Result};
+pub use crate::events::stream::{StreamData, StreamEvent, StreamRecord, UserIdentity};
 use crate::expiry::EventReport;
 use crate::ports::{FileRepository, ObjectStore};
-
-/// A DynamoDB stream event, as much of it as the sweeper reads.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct StreamEvent {
-    #[serde(rename = "Records", default)]
-    pub records: Vec<StreamRecord>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct StreamRecord {
-    #[serde(rename = "eventName", default)]
-    pub event_name: String,
-    #[serde(rename = "userIdentity", default)]
-    pub user_identity: Option<UserIdentity>,
-    #[serde(default)]
-    pub dynamodb: StreamData,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct UserIdentity {
-    #[serde(rename = "type", default)]
-    pub kind: String,
-    #[serde(rename = "principalId", default)]
-    pub principal_id: String,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct StreamData {
-    /// The item as it was, in DynamoDB's JSON (`{"S": "..."}`, `{"L": [...]}`).
-    #[serde(rename = "OldImage", default)]
-    pub old_image: HashMap<String, Value>,
-}
 
 /// The file a record's removal expired: only removals by DynamoDB's TTL (a delete by
 /// the API removes its objects itself), only of file items.
 fn expired_file(record: &StreamRecord) -> Option<(OrgId, Uuid, Vec<String>)> {
-    let by_ttl = record
-        .user_identity
-        .as_ref()
-        .is_some_and(|u| u.kind == "Service" && u.principal_id == "dynamodb.amazonaws.com");
-    if record.event_name != "REMOVE" || !by_ttl {
+    if !record.removed_by_ttl() {
         return None;
     }
     let image = &record.dynamodb.old_image;

@@ -391,6 +391,17 @@ impl<F: FileRepository> FileRepository for Faulty<F> {
             .call("DeleteItem", self.inner.finish_delete(id, org))
             .await
     }
+
+    async fn set_scan(
+        &self,
+        id: Uuid,
+        org: &str,
+        key: &str,
+        scan: &crate::domain::Scan,
+    ) -> Result<Option<FileRecord>> {
+        let write = self.inner.set_scan(id, org, key, scan);
+        self.faults.call("UpdateItem", write).await
+    }
 }
 
 impl<F: CollectionStore> CollectionStore for Faulty<F> {
@@ -405,6 +416,31 @@ impl<F: CollectionStore> CollectionStore for Faulty<F> {
 
     async fn put_collections(&self, set: &CollectionSet, read: u64) -> Result<()> {
         let put = self.inner.put_collections(set, read);
+        self.faults.call("PutItem", put).await
+    }
+}
+
+impl<F: crate::ports::WebhookStore> crate::ports::WebhookStore for Faulty<F> {
+    async fn webhooks(&self, org: &str) -> Result<Option<crate::domain::WebhookSet>> {
+        self.faults.call("GetItem", self.inner.webhooks(org)).await
+    }
+
+    async fn put_webhooks(&self, set: &crate::domain::WebhookSet, read: u64) -> Result<()> {
+        let put = self.inner.put_webhooks(set, read);
+        self.faults.call("PutItem", put).await
+    }
+
+    async fn delivery_log(
+        &self,
+        org: &str,
+        webhook: Uuid,
+    ) -> Result<Option<crate::domain::DeliveryLog>> {
+        let read = self.inner.delivery_log(org, webhook);
+        self.faults.call("GetItem", read).await
+    }
+
+    async fn put_delivery_log(&self, log: &crate::domain::DeliveryLog, read: u64) -> Result<()> {
+        let put = self.inner.put_delivery_log(log, read);
         self.faults.call("PutItem", put).await
     }
 }

@@ -128,6 +128,21 @@ impl UrlPolicy {
         Ok(url)
     }
 
+    /// Checks a webhook's URL, at registration and before each delivery: https to a
+    /// public host (`http://` only to loopback with the local-development setting).
+    pub fn check_webhook(&self, raw: &str) -> Result<Url> {
+        let fail = |message: String| Err(Error::new(ErrorCode::InvalidWebhookUrl, message));
+        let url = match self.check_source(raw) {
+            Ok(url) => url,
+            Err(e) => return fail(e.public_message().replace("source_url", "url")),
+        };
+        let loopback = url.host().is_some_and(|h| is_loopback(&h));
+        if url.scheme() != "https" && !(self.allow_http_loopback && loopback) {
+            return fail("url must be an https URL".into());
+        }
+        Ok(url)
+    }
+
     /// Whether the service may connect to `ip`: a public address, or loopback with the
     /// local-development setting (never another private range).
     pub fn allows_address(&self, ip: IpAddr) -> bool {

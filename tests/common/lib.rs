@@ -3,6 +3,7 @@
 //! emulator at `AWS_ENDPOINT_URL` (moto or LocalStack; `make test` starts one).
 
 pub mod source;
+pub mod stream;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -405,6 +406,20 @@ pub async fn run_node_against_the_stack_with(
     script: &str,
     env: &[(&str, &str)],
 ) {
+    let stack = stack().await;
+    let org = new_org();
+    run_node_with(&stack, &org, dir, ready, script, env).await;
+}
+
+/// As [`run_node_against_the_stack_with`], against `stack` with a token of `org`.
+pub async fn run_node_with(
+    stack: &Stack,
+    org: &str,
+    dir: &str,
+    ready: &str,
+    script: &str,
+    env: &[(&str, &str)],
+) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../web")
         .join(dir);
@@ -412,13 +427,11 @@ pub async fn run_node_against_the_stack_with(
         root.join(ready).exists(),
         "run `make web-deps` (npm ci in web/{dir}) first"
     );
-    let stack = stack().await;
-    let org = new_org();
     let out = tokio::process::Command::new("node")
         .arg(script)
         .current_dir(&root)
         .env("FILES_API_URL", &stack.base)
-        .env("FILES_TOKEN", stack.token(&org))
+        .env("FILES_TOKEN", stack.token(org))
         .envs(env.iter().copied())
         .output()
         .await

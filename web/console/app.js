@@ -205,9 +205,23 @@ function readFilters() {
 
 /** A thumbnail: the preview route with the session cookie, or fetched with the token
  *  where the API is another origin (the cookie does not reach it there). */
+/** What a malware scan means for the user; nothing to say when clean or not scanned. */
+const SCAN_LABELS = { pending: 'Scanning', infected: 'Infected', error: 'Not scannable' };
+
+function scanLabel(status) {
+  return { not_scanned: 'Not scanned', clean: 'Clean', ...SCAN_LABELS }[status] ?? status;
+}
+
+function scanBadge(status) {
+  const label = SCAN_LABELS[status];
+  return label ? h('span', { class: `badge scan-${status}`, 'data-scan': status }, label) : null;
+}
+
 function thumbnail(file) {
   const cell = h('span', { class: 'thumb', 'aria-hidden': 'true' }, file.type.slice(0, 3).toUpperCase());
   if (!PREVIEWABLE.test(file.mime_type) || file.status !== 'ready' || file.custom_download_url) return cell;
+  // Bytes withheld by the malware scan have no preview either.
+  if (SCAN_LABELS[file.scan_status]) return cell;
   const img = h('img', { alt: '', width: THUMB, height: THUMB, loading: 'lazy', decoding: 'async' });
   img.addEventListener('error', () => img.replaceWith(cell), { once: true });
   if (state.api.sameOrigin) {
@@ -224,7 +238,8 @@ function fileRow(file) {
   const open = h('button', { type: 'button', class: 'link', onclick: () => openDetails(file._id) }, file.filename);
   return h('tr', { 'data-file-id': file._id },
     h('td', {}, thumbnail(file)),
-    h('td', { class: 'name' }, open, file.status !== 'ready' ? h('span', { class: 'badge' }, file.status) : null),
+    h('td', { class: 'name' }, open, file.status !== 'ready' ? h('span', { class: 'badge' }, file.status) : null,
+      scanBadge(file.scan_status)),
     h('td', { 'data-label': 'Type' }, file.type),
     h('td', { 'data-label': 'Size' }, file.readable_size),
     h('td', { 'data-label': 'Updated' }, when(file._updated_at)),
@@ -420,6 +435,7 @@ function renderDetails(file, links) {
       h('td', {}, v.filename),
       h('td', {}, v.readable_size),
       h('td', {}, when(v.uploaded_at ?? v.created_at)),
+      h('td', { 'data-label': 'Scan', title: v.scan_verdict ?? '' }, scanLabel(v.scan_status)),
       h('td', { class: 'actions' },
         h('button', { type: 'button', onclick: () => startDownload(file._id, n), 'aria-label': `Download version ${n}` }, 'Download'),
         n < count ? action('Restore', async () => { await state.api.restore(file._id, n); say(`Version ${n} restored`); return file._id; }) : null,
@@ -449,6 +465,7 @@ function renderDetails(file, links) {
       ['Type', `${file.type} (${file.mime_type})`],
       ['Size', `${file.readable_size} (${file.size_bytes} bytes)`],
       ['Access', isPublic ? 'Public' : 'Private'],
+      ['Malware scan', latest ? `${scanLabel(latest.scan_status)}${latest.scan_verdict ? ` (${latest.scan_verdict})` : ''}` : null],
       ['Public URL', isPublic ? h('a', { href: file.public_url, target: '_blank', rel: 'noopener' }, file.public_url) : null],
       ['Created', when(file._created_at)],
       ['Updated', when(file._updated_at)],
@@ -461,7 +478,7 @@ function renderDetails(file, links) {
     ])),
     metadata.length ? section('Metadata', definitionList(metadata)) : null,
     section(`Versions (${count})`, h('div', { class: 'scroll' }, h('table', { class: 'versions' },
-      h('thead', {}, h('tr', {}, ...['#', 'Name', 'Size', 'Uploaded', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ...['#', 'Name', 'Size', 'Uploaded', 'Scan', ''].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, versionRows)))),
     section('Public links',
       h('p', { class: 'hint' }, 'Anyone with a link can download the latest version, until it is revoked.'),

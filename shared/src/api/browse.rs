@@ -14,7 +14,8 @@ use crate::ports::{Backend, ObjectStore};
 use crate::service::Caller;
 
 use crate::domain::{
-    validate_mime_type, AccessControl, FileFilters, FileQuery, ListSort, MimeFilter, SortOrder,
+    validate_mime_type, AccessControl, FileFilters, FileQuery, ListSort, MimeFilter, ScanStatus,
+    SortOrder,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::MAX_PAGE_SIZE;
@@ -32,6 +33,7 @@ const FILTERS: &[&str] = &[
     "created_to",
     "size_min",
     "size_max",
+    "scan_status",
 ];
 
 /// Longest text filter a query may hold.
@@ -127,6 +129,13 @@ pub(super) fn file_filters(query: &HashMap<String, String>) -> Result<FileFilter
         size_min: whole(query, "size_min")?,
         size_max: whole(query, "size_max")?,
         relation_tag: None,
+        scan_status: text(query, "scan_status")?
+            .map(|s| {
+                ScanStatus::parse(&s).ok_or_else(|| {
+                    invalid("scan_status must be not_scanned, pending, clean, infected or error")
+                })
+            })
+            .transpose()?,
     };
     if let (Some(min), Some(max)) = (filters.size_min, filters.size_max) {
         if min > max {

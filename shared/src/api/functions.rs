@@ -7,7 +7,7 @@ use axum::http::Method;
 use super::route::Route;
 use super::{
     browse, collections, delete, download, multipart, preview, save, session, share, upload,
-    versions,
+    versions, webhooks,
 };
 use crate::ports::Backend;
 
@@ -101,6 +101,7 @@ pub fn save<B: Backend + 'static>() -> Vec<Route<B>> {
         Route::token(PUT,  "/v1/{slug}/collections/{collectionSlug}", collections::update_user_collection),
         Route::token(POST, "/v1/collections/{schemaSlug}",     collections::create_global_collection),
         Route::token(PUT,  "/v1/collections/{schemaSlug}/{collectionSlug}", collections::update_global_collection),
+        Route::token(POST, "/v2/webhooks",                     webhooks::create_webhook),
     ]
 }
 
@@ -115,6 +116,8 @@ pub fn get<B: Backend + 'static>() -> Vec<Route<B>> {
         Route::token(GET, "/v1/{slug}/collections",  collections::user_collections),
         Route::token(GET, "/v1/collections/{schemaSlug}", collections::global_collections),
         Route::token(GET, "/v1/entity/{id}/collections/{collectionSlug}/files", collections::files_in_collection),
+        Route::token(GET, "/v2/webhooks",            webhooks::list_webhooks),
+        Route::token(GET, "/v2/webhooks/{id}/deliveries", webhooks::webhook_deliveries),
     ]
 }
 
@@ -145,6 +148,7 @@ pub fn delete<B: Backend + 'static>() -> Vec<Route<B>> {
         Route::token(DELETE, "/v2/files/{id}/versions/{version}", versions::delete_version),
         Route::token(DELETE, "/v1/{slug}/collections/{collectionSlug}", collections::delete_user_collection),
         Route::token(DELETE, "/v1/collections/{schemaSlug}/{collectionSlug}", collections::delete_global_collection),
+        Route::token(DELETE, "/v2/webhooks/{id}",                 webhooks::delete_webhook),
     ]
 }
 

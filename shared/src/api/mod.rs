@@ -28,6 +28,7 @@ pub mod session;
 mod share;
 mod upload;
 mod versions;
+mod webhooks;
 pub mod wire;
 
 pub use authorizer::behind_dev_authorizer;

@@ -60,6 +60,8 @@ pub struct FileEntity<'a> {
     deleted_by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     purge_at: Option<&'a str>,
+    /// The latest version's malware scan (`not_scanned` for a file without bytes).
+    scan_status: &'static str,
 }
 
 /// A direct upload's answer: the entity and a link to its bytes.
@@ -95,6 +97,13 @@ struct VersionJson<'a> {
     md5: Option<&'a str>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     metadata: &'a BTreeMap<String, String>,
+    /// `not_scanned`, `pending`, `clean`, `infected` or `error`.
+    scan_status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scanned_at: Option<&'a str>,
+    /// The scanner's verdict: `NO_THREATS_FOUND`, the threat's name, `UNSUPPORTED`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scan_verdict: Option<&'a str>,
 }
 
 impl<'a> VersionJson<'a> {
@@ -115,6 +124,9 @@ impl<'a> VersionJson<'a> {
             uploaded_by: v.uploaded_by.as_deref(),
             md5: v.md5(),
             metadata: &v.metadata,
+            scan_status: v.scan_status().as_str(),
+            scanned_at: v.scan.as_ref().and_then(|s| s.scanned_at.as_deref()),
+            scan_verdict: v.scan.as_ref().and_then(|s| s.verdict.as_deref()),
         }
     }
 }
@@ -157,6 +169,7 @@ impl<'a> FileEntity<'a> {
             deleted_at: record.trash.as_ref().map(|t| t.deleted_at.as_str()),
             deleted_by: record.trash.as_ref().and_then(|t| t.deleted_by.as_deref()),
             purge_at: record.trash.as_ref().map(|t| t.purge_at.as_str()),
+            scan_status: latest.map_or("not_scanned", |v| v.scan_status().as_str()),
         }
     }
 }
@@ -237,6 +250,15 @@ pub struct ResultsJson<T: Serialize> {
 pub struct SignedUrlsJson<'a> {
     items: Vec<SignedUrlJson<'a>>,
     not_found: &'a [Uuid],
+    /// Files withheld by their malware scan (only where scanning blocks downloads).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    withheld: Vec<WithheldJson>,
+}
+
+#[derive(Serialize)]
+struct WithheldJson {
+    id: Uuid,
+    error: &'static str,
 }
 
 #[derive(Serialize)]
@@ -259,6 +281,14 @@ impl<'a> From<&'a SignedUrls> for SignedUrlsJson<'a> {
                 })
                 .collect(),
             not_found: &s.not_found,
+            withheld: s
+                .withheld
+                .iter()
+                .map(|(id, code)| WithheldJson {
+                    id: *id,
+                    error: code.as_str(),
+                })
+                .collect(),
         }
     }
 }
@@ -470,6 +500,10 @@ pub struct UsageJson {
     pub trashed_files: u64,
     pub trashed_bytes: u64,
     pub quota_bytes: Option<u64>,
+    /// Files whose latest version the malware scan found infected, and the infected
+    /// versions' bytes (part of `bytes`).
+    pub infected_files: u64,
+    pub infected_bytes: u64,
 }
 
 impl From<UsageReport> for UsageJson {
@@ -481,6 +515,8 @@ impl From<UsageReport> for UsageJson {
             trashed_files: r.usage.trashed_files,
             trashed_bytes: r.usage.trashed_bytes,
             quota_bytes: r.quota_bytes,
+            infected_files: r.infected_files,
+            infected_bytes: r.infected_bytes,
         }
     }
 }

@@ -45,6 +45,19 @@ fn version(i: usize, size: u64) -> StoredVersion {
     }
 }
 
+/// A version as the malware scan left it: clean, infected, pending or not scanned.
+fn scanned(mut version: StoredVersion, i: usize) -> StoredVersion {
+    use crate::domain::{Scan, ScanStatus};
+    let status = [ScanStatus::Clean, ScanStatus::Infected, ScanStatus::Pending][..]
+        .get(i % 4)
+        .copied();
+    version.scan = status.map(|status| Scan {
+        status,
+        ..Scan::default()
+    });
+    version
+}
+
 /// 32 files that differ in every way a listing looks at, with ties in every order.
 fn variety(org: &str) -> Vec<FileRecord> {
     (0..32)
@@ -73,7 +86,10 @@ fn variety(org: &str) -> Vec<FileRecord> {
                     AccessControl::Private
                 },
                 attributes,
-                versions: vec![version(i, 100), version(i, (i as u64 % 7) * 1000)],
+                versions: vec![
+                    version(i, 100),
+                    scanned(version(i, (i as u64 % 7) * 1000), i),
+                ],
                 ..FileRecord::default()
             }
         })
@@ -189,6 +205,19 @@ fn filter_cases() -> Vec<FileFilters> {
         },
         FileFilters {
             access_control: Some(AccessControl::PublicRead),
+            ..none.clone()
+        },
+        FileFilters {
+            scan_status: Some(crate::domain::ScanStatus::Infected),
+            ..none.clone()
+        },
+        FileFilters {
+            scan_status: Some(crate::domain::ScanStatus::NotScanned),
+            ..none.clone()
+        },
+        FileFilters {
+            scan_status: Some(crate::domain::ScanStatus::Pending),
+            q: Some("rechnung".into()),
             ..none.clone()
         },
         FileFilters {

@@ -24,6 +24,11 @@ fn version(n: usize) -> StoredVersion {
         uploaded_at: Some("2026-01-01T00:00:00.000Z".into()),
         uploaded_by: Some("user-1".into()),
         metadata: [("colour".to_owned(), "grün".to_owned())].into(),
+        // Every other version waits for its malware scan.
+        scan: n.is_multiple_of(2).then(|| crate::domain::Scan {
+            status: crate::domain::ScanStatus::Pending,
+            ..Default::default()
+        }),
     }
 }
 
@@ -720,4 +725,63 @@ pub async fn links_are_added_listed_touched_and_revoked<R: FileRepository>(repo:
         code(repo.remove_link(first.id, org, &link(1).id).await),
         ErrorCode::NotFound
     );
+}
+
+pub async fn scan_verdicts_land_on_their_version<R: FileRepository>(repo: &R, org: &str) {
+    use crate::domain::{Scan, ScanStatus};
+    let first = created(repo, org).await;
+    let mut more = change(3);
+    more.new_versions = vec![version(3)];
+    repo.update_file(first.id, org, &more, &[]).await.unwrap();
+    let two = repo.get(first.id).await.unwrap().unwrap();
+    let infected = Scan {
+        status: ScanStatus::Infected,
+        scanned_at: Some("2026-02-01T00:00:00.000Z".into()),
+        verdict: Some("EICAR-Test-File (not a virus)".into()),
+    };
+    let key = two.versions[0].key.clone();
+    // Another organisation's, or a key the file does not have: nothing.
+    assert_eq!(
+        repo.set_scan(first.id, "someone-else", &key, &infected)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        repo.set_scan(first.id, org, "files/x/none", &infected)
+            .await
+            .unwrap(),
+        None
+    );
+    let after = repo
+        .set_scan(first.id, org, &key, &infected)
+        .await
+        .unwrap()
+        .expect("the version is there");
+    assert_eq!(after.versions[0].scan.as_ref(), Some(&infected));
+    assert_eq!(
+        after.versions[1].scan, two.versions[1].scan,
+        "the other version untouched"
+    );
+    let read = repo.get(first.id).await.unwrap().unwrap();
+    assert_eq!(read.versions[0].scan_status(), ScanStatus::Infected);
+    assert_eq!(read.versions[1].scan_status(), ScanStatus::NotScanned);
+    // A file in the trash still gets its verdict.
+    let trash = crate::domain::Trash {
+        deleted_at: "2026-02-02T00:00:00.000Z".into(),
+        deleted_by: None,
+        purge_at: "2026-03-02T00:00:00.000Z".into(),
+    };
+    repo.trash(first.id, org, &trash).await.unwrap();
+    let clean = Scan {
+        status: ScanStatus::Clean,
+        ..infected.clone()
+    };
+    let key = two.versions[1].key.clone();
+    let trashed = repo
+        .set_scan(first.id, org, &key, &clean)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(trashed.versions[1].scan_status(), ScanStatus::Clean);
 }

@@ -19,6 +19,7 @@ pub mod multipart;
 pub mod object_store;
 pub mod trash;
 pub mod uploads;
+pub mod webhooks;
 
 /// One `#[tokio::test]` per named check of `$module`, each with a fresh `$make`.
 #[doc(hidden)]
@@ -101,6 +102,7 @@ macro_rules! file_repository_conformance {
                 a_batch_of_versions_lands_in_one_write,
                 a_version_is_removed_but_never_the_last,
                 links_are_added_listed_touched_and_revoked,
+                scan_verdicts_land_on_their_version,
             ]
         );
         $crate::conformance_tests!(
@@ -119,6 +121,14 @@ macro_rules! file_repository_conformance {
             [
                 collections_round_trip_on_their_revision,
                 scopes_and_organisations_are_apart,
+            ]
+        );
+        $crate::conformance_tests!(
+            webhooks,
+            $make,
+            [
+                webhooks_round_trip_on_their_revision,
+                delivery_logs_round_trip_per_webhook_and_organisation,
             ]
         );
     };

@@ -37,6 +37,67 @@ pub struct StoredVersion {
     /// The upload's `metadata`, as S3 keeps it with the object.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    /// Its malware scan; none where scanning was off when it was saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<Scan>,
+}
+
+/// Where a version's malware scan stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    /// Saved while scanning was off.
+    #[default]
+    NotScanned,
+    /// Saved, its result not in yet.
+    Pending,
+    Clean,
+    Infected,
+    /// The scanner could not scan it (unsupported, access denied, failed).
+    Error,
+}
+
+impl ScanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanStatus::NotScanned => "not_scanned",
+            ScanStatus::Pending => "pending",
+            ScanStatus::Clean => "clean",
+            ScanStatus::Infected => "infected",
+            ScanStatus::Error => "error",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            ScanStatus::NotScanned,
+            ScanStatus::Pending,
+            ScanStatus::Clean,
+            ScanStatus::Infected,
+            ScanStatus::Error,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+}
+
+/// A version's scan: its status, and once the scanner answered, when and what it said
+/// (`NO_THREATS_FOUND`, the threat's name, `UNSUPPORTED`, ...).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scan {
+    pub status: ScanStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+}
+
+impl StoredVersion {
+    pub fn scan_status(&self) -> ScanStatus {
+        self.scan
+            .as_ref()
+            .map_or(ScanStatus::NotScanned, |s| s.status)
+    }
 }
 
 impl StoredVersion {

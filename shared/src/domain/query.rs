@@ -6,7 +6,7 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{file_type, AccessControl, FileRecord};
+use super::{file_type, AccessControl, FileRecord, ScanStatus};
 
 /// The orders a listing can have; each is one index of the table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -113,6 +113,8 @@ pub struct FileFilters {
     pub size_max: Option<u64>,
     /// In a collection of an entity: a relation to the entity carries the tag.
     pub relation_tag: Option<RelationTag>,
+    /// The latest version's malware scan.
+    pub scan_status: Option<ScanStatus>,
 }
 
 /// A relation to `entity_id` whose `_tags` hold `tag` (a collection's slug).
@@ -173,6 +175,9 @@ impl FileFilters {
                 .as_ref()
                 .is_none_or(|to| record.created_at.as_str() < to.as_str())
             && self.size_min.is_none_or(|min| size >= min)
+            && self
+                .scan_status
+                .is_none_or(|status| latest_scan(record) == status)
             && self.size_max.is_none_or(|max| size <= max)
             && self
                 .relation_tag
@@ -247,6 +252,7 @@ impl FileQuery {
             format!("{:?}", f.size_min),
             format!("{:?}", f.size_max),
             format!("{:?}", f.relation_tag),
+            format!("{:?}", f.scan_status.map(ScanStatus::as_str)),
         ];
         let mut hash = Sha256::new();
         for part in parts {
@@ -263,6 +269,13 @@ impl FileQuery {
             SortOrder::Ascending => key > cursor,
         }
     }
+}
+
+/// The malware scan a listing filters on: its latest version's.
+pub fn latest_scan(record: &FileRecord) -> ScanStatus {
+    record
+        .latest()
+        .map_or(ScanStatus::NotScanned, |v| v.scan_status())
 }
 
 #[cfg(test)]

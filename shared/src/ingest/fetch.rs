@@ -246,8 +246,8 @@ impl StdError for AddressRefused {}
 /// Resolves each name once and answers its addresses only when every one is allowed:
 /// a name with one private address among public ones is refused, so no choice of
 /// address by the client can reach inside.
-struct CheckedResolver {
-    policy: UrlPolicy,
+pub(crate) struct CheckedResolver {
+    pub(crate) policy: UrlPolicy,
 }
 
 impl Resolve for CheckedResolver {

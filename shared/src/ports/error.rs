@@ -56,8 +56,9 @@ pub enum Clash {
     TooManyLinks,
     /// The file no longer waits for this fetch (another fetch or a delete came first).
     SupersededFetch(Uuid),
-    /// A scope's collections changed since they were read.
-    CollectionsChanged,
+    /// A stored document (a scope's collections, webhooks, a delivery log) changed
+    /// since it was read.
+    DocumentChanged,
 }
 
 /// Arguments the store refuses.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::error::StoreResult;
 use crate::domain::{
-    AccessControl, FetchFailure, FileFilters, FileQuery, FileRecord, FileStatus, PublicLink,
+    AccessControl, FetchFailure, FileFilters, FileQuery, FileRecord, FileStatus, PublicLink, Scan,
     StoredVersion, Trash,
 };
 
@@ -354,4 +354,15 @@ pub trait FileRepository: Send + Sync {
 
     /// Removes a file whose delete began; a file already gone is not an error.
     fn finish_delete(&self, id: Uuid, org: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Records a malware scan's verdict on the version of file `id` (of `org`, live or
+    /// in the trash) stored at `key`; answers the file as it now is. `None` when no such
+    /// version is there (the file or version went, or its purge began).
+    fn set_scan(
+        &self,
+        id: Uuid,
+        org: &str,
+        key: &str,
+        scan: &Scan,
+    ) -> impl Future<Output = StoreResult<Option<FileRecord>>> + Send;
 }

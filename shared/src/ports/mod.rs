@@ -6,14 +6,17 @@
 
 mod collections;
 mod error;
+mod events;
 mod files;
 mod multipart;
 mod object_store;
 mod preview;
 mod uploads;
+mod webhooks;
 
 pub use collections::CollectionStore;
 pub use error::{Clash, Missing, Refusal, StorageError, StoreResult};
+pub use events::{EventSink, OutgoingEvent};
 pub use files::{
     quota_message, Counted, Cursor, FetchFailed, FileChange, FileRepository, IngestStep, Page,
     PageRequest, Quotas, UploadClaim, Usage, MAX_PAGE_SIZE,
@@ -28,12 +31,13 @@ pub use preview::{
     MAX_PREVIEW_SIDE,
 };
 pub use uploads::UploadRecords;
+pub use webhooks::{Delivery, DeliveryQueue, WebhookStore};
 
 /// Everything the service needs from storage.
 pub trait Backend: Send + Sync {
     type Store: ObjectStore + MultipartStore;
-    /// File entities, and the collections that group them.
-    type Files: FileRepository + CollectionStore;
+    /// File entities, the collections that group them, and the webhooks told of them.
+    type Files: FileRepository + CollectionStore + WebhookStore;
     type Uploads: UploadRecords;
 
     fn store(&self) -> &Self::Store;
@@ -52,7 +56,7 @@ pub struct Stores<S, F, U> {
 impl<S, F, U> Backend for Stores<S, F, U>
 where
     S: ObjectStore + MultipartStore,
-    F: FileRepository + CollectionStore,
+    F: FileRepository + CollectionStore + WebhookStore,
     U: UploadRecords,
 {
     type Store = S;

@@ -45,6 +45,10 @@ pub struct BulkDeleted {
 pub struct UsageReport {
     pub usage: Usage,
     pub quota_bytes: Option<u64>,
+    /// Listed files whose latest version is infected, and the bytes of their infected
+    /// versions (included in `usage`): zero while scanning is off.
+    pub infected_files: u64,
+    pub infected_bytes: u64,
 }
 
 /// Which files a bulk delete takes, parsed at the edge: never "all" by omission.
@@ -301,10 +305,54 @@ impl<B: Backend> FileService<B> {
             .files()
             .usage(caller.org.as_str(), &self.clock.now_rfc3339())
             .await?;
+        let (infected_files, infected_bytes) = self.infected(caller).await?;
         Ok(UsageReport {
             usage,
             quota_bytes: self.config.quotas.for_org(caller.org.as_str()),
+            infected_files,
+            infected_bytes,
         })
+    }
+
+    /// The infected files and bytes of usage: the files a `scan_status=infected` listing
+    /// holds, read page by page (only while scanning is on).
+    async fn infected(&self, caller: &Caller) -> Result<(u64, u64)> {
+        if self.config.scan.mode == crate::config::ScanMode::None {
+            return Ok((0, 0));
+        }
+        let query = FileQuery {
+            filters: FileFilters {
+                scan_status: Some(crate::domain::ScanStatus::Infected),
+                ..FileFilters::default()
+            },
+            ..FileQuery::default()
+        };
+        let (mut files, mut bytes) = (0, 0);
+        let mut after = None;
+        loop {
+            let page = PageRequest {
+                limit: crate::ports::MAX_PAGE_SIZE,
+                after,
+                now: self.clock.now_rfc3339(),
+            };
+            let page = self
+                .files()
+                .list(caller.org.as_str(), &query, &page)
+                .await?;
+            for file in &page.items {
+                files += 1;
+                bytes += file
+                    .versions
+                    .iter()
+                    .filter(|v| v.scan_status() == crate::domain::ScanStatus::Infected)
+                    .map(|v| v.size_bytes)
+                    .sum::<u64>();
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok((files, bytes)),
+            }
+        }
     }
 
     /// 413 `quota_exceeded` before any work when `adding` bytes would pass the

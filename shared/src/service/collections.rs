@@ -11,9 +11,6 @@ use crate::domain::{
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::{Backend, CollectionStore};
 
-/// How often a change is tried again after another change of the same scope landed.
-const WRITE_ATTEMPTS: usize = 8;
-
 /// What a create or update sets; `None` leaves a field as it is (a create's defaults:
 /// top level, not starred, enabled everywhere). Checked at the edge.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,21 +94,13 @@ impl<B: Backend> FileService<B> {
         scope: &CollectionScope,
         change: impl Fn(&mut CollectionSet) -> Result<T>,
     ) -> Result<T> {
-        for _ in 0..WRITE_ATTEMPTS {
-            let mut set = self.collection_set(caller, scope).await?;
-            let read = set.revision;
-            let answer = change(&mut set)?;
-            set.revision = read + 1;
-            match self.files().put_collections(&set, read).await {
-                Ok(()) => return Ok(answer),
-                Err(e) if e.is_conflict() => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::new(
-            ErrorCode::StorageUnavailable,
-            "the collections kept changing meanwhile; retry",
-        ))
+        super::document::revise(
+            "collections",
+            || self.collection_set(caller, scope),
+            |set, read| async move { self.files().put_collections(&set, read).await },
+            change,
+        )
+        .await
     }
 
     /// A new collection: 409 when the scope has one of that name, 400 for parents

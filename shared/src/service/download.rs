@@ -106,7 +106,7 @@ impl<B: Backend> FileService<B> {
                 ttl,
             );
         }
-        let stored = readable_version(record, version)?;
+        let stored = self.readable_version(record, version)?;
         let headers = ResponseHeaders::for_file(&stored.filename, &stored.mime_type, attachment);
         self.store()
             .presign_get(
@@ -143,23 +143,32 @@ impl<B: Backend> FileService<B> {
     }
 }
 
-/// Version `version` (0: the latest) of a file whose bytes are here: 409 `not_ready`
-/// while its fetch is pending or after it failed, 404 for a version it does not have.
-pub(super) fn readable_version(record: &FileRecord, version: u32) -> Result<&StoredVersion> {
-    if record.versions.is_empty() && record.status != FileStatus::Ready {
-        return Err(Error::new(
-            ErrorCode::NotReady,
-            match &record.status_reason {
-                Some(reason) => format!("the file has no bytes: its fetch failed ({reason})"),
-                None => "the file's bytes are still being fetched; try again shortly".into(),
-            },
-        ));
+impl<B: Backend> FileService<B> {
+    /// Version `version` (0: the latest) of a file whose bytes are here and may be
+    /// served: 409 `not_ready` while its fetch is pending or after it failed, 404 for a
+    /// version it does not have, and the scan's verdict where scanning blocks downloads.
+    pub(super) fn readable_version<'r>(
+        &self,
+        record: &'r FileRecord,
+        version: u32,
+    ) -> Result<&'r StoredVersion> {
+        if record.versions.is_empty() && record.status != FileStatus::Ready {
+            return Err(Error::new(
+                ErrorCode::NotReady,
+                match &record.status_reason {
+                    Some(reason) => format!("the file has no bytes: its fetch failed ({reason})"),
+                    None => "the file's bytes are still being fetched; try again shortly".into(),
+                },
+            ));
+        }
+        let stored = record.version(version).ok_or_else(|| {
+            Error::not_found(format!(
+                "file {} has {} version(s); version {version} does not exist",
+                record.id,
+                record.versions.len()
+            ))
+        })?;
+        self.servable(stored.scan_status())?;
+        Ok(stored)
     }
-    record.version(version).ok_or_else(|| {
-        Error::not_found(format!(
-            "file {} has {} version(s); version {version} does not exist",
-            record.id,
-            record.versions.len()
-        ))
-    })
 }

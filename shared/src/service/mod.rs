@@ -4,16 +4,19 @@
 mod browse;
 mod collections;
 mod delete;
+pub(crate) mod document;
 mod download;
 mod ingest;
 mod multipart;
 mod preview;
 mod save;
+mod scan;
 mod share;
 mod storage_error;
 mod types;
 mod upload;
 mod versions;
+mod webhooks;
 mod write;
 
 use std::sync::Arc;
@@ -31,12 +34,14 @@ pub use multipart::{
     MAX_PARTS_PER_SIGNING,
 };
 pub use preview::{Preview, PreviewBody, SharedThumbnailer, MAX_INLINE_PREVIEW_BYTES};
+pub use scan::{Recorded, ScanVerdict};
 pub use share::{SignedUrl, SignedUrls, DEFAULT_SIGNED_URL_SECONDS, MAX_SIGNED_URL_SECONDS};
 pub use types::{
     BatchLink, Caller, DownloadItem, FileFields, SaveIntent, SaveRequest, SourceMethod,
     SourceRequest, UploadRequest, UploadTicket, VersionUpload, MAX_TTL_SECONDS,
     MAX_VERSIONS_PER_SAVE, MIN_TTL_SECONDS,
 };
+pub use webhooks::WebhookRequest;
 pub use write::{announce, ChangeListener, Committed, FileEvent, SharedChangeListener};
 
 use crate::config::Config;

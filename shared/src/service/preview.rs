@@ -115,7 +115,7 @@ impl<B: Backend> FileService<B> {
                 "an external file's bytes are elsewhere: it has no preview",
             ));
         }
-        let stored = super::download::readable_version(record, version)?;
+        let stored = self.readable_version(record, version)?;
         let source = PreviewSource {
             key: &stored.key,
             mime_type: &stored.mime_type,

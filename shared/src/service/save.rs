@@ -317,6 +317,7 @@ impl<B: Backend> FileService<B> {
             uploaded_at: meta.last_modified_ms.map(crate::time::rfc3339),
             uploaded_by: caller.sub.clone(),
             metadata: meta.metadata,
+            scan: None,
         })
     }
 

@@ -42,6 +42,9 @@ pub struct SignedUrl {
 pub struct SignedUrls {
     pub items: Vec<SignedUrl>,
     pub not_found: Vec<Uuid>,
+    /// Files whose latest version is withheld by its malware scan, and why
+    /// (`scan_pending`, `file_infected`).
+    pub withheld: Vec<(Uuid, ErrorCode)>,
 }
 
 impl<B: Backend> FileService<B> {
@@ -85,6 +88,9 @@ impl<B: Backend> FileService<B> {
                     url,
                     expires_at: rfc3339(self.clock.now_millis() + ttl.as_millis() as i64),
                 }),
+                Err(e) if matches!(e.code(), ErrorCode::ScanPending | ErrorCode::FileInfected) => {
+                    answer.withheld.push((*id, e.code()))
+                }
                 Err(e) if e.status() < 500 => answer.not_found.push(*id),
                 Err(e) => return Err(e),
             }
@@ -127,6 +133,12 @@ impl<B: Backend> FileService<B> {
             if temp.org != caller.org.as_str() {
                 return Err(missing());
             }
+            // Unsaved uploads carry no verdict of their own: served once saved and clean.
+            self.servable(if self.config.scan.mode == crate::config::ScanMode::None {
+                crate::domain::ScanStatus::NotScanned
+            } else {
+                crate::domain::ScanStatus::Pending
+            })?;
             let meta = self.store().head(key).await?.ok_or_else(missing)?;
             let mime_type = meta
                 .content_type
@@ -151,6 +163,7 @@ impl<B: Backend> FileService<B> {
             .into_iter()
             .find(|v| v.key == key)
             .ok_or_else(missing)?;
+        self.servable(version.scan_status())?;
         Ok(KeyedObject {
             filename: version.filename,
             mime_type: version.mime_type,

@@ -39,8 +39,8 @@ impl From<StorageError> for Error {
                 Clash::SupersededFetch(id) => format!(
                     "file {id} is no longer waiting for this fetch (another fetch or a delete came first)"
                 ),
-                Clash::CollectionsChanged => {
-                    "the collections changed meanwhile; look again and retry".into()
+                Clash::DocumentChanged => {
+                    "what this changes was changed meanwhile; look again and retry".into()
                 }
             }),
             StorageError::QuotaExceeded { limit } => {

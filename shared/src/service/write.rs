@@ -121,11 +121,12 @@ impl<B: Backend> FileService<B> {
         revision: Revision<'_>,
     ) -> Result<FileRecord> {
         let Revision {
-            versions,
+            mut versions,
             claims,
             ingest,
             keep_fields,
         } = revision;
+        self.to_be_scanned(&mut versions);
         let kept = FileFields::default();
         let fields = if keep_fields { &kept } else { fields };
         let updated_at = match versions.last() {
@@ -185,8 +186,11 @@ impl<B: Backend> FileService<B> {
             Some(record) => self.change_file(caller, record, fields, revision).await,
             None => {
                 let Revision {
-                    versions, claims, ..
+                    mut versions,
+                    claims,
+                    ..
                 } = revision;
+                self.to_be_scanned(&mut versions);
                 let latest = versions
                     .last()
                     .ok_or_else(|| Error::internal("save", "a new file without a version"))?;

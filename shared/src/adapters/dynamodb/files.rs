@@ -172,6 +172,16 @@ impl FileRepository for DynamoFiles {
         ))
     }
 
+    async fn set_scan(
+        &self,
+        id: Uuid,
+        org: &str,
+        key: &str,
+        scan: &crate::domain::Scan,
+    ) -> Result<Option<FileRecord>> {
+        self.write_scan(id, org, key, scan).await
+    }
+
     async fn remove_version(
         &self,
         id: Uuid,

@@ -8,8 +8,9 @@ use uuid::Uuid;
 
 use super::{n, s, Item};
 use crate::domain::{
-    file_type, listed_size, related_ids_of, relation_tags_of, tags_of, AccessControl, FetchFailure,
-    FileRecord, FileStatus, ListSort, PendingUpload, PublicLink, StoredVersion, Trash, UploadState,
+    file_type, latest_scan, listed_size, related_ids_of, relation_tags_of, tags_of, AccessControl,
+    FetchFailure, FileRecord, FileStatus, ListSort, PendingUpload, PublicLink, Scan, ScanStatus,
+    StoredVersion, Trash, UploadState,
 };
 use crate::ports::{StorageError, StoreResult as Result};
 
@@ -91,8 +92,13 @@ pub(super) fn size_attributes(r: &FileRecord) -> Vec<(&'static str, AttributeVal
             s(&ListSort::SizeBytes.key_of(r)),
         ),
         (SIZE_BYTES, n(listed_size(r))),
+        (LATEST_SCAN, s(latest_scan(r).as_str())),
     ]
 }
+
+/// The latest version's scan status, for the `scan_status` filter (absent on items
+/// written before scanning: not scanned).
+pub(super) const LATEST_SCAN: &str = "latest_scan";
 
 /// The partition key of a file's item.
 pub fn file_pk(id: Uuid) -> String {
@@ -219,8 +225,27 @@ pub(super) fn version_to_item(v: &StoredVersion) -> AttributeValue {
         let metadata = v.metadata.iter().map(|(k, v)| (k.clone(), s(v))).collect();
         item.insert("metadata".to_owned(), AttributeValue::M(metadata));
     }
+    if let Some(scan) = &v.scan {
+        item.extend(scan_attributes(scan));
+    }
     AttributeValue::M(item)
 }
+
+/// A version's scan, as the attributes of its map in `versions`.
+pub(super) fn scan_attributes(scan: &Scan) -> Vec<(String, AttributeValue)> {
+    let mut attributes = vec![(SCAN_STATUS.to_owned(), s(scan.status.as_str()))];
+    if let Some(at) = &scan.scanned_at {
+        attributes.push((SCANNED_AT.to_owned(), s(at)));
+    }
+    if let Some(verdict) = &scan.verdict {
+        attributes.push((SCAN_VERDICT.to_owned(), s(verdict)));
+    }
+    attributes
+}
+
+pub(super) const SCAN_STATUS: &str = "scan_status";
+pub(super) const SCANNED_AT: &str = "scanned_at";
+pub(super) const SCAN_VERDICT: &str = "scan_verdict";
 
 pub(super) fn attributes_json(attributes: &Map<String, Value>) -> AttributeValue {
     s(&Value::Object(attributes.clone()).to_string())
@@ -358,6 +383,15 @@ pub(super) fn item_to_record(item: &Item) -> Result<FileRecord> {
                         .ok_or_else(|| malformed(WHAT, "versions[].metadata"))?,
                     Some(Err(_)) => return Err(malformed(WHAT, "versions[].metadata")),
                 },
+                scan: match optional_text(m, SCAN_STATUS) {
+                    None => None,
+                    Some(status) => Some(Scan {
+                        status: ScanStatus::parse(&status)
+                            .ok_or_else(|| malformed(WHAT, "versions[].scan_status"))?,
+                        scanned_at: optional_text(m, SCANNED_AT),
+                        verdict: optional_text(m, SCAN_VERDICT),
+                    }),
+                },
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -407,19 +441,24 @@ pub(super) fn item_to_record(item: &Item) -> Result<FileRecord> {
 pub fn file_of_stream_image(
     image: &HashMap<String, serde_json::Value>,
 ) -> Option<(FileRecord, bool)> {
+    let item = item_of_stream_image(image, "file")?;
+    Some((item_to_record(&item).ok()?, is_deleting(&item)))
+}
+
+/// The unsaved upload a stream image holds: `None` for any other item, and for an
+/// upload a save consumed.
+pub fn upload_of_stream_image(image: &HashMap<String, serde_json::Value>) -> Option<PendingUpload> {
+    item_to_upload(&item_of_stream_image(image, "upload")?).ok()?
+}
+
+/// A stream image as an item, if it is one of `kind`.
+fn item_of_stream_image(image: &HashMap<String, serde_json::Value>, kind: &str) -> Option<Item> {
     let item: Item = image
         .iter()
         .map(|(k, v)| Some((k.clone(), attribute_of_json(v)?)))
         .collect::<Option<_>>()?;
-    if item
-        .get("kind")
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
-        != Some("file")
-    {
-        return None;
-    }
-    Some((item_to_record(&item).ok()?, is_deleting(&item)))
+    let its_kind = item.get("kind").and_then(|v| v.as_s().ok());
+    (its_kind.map(String::as_str) == Some(kind)).then_some(item)
 }
 
 fn attribute_of_json(value: &serde_json::Value) -> Option<AttributeValue> {
@@ -450,6 +489,46 @@ fn attribute_of_json(value: &serde_json::Value) -> Option<AttributeValue> {
                 .map(|(k, v)| Some((k.clone(), attribute_of_json(v)?)))
                 .collect::<Option<_>>()?,
         ),
+        _ => return None,
+    })
+}
+
+/// A file as a stream image would show it (for tests of what reads streams).
+pub fn stream_image_of_file(record: &FileRecord) -> HashMap<String, serde_json::Value> {
+    stream_image_of_item(&record_to_item(record))
+}
+
+/// An unsaved upload's record as a stream image would show it.
+pub fn stream_image_of_upload(upload: &PendingUpload) -> HashMap<String, serde_json::Value> {
+    let item: Item = upload_attributes(upload)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    stream_image_of_item(&item)
+}
+
+fn stream_image_of_item(item: &Item) -> HashMap<String, serde_json::Value> {
+    item.iter()
+        .filter_map(|(k, v)| Some((k.clone(), json_of_attribute(v)?)))
+        .collect()
+}
+
+/// DynamoDB's JSON of an attribute (the types the adapter writes).
+fn json_of_attribute(value: &AttributeValue) -> Option<serde_json::Value> {
+    use serde_json::json;
+    Some(match value {
+        AttributeValue::S(s) => json!({ "S": s }),
+        AttributeValue::N(n) => json!({ "N": n }),
+        AttributeValue::Bool(b) => json!({ "BOOL": b }),
+        AttributeValue::Null(_) => json!({ "NULL": true }),
+        AttributeValue::Ss(list) => json!({ "SS": list }),
+        AttributeValue::L(list) => {
+            json!({ "L": list.iter().map(json_of_attribute).collect::<Option<Vec<_>>>()? })
+        }
+        AttributeValue::M(map) => json!({ "M": map
+            .iter()
+            .map(|(k, v)| Some((k.clone(), json_of_attribute(v)?)))
+            .collect::<Option<serde_json::Map<_, _>>>()? }),
         _ => return None,
     })
 }

@@ -10,11 +10,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, Select};
 
 use super::item::{
     item_to_record, sort_index, usage_pk, EXPIRES_AT, EXPIRY_INDEX, EXPIRY_KEY, FILENAME_LC,
-    FILE_TYPE, PURGE_AT, RELATED_IDS, RELATION_TAGS, SIZE_BYTES, TAGS, TRASH_INDEX, TRASH_KEY,
+    FILE_TYPE, LATEST_SCAN, PURGE_AT, RELATED_IDS, RELATION_TAGS, SIZE_BYTES, TAGS, TRASH_INDEX,
+    TRASH_KEY,
 };
 use super::{n, s, DynamoFiles, Item};
 use crate::adapters::sdk::sdk_error;
-use crate::domain::{size_prefix, FileFilters, FileQuery, FileRecord, ListSort, MimeFilter};
+use crate::domain::{
+    size_prefix, FileFilters, FileQuery, FileRecord, ListSort, MimeFilter, ScanStatus,
+};
 use crate::ports::{Counted, Cursor, Page, PageRequest, Usage, MAX_PAGE_SIZE};
 use crate::ports::{Refusal, StorageError, StoreResult as Result};
 
@@ -95,6 +98,15 @@ impl Expressions {
         if let Some(tag) = &f.tag {
             self.name("#tags", TAGS).value(":tag", s(tag));
             self.filter.push("contains(#tags, :tag)".into());
+        }
+        if let Some(status) = f.scan_status {
+            self.name("#scan", LATEST_SCAN)
+                .value(":scan", s(status.as_str()));
+            self.filter.push(if status == ScanStatus::NotScanned {
+                "(attribute_not_exists(#scan) OR #scan = :scan)".into()
+            } else {
+                "#scan = :scan".into()
+            });
         }
         if let Some(access) = f.access_control {
             self.name("#access", "access_control")

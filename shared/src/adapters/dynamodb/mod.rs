@@ -2,12 +2,15 @@
 //! it) and one per unsaved upload, told apart by their partition key.
 
 mod collections;
+mod document;
 mod files;
 mod item;
 mod links;
 mod listing;
+mod scan;
 mod trash;
 mod uploads;
+mod webhooks;
 
 use std::collections::HashMap;
 
@@ -17,8 +20,8 @@ use aws_sdk_dynamodb::Client;
 use crate::ports::Quotas;
 
 pub use item::{
-    file_of_stream_image, file_pk, sort_index, upload_pk, usage_pk, EXPIRY_INDEX, LIST_INDEX,
-    TRASH_INDEX,
+    file_of_stream_image, file_pk, sort_index, stream_image_of_file, stream_image_of_upload,
+    upload_of_stream_image, upload_pk, usage_pk, EXPIRY_INDEX, LIST_INDEX, TRASH_INDEX,
 };
 
 type Item = HashMap<String, AttributeValue>;

@@ -23,7 +23,7 @@ impl CollectionStore for MemoryFiles {
         let key = (set.org.clone(), set.scope.storage_key());
         let stored = state.collections.get(&key).map_or(0, |s| s.revision);
         if stored != read {
-            return Err(StorageError::Conflict(Clash::CollectionsChanged));
+            return Err(StorageError::Conflict(Clash::DocumentChanged));
         }
         state.collections.insert(key, set.clone());
         Ok(())

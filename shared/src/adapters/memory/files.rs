@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use super::lock;
-use crate::domain::{FileFilters, FileQuery, FileRecord, PublicLink, Trash, MAX_PUBLIC_LINKS};
+use crate::domain::{
+    FileFilters, FileQuery, FileRecord, PublicLink, Scan, Trash, MAX_PUBLIC_LINKS,
+};
 use crate::ports::{Clash, Missing, Refusal, StorageError, StoreResult as Result};
 use crate::ports::{
     Counted, Cursor, FileChange, FileRepository, IngestStep, Page, PageRequest, Quotas,
@@ -39,6 +41,9 @@ pub(super) struct State {
     pub(super) claims: HashMap<String, Uuid>,
     /// Each organisation's collections, by scope.
     pub(super) collections: HashMap<(String, String), crate::domain::CollectionSet>,
+    /// Each organisation's webhooks, and each webhook's delivery log.
+    pub(super) webhooks: HashMap<String, crate::domain::WebhookSet>,
+    pub(super) delivery_logs: HashMap<uuid::Uuid, crate::domain::DeliveryLog>,
 }
 
 impl State {
@@ -224,6 +229,27 @@ impl FileRepository for MemoryFiles {
             stored.apply_to(record);
         }
         Ok(stored)
+    }
+
+    async fn set_scan(
+        &self,
+        id: Uuid,
+        org: &str,
+        key: &str,
+        scan: &Scan,
+    ) -> Result<Option<FileRecord>> {
+        let mut state = lock(&self.state);
+        let Some((record, false)) = state.files.get_mut(&id) else {
+            return Ok(None);
+        };
+        if record.org != org {
+            return Ok(None);
+        }
+        let Some(version) = record.versions.iter_mut().find(|v| v.key == key) else {
+            return Ok(None);
+        };
+        version.scan = Some(scan.clone());
+        Ok(Some(record.clone()))
     }
 
     async fn remove_version(

@@ -2,12 +2,15 @@
 //! conformance checks as the S3 and DynamoDB adapters.
 
 mod collections;
+mod events;
 mod files;
 mod store;
 mod uploads;
+mod webhooks;
 
 use std::sync::{Mutex, MutexGuard};
 
+pub use events::MemoryEvents;
 pub use files::MemoryFiles;
 pub use store::MemoryStore;
 pub use uploads::MemoryUploads;
