@@ -87,7 +87,7 @@ fn id_of(file: &Value) -> String {
 fn usage_without_quota(files: u64, versions: u64, bytes: u64) -> Value {
     json!({
         "files": files, "versions": versions, "bytes": bytes,
-        "trashed_files": 0, "trashed_bytes": 0, "quota_bytes": null
+        "trashed_files": 0, "trashed_bytes": 0, "quota_bytes": null, "infected_files": 0, "infected_bytes": 0
     })
 }
 
@@ -729,7 +729,7 @@ async fn a_quota_holds_for_multipart_and_direct_uploads_and_fetches_from_a_url()
         usage(&stack, &org).await,
         json!({
             "files": 1, "versions": 1, "bytes": 100,
-            "trashed_files": 0, "trashed_bytes": 0, "quota_bytes": 100
+            "trashed_files": 0, "trashed_bytes": 0, "quota_bytes": 100, "infected_files": 0, "infected_bytes": 0
         })
     );
 }

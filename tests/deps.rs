@@ -35,17 +35,22 @@ const BANNED_PREFIX: &str = "aws-lc-"; // aws-lc-rs, aws-lc-sys, aws-lc-fips-sys
 /// The event types of aws_lambda_events each function handles (template.yaml's events);
 /// none for the ingest function (its event is the service's own job) and the sweeper
 /// (it reads the few fields of a stream record it needs itself).
-const NEEDS: [(&str, Option<&str>); 10] = [
+const NEEDS: [(&str, Option<&str>); 13] = [
     ("delete", Some("apigw")),
     ("download", Some("apigw")),
+    // The table's stream: the function's own serde types (`shared::events::stream`).
+    ("events", None),
     ("expire", Some("s3")),
     ("get", Some("apigw")),
     ("ingest", None),
     ("preview", Some("apigw")),
     ("save", Some("apigw")),
+    // GuardDuty's scan results: read as JSON values.
+    ("scan", None),
     ("sweep", None),
     ("upload", Some("apigw")),
     ("verify-custom-url", Some("apigw")),
+    ("webhooks", Some("sqs")),
 ];
 
 /// Event types lambda_http 1.x always asks aws_lambda_events for, whatever its own features.

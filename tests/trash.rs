@@ -293,7 +293,7 @@ async fn purge_ends_a_live_or_trashed_file_for_good_and_bulk_deletes_trash_too()
     assert_eq!(
         usage(&s, &org).await,
         json!({"files": 0, "versions": 0, "bytes": 0, "trashed_files": 0,
-               "trashed_bytes": 0, "quota_bytes": null})
+               "trashed_bytes": 0, "quota_bytes": null, "infected_files": 0, "infected_bytes": 0})
     );
 
     // Bulk: a filter moves its matches to the trash; purge=true ends them.
@@ -353,7 +353,7 @@ async fn trashed_bytes_count_against_the_quota_until_purged() {
     assert_eq!(
         used,
         json!({"files": 0, "versions": 0, "bytes": 0, "trashed_files": 1,
-               "trashed_bytes": 70, "quota_bytes": 100})
+               "trashed_bytes": 70, "quota_bytes": 100, "infected_files": 0, "infected_bytes": 0})
     );
     // The trash makes no room: 70 + 40 > 100.
     let upload = s
@@ -491,7 +491,7 @@ async fn the_retention_ends_trash_by_the_clock_and_the_sweeper_settles_it_once()
     assert_eq!(report.applied, 1);
     assert!(objects(&s, &format!("files/{org}/{id}/")).await.is_empty());
     let settled = json!({"files": 1, "versions": 1, "bytes": 5, "trashed_files": 0,
-                         "trashed_bytes": 0, "quota_bytes": null});
+                         "trashed_bytes": 0, "quota_bytes": null, "infected_files": 0, "infected_bytes": 0});
     assert_eq!(usage(&s, &org).await, settled);
     // Delivered again (Lambda retries a batch): settled once, not twice.
     sweep_expired(s.service.store(), s.service.files(), &event)
@@ -591,7 +591,7 @@ async fn a_restore_racing_a_purge_lands_whole_or_not_at_all() {
             assert_eq!(
                 used,
                 json!({"files": 0, "versions": 0, "bytes": 0, "trashed_files": 0,
-                       "trashed_bytes": 0, "quota_bytes": null}),
+                       "trashed_bytes": 0, "quota_bytes": null, "infected_files": 0, "infected_bytes": 0}),
                 "trial {trials}"
             );
         }
@@ -707,7 +707,7 @@ async fn trashing_many_files_at_once_keeps_usage_exact() {
     assert_eq!(
         used,
         json!({"files": 0, "versions": 0, "bytes": 0, "trashed_files": 12,
-               "trashed_bytes": total, "quota_bytes": null})
+               "trashed_bytes": total, "quota_bytes": null, "infected_files": 0, "infected_bytes": 0})
     );
     let answers = join_all(ids.iter().map(|id| {
         let (s, org) = (&s, &org);
@@ -722,6 +722,6 @@ async fn trashing_many_files_at_once_keeps_usage_exact() {
     assert_eq!(
         usage(&s, &org).await,
         json!({"files": 12, "versions": 12, "bytes": total, "trashed_files": 0,
-               "trashed_bytes": 0, "quota_bytes": null})
+               "trashed_bytes": 0, "quota_bytes": null, "infected_files": 0, "infected_bytes": 0})
     );
 }
