@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use integration_tests::stream::{streamed_config, StreamReader};
-use integration_tests::{clients, endpoint, new_org, stack_with};
+use integration_tests::{clients, new_org, stack_with};
 use reqwest::Method;
 use serde_json::{json, Value};
 use shared::adapters::eventbridge::EventBus;
@@ -216,17 +216,8 @@ async fn an_unsaved_upload_that_expired_is_an_event_and_a_saved_one_is_not() {
 
 /// moto's EventBridge: a bus, and a rule that delivers its file events to a queue.
 async fn bus_with_a_queue() -> (EventBus, aws_sdk_sqs::Client, String) {
-    let settings = shared::aws::AwsSettings::emulator(&endpoint());
-    let events = shared::aws::AwsClients::new(settings.clone()).eventbridge();
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .credentials_provider(settings.credentials)
-            .http_client(clients().http_client())
-            .endpoint_url(endpoint())
-            .build(),
-    );
+    let events = clients().eventbridge();
+    let sqs = clients().sqs();
     let name = format!("events-{}", uuid::Uuid::new_v4().simple());
     events.create_event_bus().name(&name).send().await.unwrap();
     let queue = sqs.create_queue().queue_name(&name).send().await.unwrap();

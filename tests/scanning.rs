@@ -408,3 +408,54 @@ async fn a_verdict_is_one_event_and_an_infected_file_may_be_purged() {
     .unwrap();
     assert_eq!(temp.recorded, "ignored");
 }
+
+/// A verdict racing a new version of its file, many times: the verdict lands on its own
+/// version, the new version waits for its own, and the file lists by its latest's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_verdict_racing_a_new_version_lands_on_its_own_version() {
+    let s = scanning(integration_tests::config(), InfectedAction::Keep).await;
+    let bucket = s.service.config.bucket.clone();
+    let org = new_org();
+    for trial in 0..12 {
+        let (id, key) = new_image(&s, &org).await;
+        let second = s
+            .upload(&org, "logo.png", "image/png", &samples::png(8, 8, false))
+            .await;
+        let verdict = guardduty("guardduty-threats-found.json", &bucket, &key);
+        let (recorded, saved) = tokio::join!(
+            handle_scan_event(&s.service, &verdict),
+            s.save(&org, json!({"_id": id, "s3ref": second}))
+        );
+        assert_eq!(recorded.unwrap().recorded, "infected", "trial {trial}");
+        saved.expect(201);
+        let entity = s
+            .call(&org, Method::GET, &format!("/v2/files/{id}"), None)
+            .await
+            .expect(200);
+        let statuses: Vec<&str> = entity["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["scan_status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["infected", "pending"], "trial {trial}");
+        assert_eq!(entity["scan_status"], "pending", "trial {trial}");
+        let pending = s
+            .call(
+                &org,
+                Method::GET,
+                "/v2/files?scan_status=pending&limit=100",
+                None,
+            )
+            .await
+            .expect(200);
+        assert!(
+            pending["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["_id"] == id.as_str()),
+            "trial {trial}: listed by its latest version's scan"
+        );
+    }
+}

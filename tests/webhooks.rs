@@ -110,17 +110,7 @@ async fn register(
 }
 
 fn sqs() -> aws_sdk_sqs::Client {
-    aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
-            .http_client(clients().http_client())
-            .endpoint_url(integration_tests::endpoint())
-            .build(),
-    )
+    clients().sqs()
 }
 
 /// A delivery queue whose messages go to a dead-letter queue after `max_receives`.

@@ -71,6 +71,22 @@ impl AwsSettings {
     }
 }
 
+/// A client of `$sdk` on the clients' region, credentials and HTTP client, at
+/// `$endpoint` when one is set (an emulator).
+macro_rules! client {
+    ($sdk:ident, $clients:expr, $endpoint:expr) => {{
+        let mut config = $sdk::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region($clients.region.clone())
+            .credentials_provider($clients.credentials.clone())
+            .http_client($clients.http_client.clone());
+        if let Some(endpoint) = &$endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        $sdk::Client::from_conf(config.build())
+    }};
+}
+
 impl AwsClients {
     pub fn from_env() -> Result<Self> {
         Ok(Self::new(AwsSettings::from_env()?))
@@ -120,48 +136,22 @@ impl AwsClients {
     /// A client that invokes functions: built only by the function that hands work on
     /// (save, to ingest), so no other binary links it.
     pub fn lambda(&self) -> aws_sdk_lambda::Client {
-        let mut lambda = aws_sdk_lambda::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(self.region.clone())
-            .credentials_provider(self.credentials.clone())
-            .http_client(self.http_client.clone());
-        if let Some(endpoint) = &self.lambda_endpoint {
-            lambda = lambda.endpoint_url(endpoint);
-        }
-        aws_sdk_lambda::Client::from_conf(lambda.build())
-    }
-}
-
-impl AwsClients {
-    /// The one HTTP client every SDK client here uses (tests build more clients on it).
-    pub fn http_client(&self) -> aws_sdk_dynamodb::config::SharedHttpClient {
-        self.http_client.clone()
+        client!(aws_sdk_lambda, self, self.lambda_endpoint)
     }
 
     /// A client of SQS: built only by the functions that queue or send webhook deliveries.
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
-        let mut sqs = aws_sdk_sqs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(self.region.clone())
-            .credentials_provider(self.credentials.clone())
-            .http_client(self.http_client.clone());
-        if let Some(endpoint) = &self.sqs_endpoint {
-            sqs = sqs.endpoint_url(endpoint);
-        }
-        aws_sdk_sqs::Client::from_conf(sqs.build())
+        client!(aws_sdk_sqs, self, self.sqs_endpoint)
     }
 
     /// A client of EventBridge: built only by the events function.
     pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
-        let mut events = aws_sdk_eventbridge::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(self.region.clone())
-            .credentials_provider(self.credentials.clone())
-            .http_client(self.http_client.clone());
-        if let Some(endpoint) = &self.events_endpoint {
-            events = events.endpoint_url(endpoint);
-        }
-        aws_sdk_eventbridge::Client::from_conf(events.build())
+        client!(aws_sdk_eventbridge, self, self.events_endpoint)
+    }
+
+    /// The one HTTP client every SDK client here uses (tests build more clients on it).
+    pub fn http_client(&self) -> aws_sdk_dynamodb::config::SharedHttpClient {
+        self.http_client.clone()
     }
 }
 

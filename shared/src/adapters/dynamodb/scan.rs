@@ -45,8 +45,11 @@ impl DynamoFiles {
                 .expression_attribute_names("#key", "key")
                 .expression_attribute_names("#deleting", super::item::DELETING)
                 .expression_attribute_values(":key", s(key))
+                .expression_attribute_values(":count", super::n(record.versions.len()))
+                // The count pinned too: whether it is the latest version stays true.
                 .condition_expression(format!(
-                    "#versions[{index}].#key = :key AND attribute_not_exists(#deleting)"
+                    "#versions[{index}].#key = :key AND size(#versions) = :count \
+                     AND attribute_not_exists(#deleting)"
                 ))
                 .return_values(ReturnValue::AllNew);
             let mut sets = Vec::new();
