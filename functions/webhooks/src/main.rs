@@ -18,7 +18,9 @@ async fn main() -> Result<(), Error> {
     let queue = &SqsDeliveries::new(clients.sqs(), required("WEBHOOK_QUEUE_URL")?);
     let sender = &Sender::new(SenderSettings::from_env()?, Clock::system())?;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<SqsBatchResponse, Error>(deliver_batch(store, sender, queue, &event.payload).await)
+        // Boxed: the batch's future is deep (each delivery's send and the logs' writes).
+        let delivered = Box::pin(deliver_batch(store, sender, queue, &event.payload));
+        Ok::<SqsBatchResponse, Error>(delivered.await)
     }))
     .await
 }

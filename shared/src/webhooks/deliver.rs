@@ -3,12 +3,14 @@
 //! each time (`retry_delay_seconds`), until the queue's last receive, after which SQS
 //! moves it to the dead-letter queue.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use reqwest::redirect::Policy;
+use uuid::Uuid;
 
 use crate::adapters::sqs::SqsDeliveries;
 use crate::domain::{
@@ -129,7 +131,14 @@ impl RetryTimer for SqsDeliveries {
     }
 }
 
-/// Sends every delivery of `event` (at once); answers the ones to receive again.
+/// What one delivery came to: whether to receive it again, and the attempt to log.
+struct Sent {
+    again: bool,
+    logged: Option<(String, Uuid, DeliveryAttempt)>,
+}
+
+/// Sends every delivery of `event` (at once), then logs the attempts (one write per
+/// webhook); answers the ones to receive again.
 pub async fn deliver_batch<S: WebhookStore, T: RetryTimer>(
     store: &S,
     sender: &Sender,
@@ -143,8 +152,17 @@ pub async fn deliver_batch<S: WebhookStore, T: RetryTimer>(
             .map(|message| deliver_one(store, sender, timer, message)),
     )
     .await;
+    let mut logs: BTreeMap<(String, Uuid), Vec<DeliveryAttempt>> = BTreeMap::new();
+    for (org, webhook, attempt) in sent.iter().filter_map(|s| s.logged.clone()) {
+        logs.entry((org, webhook)).or_default().push(attempt);
+    }
+    for ((org, webhook), attempts) in logs {
+        if let Err(e) = log_attempts(store, &org, webhook, attempts).await {
+            tracing::warn!(error = %e, %webhook, "delivery attempts not logged");
+        }
+    }
     let mut answer = SqsBatchResponse::default();
-    for (message, again) in event.records.iter().zip(sent) {
+    for (message, Sent { again, .. }) in event.records.iter().zip(sent) {
         if again {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = message.message_id.clone().unwrap_or_default();
@@ -154,20 +172,24 @@ pub async fn deliver_batch<S: WebhookStore, T: RetryTimer>(
     answer
 }
 
-/// One delivery; whether it is to be received again.
+/// One delivery: whether it is to be received again, and its attempt.
 async fn deliver_one<S: WebhookStore, T: RetryTimer>(
     store: &S,
     sender: &Sender,
     timer: &T,
     message: &SqsMessage,
-) -> bool {
+) -> Sent {
+    let done = |again| Sent {
+        again,
+        logged: None,
+    };
     let Some(delivery) = message
         .body
         .as_deref()
         .and_then(|b| serde_json::from_str::<Delivery>(b).ok())
     else {
         tracing::error!(message = ?message.message_id, "a delivery that does not parse; dropped");
-        return false;
+        return done(false);
     };
     let attempt: u32 = message
         .attributes
@@ -178,12 +200,12 @@ async fn deliver_one<S: WebhookStore, T: RetryTimer>(
         Ok(set) => set.and_then(|s| s.hooks.into_iter().find(|h| h.id == delivery.webhook)),
         Err(e) => {
             tracing::error!(error = %e, "webhooks not read; the delivery goes again");
-            return true;
+            return done(true);
         }
     };
     let Some(hook) = hook else {
         tracing::info!(webhook = %delivery.webhook, "the webhook was deleted; its delivery is dropped");
-        return false;
+        return done(false);
     };
     let started = Instant::now();
     let (outcome, status, error) = match sender.settings.policy.check_webhook(&hook.url) {
@@ -223,11 +245,12 @@ async fn deliver_one<S: WebhookStore, T: RetryTimer>(
         error,
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    if let Err(e) = log_attempt(store, &delivery, logged).await {
-        tracing::warn!(error = %e, "delivery attempt not logged");
-    }
+    let sent = |again| Sent {
+        again,
+        logged: Some((delivery.org.clone(), delivery.webhook, logged.clone())),
+    };
     let delay = match outcome {
-        DeliveryOutcome::Delivered | DeliveryOutcome::Refused => return false,
+        DeliveryOutcome::Delivered | DeliveryOutcome::Refused => return sent(false),
         // Back at once: the next receive passes the queue's maxReceiveCount and moves it
         // to the dead-letter queue.
         DeliveryOutcome::GaveUp => 0,
@@ -238,15 +261,16 @@ async fn deliver_one<S: WebhookStore, T: RetryTimer>(
             tracing::warn!(error = %e, "the retry's delay not set; it comes back at the queue's");
         }
     }
-    true
+    sent(true)
 }
 
-async fn log_attempt<S: WebhookStore>(
+/// Appends a webhook's attempts to its log.
+async fn log_attempts<S: WebhookStore>(
     store: &S,
-    delivery: &Delivery,
-    attempt: DeliveryAttempt,
+    org: &str,
+    webhook: Uuid,
+    attempts: Vec<DeliveryAttempt>,
 ) -> Result<()> {
-    let (org, webhook) = (delivery.org.as_str(), delivery.webhook);
     revise(
         "delivery log",
         || async move {
@@ -261,9 +285,91 @@ async fn log_attempt<S: WebhookStore>(
         },
         |log, read| async move { store.put_delivery_log(&log, read).await },
         |log| {
-            log.push(attempt.clone());
+            for attempt in &attempts {
+                log.push(attempt.clone());
+            }
             Ok(())
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::MemoryFiles;
+    use crate::domain::{Webhook, WebhookSet};
+    use crate::ports::WebhookStore;
+
+    struct NoTimer;
+
+    impl RetryTimer for NoTimer {
+        async fn retry_after(&self, _: &str, _: u64) -> StoreResult<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_one_webhooks_deliveries_logs_every_attempt_once() {
+        let store = MemoryFiles::default();
+        let hook = Webhook {
+            id: Uuid::new_v4(),
+            // A URL the policy refuses at delivery: no network needed.
+            url: "https://10.0.0.1/hook".into(),
+            events: vec![],
+            description: None,
+            secret: crate::domain::new_secret(),
+            created_at: "2026-12-06T10:00:00.000Z".into(),
+        };
+        let set = WebhookSet {
+            org: "org-1".into(),
+            revision: 1,
+            hooks: vec![hook.clone()],
+        };
+        store.put_webhooks(&set, 0).await.unwrap();
+        let records: Vec<serde_json::Value> = (0..10)
+            .map(|n| {
+                let delivery = Delivery {
+                    org: "org-1".into(),
+                    webhook: hook.id,
+                    event_id: format!("ev-{n}"),
+                    event_type: "file.created".into(),
+                    body: "{}".into(),
+                };
+                serde_json::json!({
+                    "messageId": format!("m{n}"), "receiptHandle": format!("r{n}"),
+                    "body": serde_json::to_string(&delivery).unwrap(),
+                    "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                })
+            })
+            .collect();
+        let event: SqsEvent =
+            serde_json::from_value(serde_json::json!({ "Records": records })).unwrap();
+        let sender = Sender::new(
+            SenderSettings {
+                policy: UrlPolicy::default(),
+                retry_base_seconds: 30,
+                max_attempts: 14,
+                timeout: Duration::from_secs(1),
+            },
+            Clock::system(),
+        )
+        .unwrap();
+        let answer = deliver_batch(&store, &sender, &NoTimer, &event).await;
+        assert!(
+            answer.batch_item_failures.is_empty(),
+            "refused: not retried"
+        );
+        let log = store.delivery_log("org-1", hook.id).await.unwrap().unwrap();
+        let mut ids: Vec<&str> = log.attempts.iter().map(|a| a.event_id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids.len(), 10);
+        ids.dedup();
+        assert_eq!(ids.len(), 10, "each attempt logged once");
+        assert!(log
+            .attempts
+            .iter()
+            .all(|a| a.outcome == DeliveryOutcome::Refused));
+        assert_eq!(log.revision, 1, "one write for the batch");
+    }
 }
