@@ -315,19 +315,23 @@ async fn deliveries_are_signed_retried_and_dead_lettered() {
     })
     .await;
 
-    // Verified by the library: both events, in order, each with its event id.
+    // Verified by the library: both events, each with its event id. Deliveries of one
+    // batch are sent at once, so they may arrive in any order: `sequence` orders them.
     let every_got = receiver.received("every").await;
-    let got: Vec<(&str, &str)> = every_got["verified"]
+    let mut got: Vec<(&str, &str, &str)> = every_got["verified"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| {
             (
+                d["body"]["sequence"].as_str().unwrap(),
                 d["id"].as_str().unwrap(),
                 d["body"]["type"].as_str().unwrap(),
             )
         })
         .collect();
+    got.sort();
+    let got: Vec<(&str, &str)> = got.into_iter().map(|(_, id, kind)| (id, kind)).collect();
     assert_eq!(
         got,
         [
