@@ -50,6 +50,9 @@ pub fn clients() -> AwsClients {
     let mut settings = AwsSettings::emulator(&endpoint());
     settings.s3_endpoint = Some(s3_endpoint());
     settings.dynamodb_endpoint = Some(dynamodb_endpoint());
+    // moto serves EventBridge and SQS beside DynamoDB.
+    settings.events_endpoint = Some(dynamodb_endpoint());
+    settings.sqs_endpoint = Some(dynamodb_endpoint());
     AwsClients::new(settings)
 }
 
