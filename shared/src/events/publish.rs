@@ -1,7 +1,8 @@
 //! The events function's work: the events of a batch of stream records, published in
-//! the records' order. What could not be published is answered as the batch's first
-//! failed record, so Lambda hands the batch again from there (and only from there:
-//! events published before it are not sent twice by this function).
+//! the records' order, then handed to the webhooks. The first record not both published
+//! and handed on is answered as the batch's failure, so Lambda hands the batch again
+//! from there: events before it are not sent again; events from it on that had reached
+//! the bus are published a second time with the same id (delivery is at least once).
 
 use std::future::Future;
 
